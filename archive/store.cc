@@ -1,0 +1,873 @@
+#include "archive/store.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "archive/detail/keys.h"
+#include "archive/detail/record_codec.h"
+#include "common/post_key.h"
+#include "common/sha256.h"
+
+namespace stillpost::archive {
+namespace {
+
+namespace fs = std::filesystem;
+using google::protobuf::Timestamp;
+using google::protobuf::util::TimeUtil;
+using proto::Capture;
+using proto::PostState;
+
+// Tuning, measured with bench/store_bench (see docs/storage.md).
+constexpr size_t kRecordBlockSize = 4 << 10;      // states, captures: values are pre-compressed
+constexpr size_t kBlockSize = 16 << 10;           // everything else, zstd by RocksDB
+constexpr double kBloomBitsPerKey = 10.0;         // ~1% false positives
+constexpr uint64_t kMinBlobFileValue = 16 << 10;  // blobs at least this large go to blob files
+constexpr int kMaxBackgroundJobs = 2;             // the machines we run on have 2 cores
+constexpr size_t kWriteBufferBytes = 128 << 20;   // fewer, larger L0 files during bulk ingest
+// The record dictionary is trained once the store has this many posts, from this many of them.
+constexpr uint64_t kTrainAfterPosts = 4000;
+constexpr size_t kTrainSamples = 4000;
+constexpr size_t kDictBytes = 64 << 10;
+constexpr std::string_view kDictKeyPrefix = "stillpost/dict/";
+
+// Translates a RocksDB status once, here. `path` names the store in messages.
+Status FromRocks(const rocksdb::Status& s, const std::string& path) {
+  if (s.ok()) return Status::Ok();
+  const std::string what = s.ToString();
+  if (s.IsCorruption()) return DataLossError("store " + path + " is corrupt: " + what);
+  if (s.IsNotFound()) return NotFoundError(what);
+  if (s.IsIOError() &&
+      (what.find("lock") != std::string::npos || what.find("LOCK") != std::string::npos)) {
+    return UnavailableError("store " + path + " is in use by another process");
+  }
+  if (s.IsNoSpace()) return ResourceExhaustedError("store " + path + ": disk full: " + what);
+  if (s.IsBusy() || s.IsTryAgain()) return UnavailableError("store " + path + ": " + what);
+  return InternalError("store " + path + ": " + what);
+}
+
+int64_t Micros(const Timestamp& ts) { return TimeUtil::TimestampToMicroseconds(ts); }
+
+rocksdb::ColumnFamilyOptions BaseCfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           size_t block_size,
+                                           rocksdb::CompressionType compression) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.compression = compression;
+  cf.bottommost_compression = compression;
+  cf.write_buffer_size = kWriteBufferBytes;
+  cf.level_compaction_dynamic_level_bytes = true;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.no_block_cache = cache == nullptr;
+  table.block_size = block_size;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  table.whole_key_filtering = true;
+  table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  table.format_version = 5;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+// Options per column family: what each holds decides what makes its reads fast.
+rocksdb::ColumnFamilyOptions CfOptions(const std::string& name,
+                                       const std::shared_ptr<rocksdb::Cache>& cache) {
+  // States hold values that RecordCodec compressed already: RocksDB must not compress them
+  // again. Their blocks are then plain bytes of the SST file, read in place through mmap from the
+  // OS page cache: no block cache (a copy, an LRU insert and an eviction per miss) in the way.
+  if (name == detail::kCfStates) {
+    return BaseCfOptions(nullptr, kRecordBlockSize, rocksdb::kNoCompression);
+  }
+  if (name == detail::kCfBlobs) {
+    // Media is already compressed: large values go to blob files as they are; small ones (raw
+    // JSON bodies, tiny avatars) stay in the SST and get zstd.
+    rocksdb::ColumnFamilyOptions cf = BaseCfOptions(cache, kBlockSize, rocksdb::kZSTD);
+    cf.enable_blob_files = true;
+    cf.min_blob_size = kMinBlobFileValue;
+    cf.blob_compression_type = rocksdb::kNoCompression;
+    return cf;
+  }
+  return BaseCfOptions(cache, kBlockSize, rocksdb::kZSTD);
+}
+
+const std::vector<std::string>& OurColumnFamilies() {
+  static const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
+                                                 detail::kCfStates,
+                                                 detail::kCfCaptures,
+                                                 detail::kCfBlobs,
+                                                 detail::kCfBlobMeta,
+                                                 detail::kCfArticles,
+                                                 detail::kCfIndexes};
+  return names;
+}
+
+// Every blob digest a capture refers to, in the post, its quoted post and its parent.
+void CollectBlobRefs(const proto::Post& post, std::vector<std::string>& out) {
+  auto add = [&out](const std::string& d) {
+    if (!d.empty()) out.push_back(d);
+  };
+  add(post.author().avatar_blob());
+  for (const auto& m : post.media()) {
+    add(m.blob());
+    add(m.poster_blob());
+  }
+  for (const auto& e : post.entities()) add(e.target_blob());
+  add(post.card().image_blob());
+  if (post.has_quoted()) CollectBlobRefs(post.quoted(), out);
+  if (post.has_reply_to()) CollectBlobRefs(post.reply_to(), out);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct Blob::Rep {
+  rocksdb::PinnableSlice value;
+};
+
+Blob::Blob() : rep_(std::make_unique<Rep>()) {}
+Blob::~Blob() = default;
+Blob::Blob(Blob&&) noexcept = default;
+Blob& Blob::operator=(Blob&&) noexcept = default;
+std::string_view Blob::data() const { return {rep_->value.data(), rep_->value.size()}; }
+
+// ---------------------------------------------------------------------------------------------
+
+struct Store::Impl {
+  std::string path;
+  StoreOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before db
+  rocksdb::ColumnFamilyHandle* states = nullptr;
+  rocksdb::ColumnFamilyHandle* captures = nullptr;
+  rocksdb::ColumnFamilyHandle* blobs = nullptr;
+  rocksdb::ColumnFamilyHandle* blob_meta = nullptr;
+  rocksdb::ColumnFamilyHandle* articles = nullptr;
+  rocksdb::ColumnFamilyHandle* indexes = nullptr;
+
+  std::mutex write_mu;  // one writer at a time; guards counters
+  proto::StoreCounters counters;
+  detail::RecordCodec codec;     // for states and captures values
+  bool training_failed = false;  // do not retry a failed training in this process
+
+  ~Impl() { Close(); }
+
+  void Close() {
+    if (!db) return;
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    handles.clear();
+    db->Close().PermitUncheckedError();
+    db.reset();
+  }
+
+  Status Rocks(const rocksdb::Status& s) const { return FromRocks(s, path); }
+
+  rocksdb::WriteOptions WriteOpts() const {
+    rocksdb::WriteOptions w;
+    w.sync = options.sync;
+    return w;
+  }
+
+  // Reads a protobuf value kept as it is (not through RecordCodec). NotFound when absent,
+  // DataLoss when it does not parse.
+  template <typename Message>
+  Result<Message> GetProto(const rocksdb::ReadOptions& ro, rocksdb::ColumnFamilyHandle* cf,
+                           std::string_view key) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(ro, cf, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return NotFoundError(std::string(key));
+    if (!s.ok()) return Rocks(s);
+    Message m;
+    if (!m.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return DataLossError("store " + path + ": unreadable record in " + cf->GetName() + " at " +
+                           std::string(key));
+    }
+    return m;
+  }
+
+  bool Exists(const rocksdb::ReadOptions& ro, rocksdb::ColumnFamilyHandle* cf,
+              std::string_view key) const {
+    rocksdb::PinnableSlice value;
+    return db->Get(ro, cf, rocksdb::Slice(key.data(), key.size()), &value).ok();
+  }
+
+  // A post's state as stored: the header and the encoded latest good capture beside it.
+  struct StoredState {
+    PostState header;    // without key and latest_good
+    std::string record;  // RecordCodec bytes of the latest good capture; empty if none
+  };
+
+  // NotFound when the post is unknown. `with_record` copies out the encoded latest capture.
+  Result<StoredState> ReadStoredState(const rocksdb::ReadOptions& ro, std::string_view key,
+                                      bool with_record) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(ro, states, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return NotFoundError("no post " + std::string(key) + " in the archive");
+    if (!s.ok()) return Rocks(s);
+    std::string_view header, record;
+    StoredState out;
+    if (!detail::SplitStateValue(std::string_view(value.data(), value.size()), header, record) ||
+        !out.header.ParseFromArray(header.data(), static_cast<int>(header.size()))) {
+      return DataLossError("store " + path + ": unreadable state of " + std::string(key));
+    }
+    ExpandHeader(out.header, !record.empty());
+    if (with_record) out.record = record;
+    return out;
+  }
+
+  // Most posts are captured once: their three times are equal. The stored header leaves out the
+  // ones equal to last_checked, and readers put them back.
+  static void CompactHeader(PostState& h) {
+    if (h.has_first_seen() && Micros(h.first_seen()) == Micros(h.last_checked())) {
+      h.clear_first_seen();
+    }
+    if (h.has_latest_good_at() && Micros(h.latest_good_at()) == Micros(h.last_checked())) {
+      h.clear_latest_good_at();
+    }
+  }
+  static void ExpandHeader(PostState& h, bool has_latest) {
+    if (!h.has_first_seen()) *h.mutable_first_seen() = h.last_checked();
+    if (has_latest && !h.has_latest_good_at()) *h.mutable_latest_good_at() = h.last_checked();
+  }
+
+  // Decodes an encoded capture record.
+  Result<Capture> DecodeRecord(std::string_view record, std::string_view key) const {
+    thread_local std::string decoded;
+    if (Status d = codec.Decode(record, decoded); !d.ok()) {
+      return d.WithContext("store " + path + ": capture of " + std::string(key));
+    }
+    Capture c;
+    if (!c.ParseFromString(decoded)) {
+      return DataLossError("store " + path + ": unreadable capture of " + std::string(key));
+    }
+    return c;
+  }
+
+  // The state as callers see it: key and latest good capture filled in.
+  Result<PostState> ReadState(const rocksdb::ReadOptions& ro, std::string_view key) const {
+    auto stored = ReadStoredState(ro, key, /*with_record=*/true);
+    if (!stored) return stored.error();
+    PostState state = std::move(stored->header);
+    state.set_key(std::string(key));
+    if (!stored->record.empty()) {
+      auto latest = DecodeRecord(stored->record, key);
+      if (!latest) return latest.error();
+      *state.mutable_latest_good() = std::move(*latest);
+    }
+    return state;
+  }
+
+  // A value of the captures column family: empty means "the latest good capture, kept beside
+  // the state record".
+  Result<Capture> DecodeCaptureValue(rocksdb::Slice value, const StoredState& state,
+                                     std::string_view key) const {
+    if (value.empty()) {
+      if (state.record.empty()) {
+        return DataLossError("store " + path + ": " + std::string(key) +
+                             " has a capture marker but no latest capture");
+      }
+      return DecodeRecord(state.record, key);
+    }
+    return DecodeRecord(std::string_view(value.data(), value.size()), key);
+  }
+
+  Status LoadDictionaries();
+  void MaybeTrainDictionary();
+  Status OpenExisting(const std::vector<std::string>& existing);
+  Status CreateNew();
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+const std::string& Store::path() const { return impl_->path; }
+
+namespace {
+
+rocksdb::DBOptions MakeDbOptions() {
+  rocksdb::DBOptions db;
+  db.create_if_missing = false;
+  db.create_missing_column_families = false;
+  db.max_background_jobs = kMaxBackgroundJobs;
+  db.bytes_per_sync = 1 << 20;
+  db.paranoid_checks = true;
+  db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db.keep_log_file_num = 3;
+  // SST and blob files are immutable: reading them through mmap spares a pread and a copy per
+  // block, and lets uncompressed blocks (states) and blob values be used where they lie.
+  db.allow_mmap_reads = true;
+  return db;
+}
+
+}  // namespace
+
+Status Store::Impl::OpenExisting(const std::vector<std::string>& existing) {
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : existing) descriptors.emplace_back(name, CfOptions(name, cache));
+  rocksdb::DB* raw = nullptr;
+  rocksdb::DBOptions dbo = MakeDbOptions();
+  SP_RETURN_IF_ERROR(Rocks(rocksdb::DB::Open(dbo, path, descriptors, &handles, &raw)));
+  db.reset(raw);
+
+  std::string format;
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(),
+              rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()), &format);
+  if (s.IsNotFound()) {
+    Close();
+    return InvalidArgumentError("not a stillpost store: " + path +
+                                " is a RocksDB database without stillpost's format marker");
+  }
+  SP_RETURN_IF_ERROR(Rocks(s));
+  if (format != detail::kFormatVersion) {
+    Close();
+    return InvalidArgumentError("store " + path + " has format " + format +
+                                "; this stillpost reads format " +
+                                std::string(detail::kFormatVersion));
+  }
+  // Column families added by a newer schema of ours are created on first open.
+  for (const auto& name : OurColumnFamilies()) {
+    if (std::find(existing.begin(), existing.end(), name) != existing.end()) continue;
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    SP_RETURN_IF_ERROR(Rocks(db->CreateColumnFamily(CfOptions(name, cache), name, &h)));
+    handles.push_back(h);
+  }
+  return Status::Ok();
+}
+
+Status Store::Impl::CreateNew() {
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : OurColumnFamilies())
+    descriptors.emplace_back(name, CfOptions(name, cache));
+  rocksdb::DBOptions dbo = MakeDbOptions();
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.error_if_exists = true;
+  rocksdb::DB* raw = nullptr;
+  SP_RETURN_IF_ERROR(Rocks(rocksdb::DB::Open(dbo, path, descriptors, &handles, &raw)));
+  db.reset(raw);
+  rocksdb::WriteBatch batch;
+  batch.Put(db->DefaultColumnFamily(),
+            rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()),
+            rocksdb::Slice(detail::kFormatVersion.data(), detail::kFormatVersion.size()));
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  return Rocks(db->Write(w, &batch));
+}
+
+Status Store::Impl::LoadDictionaries() {
+  std::unique_ptr<rocksdb::Iterator> iter(db->NewIterator(rocksdb::ReadOptions()));
+  const rocksdb::Slice prefix(kDictKeyPrefix.data(), kDictKeyPrefix.size());
+  for (iter->Seek(prefix); iter->Valid() && iter->key().starts_with(prefix); iter->Next()) {
+    std::string_view k(iter->key().data(), iter->key().size());
+    const auto id = static_cast<uint32_t>(detail::DecodeBigEndian64(k.substr(prefix.size())));
+    SP_RETURN_IF_ERROR(
+        codec.AddDictionary(id, std::string_view(iter->value().data(), iter->value().size())));
+  }
+  return Rocks(iter->status());
+}
+
+// Trains the record dictionary from the store's own posts, once there are enough of them.
+// Records written before it stay plain zstd and readable; the dictionary is never replaced.
+void Store::Impl::MaybeTrainDictionary() {
+  if (codec.newest_dictionary() != 0 || training_failed || counters.posts() < kTrainAfterPosts) {
+    return;
+  }
+  std::vector<std::string> samples;
+  std::unique_ptr<rocksdb::Iterator> iter(db->NewIterator(rocksdb::ReadOptions(), states));
+  std::string decoded;
+  for (iter->SeekToFirst(); iter->Valid() && samples.size() < kTrainSamples; iter->Next()) {
+    std::string_view header, record;
+    if (detail::SplitStateValue(std::string_view(iter->value().data(), iter->value().size()),
+                                header, record) &&
+        !record.empty() && codec.Decode(record, decoded).ok()) {
+      samples.push_back(decoded);
+    }
+  }
+  auto dict = detail::RecordCodec::Train(samples, kDictBytes);
+  if (!dict) {
+    training_failed = true;
+    return;
+  }
+  const uint32_t id = 1;
+  std::string key(kDictKeyPrefix);
+  detail::AppendBigEndian64(key, id);
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  // The dictionary is durable before any record refers to it.
+  if (!db->Put(w, db->DefaultColumnFamily(), key, *dict).ok() ||
+      !codec.AddDictionary(id, *dict).ok()) {
+    training_failed = true;
+  }
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
+  if (path.empty()) return InvalidArgumentError("the store path is empty");
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return UnavailableError("cannot read " + path + ": " + ec.message());
+  }
+  const bool exists = fs::exists(st);
+  if (exists && !fs::is_directory(st)) {
+    return InvalidArgumentError("not a stillpost store: " + path + " is not a directory");
+  }
+  const bool empty_dir = exists && fs::is_empty(path, ec);
+  if (!exists || empty_dir) {
+    if (!options.create_if_missing) return NotFoundError("no stillpost store at " + path);
+    SP_RETURN_IF_ERROR(impl->CreateNew());
+  } else {
+    if (!fs::exists(fs::path(path) / "CURRENT")) {
+      return InvalidArgumentError("not a stillpost store: " + path +
+                                  " is a directory with other files in it");
+    }
+    std::vector<std::string> existing;
+    SP_RETURN_IF_ERROR(
+        impl->Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
+    SP_RETURN_IF_ERROR(impl->OpenExisting(existing));
+  }
+
+  for (auto* h : impl->handles) {
+    const std::string& n = h->GetName();
+    if (n == detail::kCfStates) impl->states = h;
+    if (n == detail::kCfCaptures) impl->captures = h;
+    if (n == detail::kCfBlobs) impl->blobs = h;
+    if (n == detail::kCfBlobMeta) impl->blob_meta = h;
+    if (n == detail::kCfArticles) impl->articles = h;
+    if (n == detail::kCfIndexes) impl->indexes = h;
+  }
+
+  SP_RETURN_IF_ERROR(impl->LoadDictionaries());
+  auto counters = impl->GetProto<proto::StoreCounters>(
+      rocksdb::ReadOptions(), impl->db->DefaultColumnFamily(), detail::kCountersKey);
+  if (counters) {
+    impl->counters = std::move(*counters);
+  } else if (counters.error().code() != StatusCode::kNotFound) {
+    return counters.error();
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result<AddResult> Store::AddCapture(const std::string& key, const proto::Capture& capture,
+                                    std::span<const BlobWrite> blobs) {
+  CaptureWrite w;
+  w.key = key;
+  w.capture = capture;
+  w.blobs.assign(blobs.begin(), blobs.end());
+  return AddCaptures(std::span<const CaptureWrite>(&w, 1));
+}
+
+namespace {
+
+// What AddCaptures prepares for one write before it takes the write lock: the work that does not
+// depend on what is stored (validation, hashing, compression), so callers can do it in parallel.
+struct Prepared {
+  int64_t at = 0;
+  std::string record;                  // the encoded capture
+  std::vector<std::string> blob_shas;  // parallel to CaptureWrite::blobs
+  std::vector<std::string> refs;       // blobs the capture refers to
+  Status status;
+};
+
+void Prepare(const detail::RecordCodec& codec, const CaptureWrite& w, Prepared& p) {
+  if (auto parsed = ParsePostKey(w.key); !parsed) {
+    p.status = parsed.error();
+    return;
+  }
+  const Capture& capture = w.capture;
+  if (!capture.has_captured_at() || Micros(capture.captured_at()) <= 0) {
+    p.status = InvalidArgumentError("capture of " + w.key + " has no captured_at");
+    return;
+  }
+  if (capture.outcome_case() == Capture::OUTCOME_NOT_SET) {
+    p.status = InvalidArgumentError("capture of " + w.key + " has neither a post nor a tombstone");
+    return;
+  }
+  p.at = Micros(capture.captured_at());
+  for (const BlobWrite& b : w.blobs) {
+    std::string sha = Sha256Hex(b.data);
+    if (!b.meta.sha256().empty() && b.meta.sha256() != sha) {
+      p.status = InvalidArgumentError("blob " + b.meta.sha256() + " does not match its data (" +
+                                      sha + ")");
+      return;
+    }
+    p.blob_shas.push_back(std::move(sha));
+  }
+  if (!capture.raw_body_blob().empty()) p.refs.push_back(capture.raw_body_blob());
+  if (capture.has_post()) CollectBlobRefs(capture.post(), p.refs);
+  thread_local std::string scratch;
+  capture.SerializeToString(&scratch);
+  codec.Encode(scratch, p.record);
+}
+
+// Below this many captures a batch is prepared on the calling thread alone.
+constexpr size_t kParallelPrepareMin = 32;
+
+}  // namespace
+
+Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
+  Impl& im = *impl_;
+  std::vector<Prepared> prepared(writes.size());
+  auto prepare_range = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) Prepare(im.codec, writes[i], prepared[i]);
+  };
+  if (writes.size() >= kParallelPrepareMin) {
+    // Compression is most of the cost of a capture: split a batch across two threads.
+    const size_t half = writes.size() / 2;
+    std::thread helper(prepare_range, 0, half);
+    prepare_range(half, writes.size());
+    helper.join();
+  } else {
+    prepare_range(0, writes.size());
+  }
+  for (const Prepared& p : prepared) SP_RETURN_IF_ERROR(p.status);
+
+  std::lock_guard<std::mutex> lock(im.write_mu);
+  const rocksdb::ReadOptions ro;
+  rocksdb::WriteBatch batch;
+  std::map<std::string, Impl::StoredState> states;  // post states touched by this batch
+  std::unordered_set<std::string> new_blobs;
+  proto::StoreCounters counters = im.counters;
+  AddResult result;
+
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const CaptureWrite& w = writes[i];
+    Prepared& p = prepared[i];
+    const std::string& key = w.key;
+    const Capture& capture = w.capture;
+    const int64_t t = p.at;
+    const std::string ckey = detail::CaptureKey(key, t);
+
+    auto it = states.find(key);
+    if (it == states.end()) {
+      auto stored = im.ReadStoredState(ro, key, /*with_record=*/true);
+      if (stored) {
+        it = states.emplace(key, std::move(*stored)).first;
+      } else if (stored.error().code() == StatusCode::kNotFound) {
+        it = states.emplace(key, Impl::StoredState()).first;
+      } else {
+        return stored.error();
+      }
+    }
+    Impl::StoredState& state = it->second;
+    PostState& header = state.header;
+    const bool is_new = header.capture_count() == 0;
+    if (!is_new) {
+      const int64_t last = Micros(header.last_checked());
+      if (t == last || im.Exists(ro, im.captures, ckey)) {
+        return AlreadyExistsError("a capture of " + key + " at " + FormatRfc3339(t) +
+                                  " is stored already");
+      }
+      if (t < last) {
+        return InvalidArgumentError("capture of " + key + " at " + FormatRfc3339(t) +
+                                    " is older than its newest capture (" + FormatRfc3339(last) +
+                                    ")");
+      }
+    }
+
+    // Blobs: each new one once.
+    for (size_t b = 0; b < w.blobs.size(); ++b) {
+      const std::string& sha = p.blob_shas[b];
+      if (new_blobs.contains(sha) || im.Exists(ro, im.blob_meta, sha)) continue;
+      const BlobWrite& blob = w.blobs[b];
+      proto::BlobMeta meta = blob.meta;
+      meta.set_sha256(sha);
+      meta.set_size(blob.data.size());
+      if (!meta.has_first_fetched()) *meta.mutable_first_fetched() = capture.captured_at();
+      batch.Put(im.blobs, sha, rocksdb::Slice(blob.data.data(), blob.data.size()));
+      batch.Put(im.blob_meta, sha, meta.SerializeAsString());
+      counters.set_blobs(counters.blobs() + 1);
+      counters.set_blob_bytes(counters.blob_bytes() + blob.data.size());
+      result.blobs_written++;
+      result.blob_bytes_written += blob.data.size();
+      new_blobs.insert(sha);
+    }
+    for (const auto& ref : p.refs) {
+      if (!new_blobs.contains(ref) && !im.Exists(ro, im.blob_meta, ref)) {
+        return InvalidArgumentError("capture of " + key + " refers to blob " + ref +
+                                    ", which is neither given nor stored");
+      }
+    }
+
+    if (capture.has_post()) {
+      // The latest good capture lives beside the state (one read serves the embed path); its
+      // slot in `captures` holds an empty marker until a newer good capture moves it there.
+      if (!state.record.empty()) {
+        batch.Put(im.captures, detail::CaptureKey(key, Micros(header.latest_good_at())),
+                  state.record);
+      }
+      batch.Put(im.captures, ckey, rocksdb::Slice());
+      state.record = std::move(p.record);
+      *header.mutable_latest_good_at() = capture.captured_at();
+      header.set_current(PostState::CURRENT_LIVE);
+      header.clear_gone_since();
+      header.clear_gone_kind();
+    } else {
+      batch.Put(im.captures, ckey, p.record);
+      if (header.current() != PostState::CURRENT_GONE) {
+        *header.mutable_gone_since() = capture.captured_at();
+      }
+      header.set_current(PostState::CURRENT_GONE);
+      header.set_gone_kind(capture.tombstone().kind());
+    }
+    if (is_new) {
+      *header.mutable_first_seen() = capture.captured_at();
+      counters.set_posts(counters.posts() + 1);
+    }
+    *header.mutable_last_checked() = capture.captured_at();
+    header.set_capture_count(header.capture_count() + 1);
+    counters.set_captures(counters.captures() + 1);
+    batch.Put(im.indexes, detail::TimeIndexKey(t, key), rocksdb::Slice());
+  }
+
+  std::string header_bytes, value;
+  for (auto& [key, state] : states) {
+    Impl::CompactHeader(state.header);
+    state.header.SerializeToString(&header_bytes);
+    detail::EncodeStateValue(header_bytes, state.record, value);
+    batch.Put(im.states, key, value);
+  }
+  batch.Put(im.db->DefaultColumnFamily(),
+            rocksdb::Slice(detail::kCountersKey.data(), detail::kCountersKey.size()),
+            counters.SerializeAsString());
+  SP_RETURN_IF_ERROR(im.Rocks(im.db->Write(im.WriteOpts(), &batch)));
+  im.counters = std::move(counters);
+  im.MaybeTrainDictionary();
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Result<proto::Capture> Store::LatestGood(std::string_view key) const {
+  const Impl& im = *impl_;
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      im.db->Get(rocksdb::ReadOptions(), im.states, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return NotFoundError("no post " + std::string(key) + " in the archive");
+  SP_RETURN_IF_ERROR(im.Rocks(s));
+  std::string_view header, record;
+  if (!detail::SplitStateValue(std::string_view(value.data(), value.size()), header, record)) {
+    return DataLossError("store " + im.path + ": unreadable state of " + std::string(key));
+  }
+  if (record.empty()) return NotFoundError(std::string(key) + " was never captured whole");
+  return im.DecodeRecord(record, key);
+}
+
+Result<proto::PostState> Store::State(std::string_view key) const {
+  return impl_->ReadState(rocksdb::ReadOptions(), key);
+}
+
+namespace {
+
+// A consistent view for reads that touch several records.
+class Snapshot {
+ public:
+  explicit Snapshot(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) { ro_.snapshot = snap_; }
+  ~Snapshot() { db_->ReleaseSnapshot(snap_); }
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+  rocksdb::ReadOptions& read_options() { return ro_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+  rocksdb::ReadOptions ro_;
+};
+
+}  // namespace
+
+Result<std::vector<proto::Capture>> Store::Captures(std::string_view key) const {
+  const Impl& im = *impl_;
+  Snapshot snap(im.db.get());
+  auto state = im.ReadStoredState(snap.read_options(), key, /*with_record=*/true);
+  if (!state) return state.error();
+  const std::string prefix = detail::CapturePrefix(key);
+  const std::string end = detail::CapturePrefixEnd(key);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro = snap.read_options();
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> iter(im.db->NewIterator(ro, im.captures));
+  std::vector<proto::Capture> out;
+  for (iter->Seek(prefix); iter->Valid(); iter->Next()) {
+    auto c = im.DecodeCaptureValue(iter->value(), *state, key);
+    if (!c) return c.error();
+    out.push_back(std::move(*c));
+  }
+  SP_RETURN_IF_ERROR(im.Rocks(iter->status()));
+  return out;
+}
+
+Result<proto::Capture> Store::CaptureAt(std::string_view key, UnixMicros at) const {
+  const Impl& im = *impl_;
+  Snapshot snap(im.db.get());
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      im.db->Get(snap.read_options(), im.captures, detail::CaptureKey(key, at), &value);
+  if (s.IsNotFound()) {
+    return NotFoundError("no capture of " + std::string(key) + " at " + FormatRfc3339(at));
+  }
+  SP_RETURN_IF_ERROR(im.Rocks(s));
+  Impl::StoredState state;
+  if (value.empty()) {
+    auto stored = im.ReadStoredState(snap.read_options(), key, /*with_record=*/true);
+    if (!stored) return stored.error();
+    state = std::move(*stored);
+  }
+  return im.DecodeCaptureValue(value, state, key);
+}
+
+Result<Blob> Store::GetBlob(std::string_view sha256) const {
+  if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
+  Blob blob;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->blobs,
+                     rocksdb::Slice(sha256.data(), sha256.size()), &blob.rep_->value);
+  if (s.IsNotFound()) return NotFoundError("no blob " + std::string(sha256));
+  SP_RETURN_IF_ERROR(impl_->Rocks(s));
+  return blob;
+}
+
+Result<proto::BlobMeta> Store::GetBlobMeta(std::string_view sha256) const {
+  if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
+  auto meta = impl_->GetProto<proto::BlobMeta>(rocksdb::ReadOptions(), impl_->blob_meta, sha256);
+  if (!meta && meta.error().code() == StatusCode::kNotFound) {
+    return NotFoundError("no blob " + std::string(sha256));
+  }
+  return meta;
+}
+
+bool Store::HasBlob(std::string_view sha256) const {
+  return impl_->Exists(rocksdb::ReadOptions(), impl_->blob_meta, sha256);
+}
+
+Status Store::PutArticle(const proto::Article& article) {
+  if (article.url().empty()) return InvalidArgumentError("an article needs a URL");
+  Impl& im = *impl_;
+  std::lock_guard<std::mutex> lock(im.write_mu);
+  proto::StoreCounters counters = im.counters;
+  rocksdb::WriteBatch batch;
+  if (!im.Exists(rocksdb::ReadOptions(), im.articles, article.url())) {
+    counters.set_articles(counters.articles() + 1);
+    batch.Put(im.db->DefaultColumnFamily(),
+              rocksdb::Slice(detail::kCountersKey.data(), detail::kCountersKey.size()),
+              counters.SerializeAsString());
+  }
+  batch.Put(im.articles, article.url(), article.SerializeAsString());
+  SP_RETURN_IF_ERROR(im.Rocks(im.db->Write(im.WriteOpts(), &batch)));
+  im.counters = std::move(counters);
+  return Status::Ok();
+}
+
+Result<proto::Article> Store::GetArticle(std::string_view url) const {
+  auto a = impl_->GetProto<proto::Article>(rocksdb::ReadOptions(), impl_->articles, url);
+  if (!a && a.error().code() == StatusCode::kNotFound) {
+    return NotFoundError("no article " + std::string(url) + " in the archive");
+  }
+  return a;
+}
+
+Result<std::vector<std::string>> Store::PostsByPlatform(std::string_view platform, size_t limit,
+                                                        std::string_view start_after) const {
+  const Impl& im = *impl_;
+  const std::string prefix = std::string(platform) + "/";
+  std::string end = prefix;
+  end.back() = '/' + 1;
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> iter(im.db->NewIterator(ro, im.states));
+  std::vector<std::string> out;
+  iter->Seek(start_after.empty() ? rocksdb::Slice(prefix)
+                                 : rocksdb::Slice(start_after.data(), start_after.size()));
+  for (; iter->Valid() && out.size() < limit; iter->Next()) {
+    std::string_view k(iter->key().data(), iter->key().size());
+    if (k == start_after) continue;
+    out.emplace_back(k);
+  }
+  SP_RETURN_IF_ERROR(im.Rocks(iter->status()));
+  return out;
+}
+
+Result<std::vector<CaptureRef>> Store::RecentCaptures(size_t limit, UnixMicros before) const {
+  const Impl& im = *impl_;
+  std::string lower(1, detail::kTimeIndex);
+  std::string start = lower;
+  detail::AppendBigEndian64(start, before > 0 ? static_cast<uint64_t>(before) : UINT64_MAX);
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> iter(im.db->NewIterator(ro, im.indexes));
+  std::vector<CaptureRef> out;
+  for (iter->SeekForPrev(start); iter->Valid() && out.size() < limit; iter->Prev()) {
+    std::string_view k(iter->key().data(), iter->key().size());
+    if (k.size() < 9 || k[0] != detail::kTimeIndex) break;
+    CaptureRef ref;
+    ref.captured_at = static_cast<UnixMicros>(detail::DecodeBigEndian64(k.substr(1, 8)));
+    if (before > 0 && ref.captured_at >= before) continue;
+    ref.key = std::string(k.substr(9));
+    out.push_back(std::move(ref));
+  }
+  SP_RETURN_IF_ERROR(im.Rocks(iter->status()));
+  return out;
+}
+
+StoreStats Store::Stats() const {
+  StoreStats s;
+  {
+    std::lock_guard<std::mutex> lock(impl_->write_mu);
+    s.posts = impl_->counters.posts();
+    s.captures = impl_->counters.captures();
+    s.blobs = impl_->counters.blobs();
+    s.blob_bytes = impl_->counters.blob_bytes();
+    s.articles = impl_->counters.articles();
+  }
+  s.record_dictionary = impl_->codec.newest_dictionary();
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(impl_->path, ec)) {
+    std::error_code size_ec;
+    if (entry.is_regular_file(size_ec)) {
+      const auto n = entry.file_size(size_ec);
+      if (!size_ec) s.disk_bytes += n;
+    }
+  }
+  return s;
+}
+
+Status Store::Flush() {
+  Impl& im = *impl_;
+  rocksdb::FlushOptions opts;
+  opts.wait = true;
+  return im.Rocks(im.db->Flush(opts, im.handles));
+}
+
+Status Store::Compact() {
+  Impl& im = *impl_;
+  SP_RETURN_IF_ERROR(Flush());
+  rocksdb::CompactRangeOptions opts;
+  opts.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (auto* h : im.handles) {
+    SP_RETURN_IF_ERROR(im.Rocks(im.db->CompactRange(opts, h, nullptr, nullptr)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace stillpost::archive

@@ -1,0 +1,154 @@
+// The stillpost archive: every capture of every post, the media and raw bodies they reference
+// (blobs, stored once by SHA-256), and the articles that embed them — in one RocksDB directory.
+// Start here: auto store = Store::Open(path, {}); then store->AddCapture(key, capture, blobs) to
+// record a fetch and store->LatestGood(key) / State(key) / Captures(key) to read it back.
+// Captures are append-only: this API has no way to overwrite or delete one.
+//
+// Thread safety: every method may be called from any thread. Writes are serialized inside the
+// Store; reads run in parallel with them and see each AddCapture whole or not at all.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "stillpost.pb.h"
+
+namespace stillpost::archive {
+
+// Shared block cache for all column families. Sized for a server that also renders: raise it
+// (StoreOptions::block_cache_bytes) when a box serves many more posts than it can keep hot.
+inline constexpr size_t kDefaultBlockCacheBytes = 256u << 20;
+
+struct StoreOptions {
+  // Create an empty store when `path` does not exist (or is an empty directory).
+  bool create_if_missing = true;
+  // Sync the write-ahead log on every write batch: an AddCapture that returned ok survives
+  // power loss. Only benchmarks of the raw engine turn this off.
+  bool sync = true;
+  size_t block_cache_bytes = kDefaultBlockCacheBytes;
+};
+
+// A blob to store with a capture. `data` must stay valid for the duration of the call.
+// meta.sha256 may be left empty; when set it must match the data (checked).
+struct BlobWrite {
+  std::string_view data;
+  proto::BlobMeta meta;
+};
+
+// One capture of one post, with the blobs it references that may not be stored yet.
+struct CaptureWrite {
+  std::string key;  // post key, e.g. "x/20"
+  proto::Capture capture;
+  std::vector<BlobWrite> blobs;
+};
+
+struct AddResult {
+  uint64_t blobs_written = 0;  // new blobs; ones already present are not written again
+  uint64_t blob_bytes_written = 0;
+};
+
+// A stored blob's bytes, read once from RocksDB and owned here: the one copy on the way out.
+class Blob {
+ public:
+  Blob();
+  ~Blob();
+  Blob(Blob&&) noexcept;
+  Blob& operator=(Blob&&) noexcept;
+
+  std::string_view data() const;
+
+ private:
+  friend class Store;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+struct CaptureRef {
+  UnixMicros captured_at = 0;
+  std::string key;
+};
+
+struct StoreStats {
+  uint64_t posts = 0;
+  uint64_t captures = 0;
+  uint64_t blobs = 0;
+  uint64_t blob_bytes = 0;  // total size of the stored blobs, before compression
+  uint64_t articles = 0;
+  uint64_t disk_bytes = 0;         // every file of the store: what it takes on disk
+  uint32_t record_dictionary = 0;  // id of the compression dictionary in use; 0 before one
+};
+
+class Store {
+ public:
+  // Opens (and, with create_if_missing, creates) the store at `path`. Errors, each one line:
+  //   InvalidArgument  path is a regular file, or a directory that is not a stillpost store
+  //   NotFound         nothing at path and create_if_missing is false
+  //   Unavailable      another process (or another Store in this one) holds the store
+  //   DataLoss         the store is corrupt
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options);
+
+  ~Store();  // Closes; in-flight writes are finished first.
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const;
+
+  // Records one capture atomically with its new blobs, the post's new state, the indexes and
+  // counters: after a crash either all of it is there or none. The capture needs captured_at
+  // and an outcome (post or tombstone). Errors:
+  //   InvalidArgument  malformed key, no captured_at or outcome, a blob whose data does not
+  //                    match its sha256, a blob referenced that is neither given nor stored
+  //   AlreadyExists    a capture of this post at this exact time is stored already
+  //   InvalidArgument  captured_at is older than the post's newest capture (time order)
+  Result<AddResult> AddCapture(const std::string& key, const proto::Capture& capture,
+                               std::span<const BlobWrite> blobs = {});
+  // The same for several captures in one atomic batch with one WAL sync (bulk import).
+  // All or nothing: the first invalid capture fails the whole batch.
+  Result<AddResult> AddCaptures(std::span<const CaptureWrite> writes);
+
+  // The newest capture that holds a Post. NotFound when the post is unknown or was never
+  // captured whole (only tombstones).
+  Result<proto::Capture> LatestGood(std::string_view key) const;
+  // The post's state: live or gone since when, first seen, counts, and the latest good capture.
+  Result<proto::PostState> State(std::string_view key) const;
+  // Every capture of the post, oldest first. NotFound for an unknown post.
+  Result<std::vector<proto::Capture>> Captures(std::string_view key) const;
+  // The capture taken at exactly `at`. NotFound otherwise.
+  Result<proto::Capture> CaptureAt(std::string_view key, UnixMicros at) const;
+
+  // Blob bytes and metadata by SHA-256 hex. NotFound for an unknown digest.
+  Result<Blob> GetBlob(std::string_view sha256) const;
+  Result<proto::BlobMeta> GetBlobMeta(std::string_view sha256) const;
+  bool HasBlob(std::string_view sha256) const;
+
+  // Articles are re-scannable: a newer scan of the same URL replaces the record.
+  Status PutArticle(const proto::Article& article);
+  Result<proto::Article> GetArticle(std::string_view url) const;
+
+  // Post keys of one platform ("x", "mastodon", "bsky") in key order, from after `start_after`.
+  Result<std::vector<std::string>> PostsByPlatform(std::string_view platform, size_t limit,
+                                                   std::string_view start_after = {}) const;
+  // Captures newest first, across all posts, strictly before `before` (0 = now).
+  Result<std::vector<CaptureRef>> RecentCaptures(size_t limit, UnixMicros before = 0) const;
+
+  StoreStats Stats() const;
+
+  // Writes memtables out to SST files (before a backup or a measurement of disk use).
+  Status Flush();
+  // Flushes and compacts everything to the last level (maintenance, benchmarks).
+  Status Compact();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stillpost::archive

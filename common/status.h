@@ -1,0 +1,108 @@
+// Status and Result<T>: how stillpost modules report success or failure across their boundaries.
+// A function that can fail returns Status (nothing else to return) or Result<T> (a value or a
+// Status). Result is spelled like std::expected: has_value(), value(), error(), operator*.
+// Foreign errors (RocksDB, curl, protobuf) are translated into these once, where they happen.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace stillpost {
+
+// The canonical codes, after absl::StatusCode; pick the first that fits.
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument,    // the caller's input is malformed (a bad URL, key or flag)
+  kNotFound,           // the thing asked for does not exist (an unknown post, blob or store)
+  kAlreadyExists,      // a write would overwrite something that must not be overwritten
+  kDeadlineExceeded,   // a timeout
+  kUnavailable,        // try again later: a lock held elsewhere, a server down, a 5xx
+  kResourceExhausted,  // a size cap, a rate limit (429), a full disk
+  kDataLoss,           // stored data is corrupt or incomplete
+  kInternal,           // a bug or an unexpected failure of a dependency
+};
+
+// "ok", "invalid argument", ... for messages.
+std::string_view StatusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // ok
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // "not found: no post x/1" ; "ok" when ok.
+  std::string ToString() const;
+
+  // Prefixes the message with context: "reading x/1: " + message.
+  Status WithContext(std::string_view context) const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+inline Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+inline Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
+inline Status DeadlineExceededError(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
+inline Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status ResourceExhaustedError(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
+inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+// A value of T, or the Status that explains why there is none. Never holds an ok Status.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : v_(std::in_place_index<1>, std::move(status)) {  // NOLINT
+    assert(!std::get<1>(v_).ok() && "Result built from an ok Status");
+  }
+
+  bool has_value() const { return v_.index() == 0; }
+  explicit operator bool() const { return has_value(); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  // The error; only valid when !has_value().
+  const Status& error() const { return std::get<1>(v_); }
+  // Ok when there is a value, else the error.
+  Status status() const { return has_value() ? Status::Ok() : error(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace stillpost
+
+// Returns the Status of an expression from the enclosing function when it is not ok.
+#define SP_RETURN_IF_ERROR(expr)                                     \
+  do {                                                               \
+    if (::stillpost::Status sp_status_ = (expr); !sp_status_.ok()) { \
+      return sp_status_;                                             \
+    }                                                                \
+  } while (false)

@@ -1,0 +1,116 @@
+#include "common/time.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace stillpost {
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1'000'000;
+
+bool ParseDigits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+Status BadTime(std::string_view text) {
+  return InvalidArgumentError(
+      "malformed time '" + std::string(text) +
+      "' (expected RFC 3339 such as 2017-07-07T15:51:00Z, or microseconds)");
+}
+
+}  // namespace
+
+UnixMicros NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string FormatRfc3339(UnixMicros t) {
+  using namespace std::chrono;
+  const sys_time<microseconds> tp{microseconds{t}};
+  const auto day = floor<days>(tp);
+  const year_month_day ymd{day};
+  const hh_mm_ss<microseconds> hms{tp - day};
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02lld", int(ymd.year()),
+                        unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
+                        int(hms.minutes().count()), static_cast<long long>(hms.seconds().count()));
+  std::string out(buf, static_cast<size_t>(n));
+  const auto frac = hms.subseconds().count();
+  if (frac != 0) {
+    if (frac % 1000 == 0) {
+      std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(frac / 1000));
+    } else {
+      std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
+    }
+    out += buf;
+  }
+  out += 'Z';
+  return out;
+}
+
+std::string FormatDate(UnixMicros t) { return FormatRfc3339(t).substr(0, 10); }
+
+Result<UnixMicros> ParseTime(std::string_view s) {
+  if (!s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string_view::npos) {
+    return static_cast<UnixMicros>(std::stoll(std::string(s)));
+  }
+  int year, month, day, hour, minute, second;
+  if (!ParseDigits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !ParseDigits(s, 5, 2, month) ||
+      s[7] != '-' || !ParseDigits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !ParseDigits(s, 11, 2, hour) || s[13] != ':' || !ParseDigits(s, 14, 2, minute) ||
+      s[16] != ':' || !ParseDigits(s, 17, 2, second)) {
+    return BadTime(s);
+  }
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) {
+    return BadTime(s);
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year{year},
+                                        std::chrono::month{static_cast<unsigned>(month)},
+                                        std::chrono::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) return BadTime(s);
+  size_t pos = 19;
+  int64_t micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t digits = 0;
+    int64_t scale = 100000;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 6) {
+        micros += (s[pos] - '0') * scale;
+        scale /= 10;
+      }
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0 || digits > 9) return BadTime(s);
+  }
+  int64_t offset_seconds = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!ParseDigits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !ParseDigits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+      return BadTime(s);
+    }
+    offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return BadTime(s);
+  }
+  if (pos != s.size()) return BadTime(s);
+  const int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
+  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  return secs * kMicrosPerSecond + micros;
+}
+
+}  // namespace stillpost

@@ -1,0 +1,409 @@
+#include "archive/store.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/sample.h"
+#include "tests/support/temp_dir.h"
+
+namespace stillpost::archive {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using testing::FakeMedia;
+using testing::SampleCapture;
+using testing::TempDir;
+using testing::TombstoneCapture;
+
+constexpr UnixMicros kT0 = 1700000000000000;
+constexpr UnixMicros kMinute = 60'000'000;
+
+std::unique_ptr<Store> OpenOrDie(const std::string& path) {
+  auto store = Store::Open(path, {});
+  REQUIRE_OK(store);
+  return std::move(store).value();
+}
+
+TEST_CASE("archive: a new store is empty and reopens") {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.Sub("db"));
+    StoreStats s = store->Stats();
+    CHECK(s.posts == 0);
+    CHECK(s.captures == 0);
+    CHECK(s.blobs == 0);
+    CHECK(store->State("x/1").error().code() == StatusCode::kNotFound);
+  }
+  auto again = OpenOrDie(dir.Sub("db"));
+  CHECK(again->Stats().posts == 0);
+}
+
+TEST_CASE("archive: a capture reads back whole, with its state and indexes") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  proto::Capture c = SampleCapture("20", kT0, 1);
+  REQUIRE_OK(store->AddCapture("x/20", c));
+
+  auto latest = store->LatestGood("x/20");
+  REQUIRE_OK(latest);
+  CHECK(MessageDifferencer::Equals(*latest, c));
+  auto state = store->State("x/20");
+  REQUIRE_OK(state);
+  CHECK(state->current() == proto::PostState::CURRENT_LIVE);
+  CHECK(state->capture_count() == 1);
+  CHECK(state->first_seen().seconds() == kT0 / 1000000);
+  auto at = store->CaptureAt("x/20", kT0);
+  REQUIRE_OK(at);
+  CHECK(MessageDifferencer::Equals(*at, c));
+  CHECK(store->CaptureAt("x/20", kT0 + 1).error().code() == StatusCode::kNotFound);
+
+  auto keys = store->PostsByPlatform("x", 10);
+  REQUIRE_OK(keys);
+  CHECK(*keys == std::vector<std::string>{"x/20"});
+  auto recent = store->RecentCaptures(10);
+  REQUIRE_OK(recent);
+  REQUIRE(recent->size() == 1);
+  CHECK((*recent)[0].key == "x/20");
+  CHECK((*recent)[0].captured_at == kT0);
+  CHECK(store->Stats().posts == 1);
+  CHECK(store->Stats().captures == 1);
+}
+
+TEST_CASE("archive: captures are append-only and kept in time order") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0 + 2 * kMinute, 3)));
+  REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0 + 5 * kMinute, 4)));
+
+  SECTION("the same time again is refused, and nothing changes") {
+    auto again = store->AddCapture("x/20", SampleCapture("20", kT0 + 5 * kMinute, 99));
+    CHECK(again.error().code() == StatusCode::kAlreadyExists);
+    auto older = store->AddCapture("x/20", SampleCapture("20", kT0 + 2 * kMinute, 99));
+    CHECK(older.error().code() == StatusCode::kAlreadyExists);
+    CHECK(store->LatestGood("x/20")->post().counts().likes() == 12);
+  }
+  SECTION("an older capture than the newest is refused") {
+    auto older = store->AddCapture("x/20", SampleCapture("20", kT0 + 3 * kMinute, 99));
+    CHECK(older.error().code() == StatusCode::kInvalidArgument);
+    CHECK(store->Stats().captures == 2);
+  }
+  SECTION("all captures come back oldest first") {
+    REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0 + 9 * kMinute, 5)));
+    auto all = store->Captures("x/20");
+    REQUIRE_OK(all);
+    REQUIRE(all->size() == 3);
+    CHECK((*all)[0].post().counts().likes() == 9);
+    CHECK((*all)[1].post().counts().likes() == 12);
+    CHECK((*all)[2].post().counts().likes() == 15);
+    // Earlier captures are still readable one by one after newer ones replaced them as latest.
+    CHECK(store->CaptureAt("x/20", kT0 + 2 * kMinute)->post().counts().likes() == 9);
+  }
+}
+
+TEST_CASE("archive: a deleted post keeps its last good capture") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  const proto::Capture good = SampleCapture("20", kT0, 1);
+  REQUIRE_OK(store->AddCapture("x/20", good));
+  REQUIRE_OK(store->AddCapture("x/20", TombstoneCapture("20", kT0 + kMinute)));
+  REQUIRE_OK(store->AddCapture("x/20", TombstoneCapture("20", kT0 + 2 * kMinute)));
+
+  auto state = store->State("x/20");
+  REQUIRE_OK(state);
+  CHECK(state->current() == proto::PostState::CURRENT_GONE);
+  CHECK(state->gone_kind() == proto::Tombstone::KIND_DELETED);
+  // gone_since is the first tombstone of the streak, not the latest.
+  CHECK(state->gone_since().seconds() == (kT0 + kMinute) / 1000000);
+  auto latest = store->LatestGood("x/20");
+  REQUIRE_OK(latest);
+  CHECK(MessageDifferencer::Equals(*latest, good));
+  auto all = store->Captures("x/20");
+  REQUIRE_OK(all);
+  REQUIRE(all->size() == 3);
+  CHECK(all->at(0).has_post());
+  CHECK(all->at(1).has_tombstone());
+  CHECK(all->at(1).tombstone().upstream_text() == "This Post was deleted by the Post author.");
+
+  SECTION("and comes back live when restored") {
+    REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0 + 3 * kMinute, 2)));
+    auto restored = store->State("x/20");
+    CHECK(restored->current() == proto::PostState::CURRENT_LIVE);
+    CHECK_FALSE(restored->has_gone_since());
+    CHECK(store->Captures("x/20")->size() == 4);
+  }
+}
+
+TEST_CASE("archive: a post only ever seen gone has no latest good capture") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  REQUIRE_OK(
+      store->AddCapture("x/404", TombstoneCapture("404", kT0, proto::Tombstone::KIND_NOT_FOUND)));
+  CHECK(store->LatestGood("x/404").error().code() == StatusCode::kNotFound);
+  CHECK(store->State("x/404")->current() == proto::PostState::CURRENT_GONE);
+}
+
+TEST_CASE("archive: blobs are stored once by SHA-256 and read back") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  const std::string big = FakeMedia(1, 300 * 1024);  // goes to a blob file
+  const std::string small = FakeMedia(2, 1000);      // stays in the SST
+  const std::string big_sha = Sha256Hex(big);
+  proto::Capture c = SampleCapture("20", kT0, 1);
+  c.mutable_post()->add_media()->set_blob(big_sha);
+  c.mutable_post()->mutable_author()->set_avatar_blob(Sha256Hex(small));
+  std::vector<BlobWrite> blobs(2);
+  blobs[0].data = big;
+  blobs[0].meta.set_mime("video/mp4");
+  blobs[0].meta.add_original_urls("https://video.twimg.com/a.mp4");
+  blobs[1].data = small;
+  auto added = store->AddCapture("x/20", c, blobs);
+  REQUIRE_OK(added);
+  CHECK(added->blobs_written == 2);
+  CHECK(added->blob_bytes_written == big.size() + small.size());
+
+  // The same media with the next capture (and in another post) is not written again.
+  proto::Capture c2 = SampleCapture("21", kT0 + 1, 1);
+  c2.mutable_post()->add_media()->set_blob(big_sha);
+  auto again = store->AddCapture("x/21", c2, blobs);
+  REQUIRE_OK(again);
+  CHECK(again->blobs_written == 0);
+  CHECK(store->Stats().blobs == 2);
+  CHECK(store->Stats().blob_bytes == big.size() + small.size());
+
+  auto blob = store->GetBlob(big_sha);
+  REQUIRE_OK(blob);
+  CHECK(blob->data() == big);
+  auto meta = store->GetBlobMeta(big_sha);
+  REQUIRE_OK(meta);
+  CHECK(meta->size() == big.size());
+  CHECK(meta->mime() == "video/mp4");
+  CHECK(meta->first_fetched().seconds() == kT0 / 1000000);
+  CHECK(store->GetBlob(Sha256Hex("nope")).error().code() == StatusCode::kNotFound);
+  CHECK(store->GetBlob("../../etc").error().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("archive: bad captures are refused and change nothing") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  proto::Capture c = SampleCapture("20", kT0, 1);
+
+  SECTION("a malformed key") {
+    CHECK(store->AddCapture("x/abc", c).error().code() == StatusCode::kInvalidArgument);
+  }
+  SECTION("no time") {
+    c.clear_captured_at();
+    CHECK(store->AddCapture("x/20", c).error().code() == StatusCode::kInvalidArgument);
+  }
+  SECTION("no outcome") {
+    c.clear_post();
+    CHECK(store->AddCapture("x/20", c).error().code() == StatusCode::kInvalidArgument);
+  }
+  SECTION("a blob whose digest is wrong") {
+    std::vector<BlobWrite> blobs(1);
+    blobs[0].data = "bytes";
+    blobs[0].meta.set_sha256(Sha256Hex("other bytes"));
+    CHECK(store->AddCapture("x/20", c, blobs).error().code() == StatusCode::kInvalidArgument);
+  }
+  SECTION("a reference to a blob that is not there") {
+    c.mutable_post()->add_media()->set_blob(Sha256Hex("missing"));
+    auto r = store->AddCapture("x/20", c);
+    CHECK(r.error().code() == StatusCode::kInvalidArgument);
+    CHECK(r.error().message().find("neither given nor stored") != std::string::npos);
+  }
+  SECTION("one bad capture in a batch fails the batch") {
+    std::vector<CaptureWrite> batch(2);
+    batch[0].key = "x/20";
+    batch[0].capture = c;
+    batch[1].key = "x/21";
+    batch[1].capture = SampleCapture("21", kT0, 1);
+    batch[1].capture.clear_post();
+    CHECK_FALSE(store->AddCaptures(batch).has_value());
+  }
+  CHECK(store->Stats().captures == 0);
+  CHECK(store->State("x/20").error().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("archive: a batch writes several captures of one post atomically") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  std::vector<CaptureWrite> batch(3);
+  batch[0] = {"x/20", SampleCapture("20", kT0, 1), {}};
+  batch[1] = {"x/20", SampleCapture("20", kT0 + 1, 2), {}};
+  batch[2] = {"x/20", TombstoneCapture("20", kT0 + 2), {}};
+  REQUIRE_OK(store->AddCaptures(batch));
+  auto all = store->Captures("x/20");
+  REQUIRE_OK(all);
+  REQUIRE(all->size() == 3);
+  CHECK(all->at(0).post().counts().likes() == 3);
+  CHECK(all->at(1).post().counts().likes() == 6);
+  CHECK(store->LatestGood("x/20")->post().counts().likes() == 6);
+  CHECK(store->Stats().posts == 1);
+}
+
+TEST_CASE("archive: data survives reopening, counters included") {
+  TempDir dir;
+  const std::string path = dir.Sub("db");
+  {
+    auto store = OpenOrDie(path);
+    REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0, 1)));
+    REQUIRE_OK(store->AddCapture("x/20", TombstoneCapture("20", kT0 + 1)));
+    proto::Article a;
+    a.set_url("https://news.example/a");
+    a.set_title("A");
+    a.add_post_keys("x/20");
+    REQUIRE_OK(store->PutArticle(a));
+  }
+  auto store = OpenOrDie(path);
+  CHECK(store->Captures("x/20")->size() == 2);
+  CHECK(store->GetArticle("https://news.example/a")->post_keys(0) == "x/20");
+  const StoreStats s = store->Stats();
+  CHECK(s.posts == 1);
+  CHECK(s.captures == 2);
+  CHECK(s.articles == 1);
+  CHECK(s.disk_bytes > 0);
+}
+
+TEST_CASE("archive: posts by platform page through in key order") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  for (int i = 1; i <= 5; ++i) {
+    const std::string id = std::to_string(i);
+    REQUIRE_OK(store->AddCapture("x/" + id, SampleCapture(id, kT0 + i, i)));
+  }
+  proto::Capture m = SampleCapture("1", kT0 + 10, 1);
+  REQUIRE_OK(store->AddCapture("mastodon/mastodon.social/1", m));
+  auto first = store->PostsByPlatform("x", 2);
+  REQUIRE_OK(first);
+  CHECK(*first == std::vector<std::string>{"x/1", "x/2"});
+  auto next = store->PostsByPlatform("x", 10, "x/2");
+  CHECK(*next == std::vector<std::string>{"x/3", "x/4", "x/5"});
+  CHECK(store->PostsByPlatform("mastodon", 10)->size() == 1);
+  auto recent = store->RecentCaptures(3);
+  REQUIRE(recent->size() == 3);
+  CHECK(recent->at(0).key == "mastodon/mastodon.social/1");
+  CHECK(recent->at(1).key == "x/5");
+  auto before = store->RecentCaptures(10, kT0 + 3);
+  REQUIRE(before->size() == 2);
+  CHECK(before->at(0).key == "x/2");
+}
+
+TEST_CASE("archive: bad paths get one clear error each") {
+  TempDir dir;
+  SECTION("a regular file") {
+    const std::string file = dir.Sub("file");
+    std::ofstream(file) << "hello";
+    auto s = Store::Open(file, {});
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code() == StatusCode::kInvalidArgument);
+    CHECK(s.error().message() == "not a stillpost store: " + file + " is not a directory");
+  }
+  SECTION("a directory with other files") {
+    std::filesystem::create_directories(dir.Sub("other"));
+    std::ofstream(dir.Sub("other/notes.txt")) << "mine";
+    auto s = Store::Open(dir.Sub("other"), {});
+    CHECK(s.error().code() == StatusCode::kInvalidArgument);
+    CHECK(std::filesystem::exists(dir.Sub("other/notes.txt")));
+  }
+  SECTION("nothing there, and not allowed to create") {
+    StoreOptions o;
+    o.create_if_missing = false;
+    CHECK(Store::Open(dir.Sub("none"), o).error().code() == StatusCode::kNotFound);
+    CHECK_FALSE(std::filesystem::exists(dir.Sub("none")));
+  }
+  SECTION("a store already open") {
+    auto first = OpenOrDie(dir.Sub("db"));
+    auto second = Store::Open(dir.Sub("db"), {});
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code() == StatusCode::kUnavailable);
+    CHECK(second.error().message() == "store " + dir.Sub("db") + " is in use by another process");
+  }
+  SECTION("a corrupt store") {
+    const std::string path = dir.Sub("db");
+    { auto store = OpenOrDie(path); }
+    // Clobber the manifest that CURRENT points to.
+    std::string manifest;
+    std::ifstream(path + "/CURRENT") >> manifest;
+    std::ofstream(path + "/" + manifest, std::ios::trunc) << "garbage garbage garbage";
+    auto s = Store::Open(path, {});
+    REQUIRE_FALSE(s.has_value());
+    INFO(s.error().ToString());
+    CHECK((s.error().code() == StatusCode::kDataLoss));
+  }
+}
+
+TEST_CASE("archive: readers see each capture whole while a writer runs") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0, 0)));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 1; i <= 200; ++i) {
+      auto c = i % 3 == 0 ? TombstoneCapture("20", kT0 + i) : SampleCapture("20", kT0 + i, i);
+      if (!store->AddCapture("x/20", c).has_value()) break;
+    }
+    done = true;
+  });
+  size_t checks = 0;
+  while (!done) {
+    auto all = store->Captures("x/20");
+    REQUIRE_OK(all);
+    for (size_t i = 1; i < all->size(); ++i) {
+      REQUIRE(all->at(i - 1).captured_at().nanos() < all->at(i).captured_at().nanos());
+    }
+    auto state = store->State("x/20");
+    REQUIRE_OK(state);
+    REQUIRE(state->has_latest_good());
+    ++checks;
+  }
+  writer.join();
+  CHECK(store->Captures("x/20")->size() == 201);
+  CHECK(checks > 0);
+}
+
+}  // namespace
+}  // namespace stillpost::archive
+
+namespace stillpost::archive {
+namespace {
+
+TEST_CASE("archive: captures written before and after the record dictionary read back whole") {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("db");
+  constexpr int kPosts = 4100;  // the dictionary is trained at 4000 posts
+  {
+    auto store = Store::Open(path, {});
+    REQUIRE_OK(store);
+    std::vector<CaptureWrite> batch;
+    for (int i = 1; i <= kPosts; ++i) {
+      const std::string id = std::to_string(i);
+      batch.push_back({"x/" + id, testing::SampleCapture(id, 1700000000000000 + i, i), {}});
+      if (batch.size() == 100) {
+        REQUIRE_OK((*store)->AddCaptures(batch));
+        batch.clear();
+      }
+    }
+    // A second capture of an early post moves its first (pre-dictionary) record to history.
+    REQUIRE_OK((*store)->AddCapture("x/1", testing::SampleCapture("1", 1800000000000000, 99)));
+  }
+  auto store = Store::Open(path, {});
+  REQUIRE_OK(store);
+  for (int i : {1, 2, 3999, 4000, 4001, kPosts}) {
+    const std::string id = std::to_string(i);
+    auto latest = (*store)->LatestGood("x/" + id);
+    REQUIRE_OK(latest);
+    CHECK(latest->post().text() == testing::SamplePost(id, i == 1 ? 99 : i).text());
+  }
+  auto history = (*store)->Captures("x/1");
+  REQUIRE_OK(history);
+  REQUIRE(history->size() == 2);
+  CHECK(history->at(0).post().counts().likes() == 3);
+  CHECK(history->at(1).post().counts().likes() == 297);
+  CHECK((*store)->Stats().posts == kPosts);
+  CHECK((*store)->Stats().record_dictionary == 1);
+}
+
+}  // namespace
+}  // namespace stillpost::archive

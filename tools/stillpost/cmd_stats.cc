@@ -1,0 +1,35 @@
+#include <boost/json/serialize.hpp>
+#include <iostream>
+
+#include "tools/stillpost/commands.h"
+#include "tools/stillpost/output.h"
+
+namespace stillpost::cli {
+
+int RunStats(const GlobalOptions& global, const StatsOptions& options) {
+  auto store = OpenStore(global, /*create=*/true);
+  if (!store) return Fail(store.error());
+  const archive::StoreStats s = (*store)->Stats();
+  if (options.json) {
+    boost::json::object o;
+    o["store"] = (*store)->path();
+    o["posts"] = s.posts;
+    o["captures"] = s.captures;
+    o["articles"] = s.articles;
+    o["blobs"] = s.blobs;
+    o["blob_bytes"] = s.blob_bytes;
+    o["disk_bytes"] = s.disk_bytes;
+    o["record_dictionary"] = s.record_dictionary;
+    std::cout << boost::json::serialize(o) << '\n';
+    return kExitOk;
+  }
+  std::cout << "store     " << (*store)->path() << '\n'
+            << "posts     " << s.posts << '\n'
+            << "captures  " << s.captures << '\n'
+            << "articles  " << s.articles << '\n'
+            << "blobs     " << s.blobs << " (" << HumanBytes(s.blob_bytes) << ")\n"
+            << "on disk   " << HumanBytes(s.disk_bytes) << '\n';
+  return kExitOk;
+}
+
+}  // namespace stillpost::cli

@@ -1,0 +1,113 @@
+// stillpost: archive social posts embedded in articles and serve them forever.
+// `stillpost --help` lists the commands; `stillpost COMMAND --help` the options of one.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "common/version.h"
+#include "tools/stillpost/commands.h"
+
+namespace {
+
+using stillpost::cli::kExitUsage;
+
+constexpr const char* kDefaultDb = "./stillpost.db";
+
+// "--db, --json" for the options of `app`, so a usage error can say what is accepted.
+std::string AcceptedOptions(const CLI::App& app) {
+  std::string out;
+  for (const CLI::Option* opt : app.get_options()) {
+    std::string name = opt->get_name(false, true);
+    if (name.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+std::string AcceptedCommands(CLI::App& app) {
+  std::string out;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (!out.empty()) out += ", ";
+    out += sub->get_name();
+  }
+  return out;
+}
+
+// One line for a usage error, naming what the command accepts.
+int UsageError(CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* active = &app;
+  for (const CLI::App* sub : app.get_subcommands()) active = sub;
+  std::string line = std::string("stillpost: ") + e.what();
+  if (active == &app) {
+    line += " (commands: " + AcceptedCommands(app) + "; options: " + AcceptedOptions(app) + ")";
+  } else {
+    line += " (" + active->get_name() + " accepts: " + AcceptedOptions(*active) + ")";
+  }
+  std::cerr << line << '\n';
+  return kExitUsage;
+}
+
+// The first word that is not an option (or the value of --db): the command the user asked for.
+std::string RequestedCommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--db") {
+      ++i;
+      continue;
+    }
+    if (!arg.empty() && arg[0] != '-') return std::string(arg);
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace cli = stillpost::cli;
+  CLI::App app("stillpost: archive social posts embedded in articles, serve them forever",
+               "stillpost");
+  app.set_version_flag("--version", std::string("stillpost ") + stillpost::kVersion);
+  app.require_subcommand(1, 1);
+
+  cli::GlobalOptions global;
+  const char* env_db = std::getenv("STILLPOST_DB");
+  global.db = env_db != nullptr && *env_db != '\0' ? env_db : kDefaultDb;
+  app.add_option("--db", global.db, "Store directory (default: $STILLPOST_DB, else ./stillpost.db)")
+      ->option_text("PATH");
+
+  cli::StatsOptions stats;
+  CLI::App* stats_cmd = app.add_subcommand("stats", "Counts of posts, captures and blobs");
+  stats_cmd->add_flag("--json", stats.json, "Print one JSON object");
+
+  cli::ShowOptions show;
+  CLI::App* show_cmd = app.add_subcommand("show", "One post: its state, latest capture, history");
+  show_cmd->add_option("key", show.key, "Post key, e.g. x/20")->required();
+  show_cmd->add_flag("--json", show.json, "Print one JSON object");
+
+  const std::string requested = RequestedCommand(argc, argv);
+  const auto known =
+      app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == requested; });
+  if (!requested.empty() && known.empty()) {
+    std::cerr << "stillpost: unknown command '" << requested
+              << "' (commands: " << AcceptedCommands(app) << ")\n";
+    return kExitUsage;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return UsageError(app, e);
+  }
+
+  if (stats_cmd->parsed()) return cli::RunStats(global, stats);
+  if (show_cmd->parsed()) return cli::RunShow(global, show);
+  return kExitUsage;
+}
