@@ -1,0 +1,239 @@
+// X URL recognition and the syndication token.
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "fetcher/x.h"
+
+namespace stillpost::fetcher::x {
+namespace {
+
+constexpr size_t kMaxIdDigits = 19;  // snowflakes fit in an int64
+constexpr const char* kOwnHosts[] = {"twitter.com", "x.com",      "fxtwitter.com",
+                                     "vxtwitter.com", "fixupx.com", "fixvx.com"};
+constexpr const char* kHostPrefixes[] = {"www.", "mobile.", "m."};
+
+// The flags react-tweet sends (packages/react-tweet/src/api/fetch-tweet.ts).
+constexpr const char* kFeatures =
+    "tfw_timeline_list:;tfw_follower_count_sunset:true;tfw_tweet_edit_backend:on;"
+    "tfw_refsrc_session:on;tfw_fosnr_soft_interventions_enabled:on;"
+    "tfw_show_birdwatch_pivots_enabled:on;tfw_show_business_verified_badge:on;"
+    "tfw_duplicate_scribes_to_settings:on;tfw_use_profile_image_shape_enabled:on;"
+    "tfw_show_blue_verified_badge:on;tfw_legacy_timeline_sunset:true;"
+    "tfw_show_gov_verified_badge:on;tfw_show_business_affiliate_badge:on;"
+    "tfw_tweet_edit_frontend:on";
+
+bool IsId(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxIdDigits &&
+         s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Status NotAPost(std::string_view input, std::string_view why) {
+  return InvalidArgumentError("not an X post: " + std::string(input) + " (" + std::string(why) +
+                              ")");
+}
+
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > start) out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsXHost(std::string_view host_in, const std::vector<std::string>& extra_hosts) {
+  std::string host = Lower(host_in);
+  for (const auto& h : extra_hosts) {
+    if (host == Lower(h)) return true;
+  }
+  for (const char* prefix : kHostPrefixes) {
+    if (host.rfind(prefix, 0) == 0) {
+      host.erase(0, std::strlen(prefix));
+      break;
+    }
+  }
+  for (const char* own : kOwnHosts) {
+    if (host == own) return true;
+  }
+  return false;
+}
+
+Result<std::string> ParsePostRef(std::string_view input_raw,
+                                 const std::vector<std::string>& extra_hosts) {
+  std::string_view input = input_raw;
+  while (!input.empty() && std::isspace(static_cast<unsigned char>(input.front()))) {
+    input.remove_prefix(1);
+  }
+  while (!input.empty() && std::isspace(static_cast<unsigned char>(input.back()))) {
+    input.remove_suffix(1);
+  }
+  if (input.empty()) return InvalidArgumentError("empty post reference");
+  if (IsId(input)) return std::string(input);
+  if (input.find_first_not_of("0123456789") == std::string_view::npos) {
+    return NotAPost(input, "an X id is at most 19 digits");
+  }
+
+  std::string text(input);
+  if (text.find("://") == std::string::npos) text = "https://" + text;
+  auto parsed = boost::urls::parse_uri(text);
+  if (!parsed) return NotAPost(input, "not a URL");
+  const boost::urls::url_view url = *parsed;
+  const std::string scheme = Lower(url.scheme());
+  if (scheme != "https" && scheme != "http") return NotAPost(input, "not an http(s) URL");
+  if (!IsXHost(url.host(), extra_hosts)) return NotAPost(input, "not an X host");
+
+  // Very old links keep the path in the fragment: twitter.com/#!/user/status/ID.
+  std::string path = url.path();
+  if (url.has_fragment() && url.fragment().rfind("!/", 0) == 0 && (path.empty() || path == "/")) {
+    path = url.fragment().substr(1);
+  }
+  const std::vector<std::string> seg = Segments(path);
+  if (seg.empty()) return NotAPost(input, "the site's home page");
+  const std::string first = Lower(seg[0]);
+  if (first == "i" && seg.size() >= 4 && seg[1] == "web" && seg[2] == "status" && IsId(seg[3])) {
+    return seg[3];
+  }
+  if (first == "i" && seg.size() >= 3 && seg[1] == "status" && IsId(seg[2])) return seg[2];
+  if (first == "intent" || first == "share" || first == "home" && url.has_query()) {
+    return NotAPost(input, "an intent or share link");
+  }
+  if (first == "hashtag") return NotAPost(input, "a hashtag page");
+  if (first == "search" || first == "explore") return NotAPost(input, "a search page");
+  if (seg.size() >= 3 && (seg[1] == "status" || seg[1] == "statuses")) {
+    if (!IsId(seg[2])) return NotAPost(input, "the status id is not a number");
+    if (seg.size() == 3) return seg[2];
+    const std::string what = Lower(seg[3]);
+    if ((what == "photo" || what == "video") && (seg.size() == 4 || seg.size() == 5)) {
+      return seg[2];
+    }
+    return NotAPost(input, "unknown path after the status id");
+  }
+  if (seg.size() == 1) return NotAPost(input, "a profile, not a post");
+  return NotAPost(input, "no status id in the path");
+}
+
+// V8's DoubleToRadixCString (src/numbers/conversions.cc), which Number.prototype.toString(radix)
+// uses: fraction digits are produced only up to the precision of the input double, with
+// round-half-even and carry propagation.
+std::string DoubleToRadix(double value, int radix) {
+  static constexpr char kChars[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value < 0 ? "-Infinity" : "Infinity";
+  if (value == 0) return "0";
+  constexpr int kBufferSize = 2200;
+  char buffer[kBufferSize];
+  int integer_cursor = kBufferSize / 2;
+  int fraction_cursor = integer_cursor;
+  const bool negative = value < 0;
+  if (negative) value = -value;
+
+  double integer = std::floor(value);
+  double fraction = value - integer;
+  // Digits are computed only while they say something about the input double.
+  double delta = 0.5 * (std::nextafter(value, std::numeric_limits<double>::infinity()) - value);
+  delta = std::max(std::nextafter(0.0, 1.0), delta);
+  if (fraction >= delta) {
+    buffer[fraction_cursor++] = '.';
+    do {
+      fraction *= radix;
+      delta *= radix;
+      const int digit = static_cast<int>(fraction);
+      buffer[fraction_cursor++] = kChars[digit];
+      fraction -= digit;
+      if (fraction > 0.5 || (fraction == 0.5 && (digit & 1))) {
+        if (fraction + delta > 1) {
+          // Round up, carrying through digits already written.
+          for (;;) {
+            fraction_cursor--;
+            if (fraction_cursor == kBufferSize / 2) {
+              integer += 1;
+              break;
+            }
+            const char c = buffer[fraction_cursor];
+            const int d = c > '9' ? (c - 'a' + 10) : (c - '0');
+            if (d + 1 < radix) {
+              buffer[fraction_cursor++] = kChars[d + 1];
+              break;
+            }
+          }
+          break;
+        }
+      }
+    } while (fraction >= delta);
+  }
+  // Integer digits. Beyond 2^53 the low digits are not represented: V8 writes zeros for them.
+  auto exponent = [](double d) {
+    int e = 0;
+    std::frexp(d, &e);
+    return e - 53;  // the exponent of the double as significand * 2^e, significand 53 bits
+  };
+  while (exponent(integer / radix) > 0) {
+    integer /= radix;
+    buffer[--integer_cursor] = '0';
+  }
+  do {
+    const double remainder = std::fmod(integer, radix);
+    buffer[--integer_cursor] = kChars[static_cast<int>(remainder)];
+    integer = (integer - remainder) / radix;
+  } while (integer > 0);
+  if (negative) buffer[--integer_cursor] = '-';
+  return std::string(buffer + integer_cursor, buffer + fraction_cursor);
+}
+
+std::string SyndicationToken(std::string_view id) {
+  const double n = std::strtod(std::string(id).c_str(), nullptr);
+  const std::string s = DoubleToRadix((n / 1e15) * M_PI, 36);
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c != '0' && c != '.') out += c;
+  }
+  return out;
+}
+
+std::string TweetResultUrl(std::string_view id) {
+  std::string url = "https://cdn.syndication.twimg.com/tweet-result?id=";
+  url += id;
+  url += "&lang=en&features=";
+  // The features value is sent percent-encoded (':' and ';' are reserved in a query).
+  for (const char* p = kFeatures; *p != '\0'; ++p) {
+    if (*p == ':') {
+      url += "%3A";
+    } else if (*p == ';') {
+      url += "%3B";
+    } else {
+      url += *p;
+    }
+  }
+  url += "&token=";
+  url += SyndicationToken(id);
+  return url;
+}
+
+std::string OEmbedUrl(std::string_view id) {
+  return "https://publish.twitter.com/oembed?url=https%3A%2F%2Ftwitter.com%2Fi%2Fstatus%2F" +
+         std::string(id) + "&omit_script=true&dnt=true";
+}
+
+std::string CanonicalUrl(std::string_view id, std::string_view screen_name) {
+  if (screen_name.empty()) return "https://x.com/i/status/" + std::string(id);
+  return "https://x.com/" + std::string(screen_name) + "/status/" + std::string(id);
+}
+
+}  // namespace stillpost::fetcher::x
