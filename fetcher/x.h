@@ -3,6 +3,7 @@
 // Start with ParsePostRef("https://x.com/u/status/20") -> "20", then TweetResultUrl("20").
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,5 +41,31 @@ std::string OEmbedUrl(std::string_view id);
 
 // https://x.com/i/status/ID: the canonical URL of a post whose author is not known.
 std::string CanonicalUrl(std::string_view id, std::string_view screen_name = {});
+
+}  // namespace stillpost::fetcher::x
+
+namespace stillpost::fetcher::x {
+
+// The outcome of one tweet-result body. Mapping fills in the URL fields of the Post (avatar_url,
+// media original_url and poster_url, card image_url); the archiver downloads each and fills in
+// the matching blob field (fetcher/media.h).
+struct MappedTweet {
+  bool gone = false;
+  proto::Tombstone tombstone;  // when gone
+  proto::Post post;            // when not gone
+  // For a media URL, the next one to try when it fails: a photo at name=orig falls back to
+  // name=large, a video to its next lower bitrate, a 400x400 avatar to the size the API gave.
+  std::map<std::string, std::string> fallbacks;
+};
+
+// Maps a syndication tweet-result body (HTTP 200). Missing fields are fine; `entities.hashtags`
+// as an object instead of a list is fine; a field of the wrong type fails the capture with
+// InvalidArgument naming the field; malformed JSON is InvalidArgument too. `{}` and a
+// TweetTombstone map to gone.
+Result<MappedTweet> MapTweetResult(std::string_view body);
+
+// The tombstone kind a platform message describes ("This Post was deleted by the Post author"
+// -> deleted; suspended, protected, withheld; anything else unknown).
+proto::Tombstone::Kind TombstoneKindFromText(std::string_view text);
 
 }  // namespace stillpost::fetcher::x

@@ -110,7 +110,7 @@ Result<std::string> ParsePostRef(std::string_view input_raw,
     return seg[3];
   }
   if (first == "i" && seg.size() >= 3 && seg[1] == "status" && IsId(seg[2])) return seg[2];
-  if (first == "intent" || first == "share" || first == "home" && url.has_query()) {
+  if (first == "intent" || first == "share") {
     return NotAPost(input, "an intent or share link");
   }
   if (first == "hashtag") return NotAPost(input, "a hashtag page");

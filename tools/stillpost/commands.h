@@ -4,9 +4,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "archive/store.h"
 #include "common/status.h"
+#include "fetcher/http.h"
 
 namespace stillpost::cli {
 
@@ -35,5 +37,31 @@ struct ShowOptions {
   bool json = false;
 };
 int RunShow(const GlobalOptions& global, const ShowOptions& options);
+
+// The flags of every command that fetches (archive; later recheck), with their defaults.
+struct FetchFlags {
+  std::vector<std::string> upstreams;  // --upstream HOST=BASE, after $STILLPOST_UPSTREAM
+  bool allow_private_upstreams = false;
+  std::vector<std::string> nitter_hosts;
+  int max_connections = fetcher::HttpLimits{}.max_connections;
+  int max_per_host = fetcher::HttpLimits{}.max_connections_per_host;
+  long connect_timeout_ms = fetcher::HttpLimits{}.connect_timeout.count();
+  long timeout_ms = fetcher::HttpLimits{}.json_timeout.count();
+  long media_timeout_ms = fetcher::HttpLimits{}.media_timeout.count();
+  int attempts = fetcher::HttpLimits{}.max_attempts;
+  long backoff_ms = fetcher::HttpLimits{}.backoff_base.count();
+  uint64_t max_json_bytes = fetcher::HttpLimits{}.max_json_bytes;
+  uint64_t max_image_bytes = fetcher::HttpLimits{}.max_image_bytes;
+  uint64_t max_video_bytes = fetcher::HttpLimits{}.max_video_bytes;
+};
+Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags);
+
+struct ArchiveOptions {
+  std::vector<std::string> posts;  // URLs or ids
+  std::string from;                // --from FILE
+  bool json = false;
+  FetchFlags fetch;
+};
+int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
 
 }  // namespace stillpost::cli

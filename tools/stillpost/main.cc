@@ -50,6 +50,38 @@ int UsageError(CLI::App& app, const CLI::ParseError& e) {
   return kExitUsage;
 }
 
+// The flags shared by the commands that fetch from upstreams.
+void AddFetchFlags(CLI::App& cmd, stillpost::cli::FetchFlags& f) {
+  cmd.add_option("--upstream", f.upstreams,
+                 "Send requests for HOST to BASE (HOST=BASE, or *=BASE for every host); "
+                 "repeatable; also $STILLPOST_UPSTREAM, comma-separated")
+      ->option_text("HOST=BASE");
+  cmd.add_flag("--allow-private-upstreams", f.allow_private_upstreams,
+               "Let --upstream targets be private or loopback addresses (tests, the demo)");
+  cmd.add_option("--nitter-host", f.nitter_hosts, "Treat HOST/USER/status/ID links as X posts")
+      ->option_text("HOST");
+  cmd.add_option("--max-connections", f.max_connections, "Connections at once, all hosts")
+      ->capture_default_str();
+  cmd.add_option("--max-per-host", f.max_per_host, "Connections at once to one host")
+      ->capture_default_str();
+  cmd.add_option("--connect-timeout-ms", f.connect_timeout_ms, "Connect timeout")
+      ->capture_default_str();
+  cmd.add_option("--timeout-ms", f.timeout_ms, "Whole-request timeout for JSON and HTML")
+      ->capture_default_str();
+  cmd.add_option("--media-timeout-ms", f.media_timeout_ms, "Whole-request timeout for media")
+      ->capture_default_str();
+  cmd.add_option("--attempts", f.attempts, "Tries per request (timeouts, 429, 5xx)")
+      ->capture_default_str();
+  cmd.add_option("--backoff-ms", f.backoff_ms, "First retry delay; doubles per try, jittered")
+      ->capture_default_str();
+  cmd.add_option("--max-json-bytes", f.max_json_bytes, "Size cap of a JSON answer")
+      ->capture_default_str();
+  cmd.add_option("--max-image-bytes", f.max_image_bytes, "Size cap of an image")
+      ->capture_default_str();
+  cmd.add_option("--max-video-bytes", f.max_video_bytes, "Size cap of a video")
+      ->capture_default_str();
+}
+
 // The first word that is not an option (or the value of --db): the command the user asked for.
 std::string RequestedCommand(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -87,6 +119,15 @@ int main(int argc, char** argv) {
   show_cmd->add_option("key", show.key, "Post key, e.g. x/20")->required();
   show_cmd->add_flag("--json", show.json, "Print one JSON object");
 
+  cli::ArchiveOptions archive;
+  CLI::App* archive_cmd = app.add_subcommand(
+      "archive", "Capture X posts with their media: URLs or ids, or --from FILE");
+  archive_cmd->add_option("posts", archive.posts, "Post URLs (x.com, twitter.com, ...) or ids");
+  archive_cmd->add_option("--from", archive.from, "Read posts from FILE, one per line")
+      ->option_text("FILE");
+  archive_cmd->add_flag("--json", archive.json, "One JSON object per post instead of text");
+  AddFetchFlags(*archive_cmd, archive.fetch);
+
   const std::string requested = RequestedCommand(argc, argv);
   const auto known =
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == requested; });
@@ -109,5 +150,6 @@ int main(int argc, char** argv) {
 
   if (stats_cmd->parsed()) return cli::RunStats(global, stats);
   if (show_cmd->parsed()) return cli::RunShow(global, show);
+  if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
   return kExitUsage;
 }

@@ -66,14 +66,14 @@ TEST_CASE("x: DoubleToRadix writes what JavaScript's Number#toString(radix) writ
       {1e21, 36, "5v1j4f4ds7c000"},
       {-42.125, 2, "-101010.001"},
       {-42.125, 36, "-16.4i"},
-      {5e-324, 36,
-       "0.000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-       "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-       "00000000000000000000000000000000000003"},
+      {5e-324, 36, nullptr},  // "0." then 207 zeros then "3", checked below
+
   };
   for (const auto& c : cases) {
     INFO(c.value << " radix " << c.radix);
-    CHECK(DoubleToRadix(c.value, c.radix) == c.text);
+    const std::string expected =
+        c.text != nullptr ? c.text : "0." + std::string(207, '0') + "3";  // the least denormal
+    CHECK(DoubleToRadix(c.value, c.radix) == expected);
   }
 }
 

@@ -1,0 +1,352 @@
+#include "fetcher/archiver.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <gumbo.h>
+
+#include <boost/json/parse.hpp>
+#include <deque>
+#include <map>
+
+#include "common/sha256.h"
+#include "common/time.h"
+#include "common/version.h"
+#include "fetcher/media.h"
+#include "fetcher/x.h"
+
+namespace stillpost::fetcher {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp Ts(UnixMicros t) { return TimeUtil::MicrosecondsToTimestamp(t); }
+
+// Text content of the first <p> under a blockquote in oEmbed html: what the widget shows
+// before its script runs.
+void CollectText(const GumboNode* node, std::string& out) {
+  if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE) {
+    out += node->v.text.text;
+    return;
+  }
+  if (node->type != GUMBO_NODE_ELEMENT) return;
+  if (node->v.element.tag == GUMBO_TAG_BR) out += '\n';
+  const GumboVector& children = node->v.element.children;
+  for (unsigned i = 0; i < children.length; ++i) {
+    CollectText(static_cast<const GumboNode*>(children.data[i]), out);
+  }
+}
+
+const GumboNode* FindFirst(const GumboNode* node, GumboTag tag) {
+  if (node->type != GUMBO_NODE_ELEMENT) return nullptr;
+  if (node->v.element.tag == tag) return node;
+  const GumboVector& children = node->v.element.children;
+  for (unsigned i = 0; i < children.length; ++i) {
+    if (auto* found = FindFirst(static_cast<const GumboNode*>(children.data[i]), tag)) return found;
+  }
+  return nullptr;
+}
+
+std::string OEmbedText(const std::string& html) {
+  GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
+  std::string text;
+  if (const GumboNode* p = FindFirst(out->root, GUMBO_TAG_P)) CollectText(p, text);
+  gumbo_destroy_output(&kGumboDefaultOptions, out);
+  return text;
+}
+
+}  // namespace
+
+std::string_view OutcomeName(const PostOutcome& o) {
+  switch (o.kind) {
+    case PostOutcome::Kind::kCaptured:
+      return o.partial ? "partial" : "captured";
+    case PostOutcome::Kind::kGone:
+      switch (o.gone_kind) {
+        case proto::Tombstone::KIND_DELETED:
+          return "deleted";
+        case proto::Tombstone::KIND_PROTECTED:
+          return "protected";
+        case proto::Tombstone::KIND_SUSPENDED:
+          return "suspended";
+        case proto::Tombstone::KIND_WITHHELD:
+          return "withheld";
+        case proto::Tombstone::KIND_NOT_FOUND:
+          return "not found";
+        default:
+          return "gone";
+      }
+    case PostOutcome::Kind::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+struct Archiver::Impl {
+  archive::Store& store;
+  ArchiveOptions options;
+  HttpClient http;
+  MimeSniffer sniffer;
+  std::map<std::string, std::string> stored_by_url;  // media URL -> sha256, once committed
+
+  // One post on its way through the pipeline.
+  struct Job {
+    size_t index = 0;
+    std::string id;
+    std::string key;
+    proto::Capture capture;
+    std::string raw_body;
+    std::map<std::string, std::string> fallbacks;
+    std::vector<MediaSlot> slots;
+    size_t pending = 0;
+    std::vector<std::string> media_data;  // bodies kept alive until the capture is stored
+    std::vector<proto::BlobMeta> media_meta;
+    std::vector<std::string> failures;
+  };
+
+  std::vector<PostOutcome>* outcomes = nullptr;
+  const std::function<void(const PostOutcome&)>* on_done = nullptr;
+  std::deque<std::pair<size_t, std::string>> queue;  // posts not started yet
+  int in_flight = 0;
+
+  Impl(archive::Store& s, ArchiveOptions o)
+      : store(s), options(std::move(o)), http(options.http) {}
+
+  void Done(size_t index, PostOutcome outcome) {
+    (*outcomes)[index] = outcome;
+    if (on_done != nullptr && *on_done) (*on_done)(outcome);
+    --in_flight;
+    StartMore();
+  }
+
+  void StartMore() {
+    while (in_flight < options.max_posts_in_flight && !queue.empty()) {
+      auto [index, id] = queue.front();
+      queue.pop_front();
+      ++in_flight;
+      StartX(index, id);
+    }
+  }
+
+  void StartX(size_t index, const std::string& id) {
+    auto job = std::make_shared<Job>();
+    job->index = index;
+    job->id = id;
+    job->key = "x/" + id;
+    const std::string url = x::TweetResultUrl(id);
+    http.Add({url, BodyKind::kJson}, [this, job, url](Result<HttpResponse> r) {
+      OnTweetResult(job, url, std::move(r));
+    });
+  }
+
+  PostOutcome Failed(const Job& job, std::string why) {
+    PostOutcome o;
+    o.key = job.key;
+    o.kind = PostOutcome::Kind::kFailed;
+    o.detail = std::move(why);
+    return o;
+  }
+
+  void OnTweetResult(const std::shared_ptr<Job>& job, const std::string& url,
+                     Result<HttpResponse> r) {
+    job->capture.set_source_url(url);
+    job->capture.set_fetcher_version(kVersion);
+    if (!r) {
+      if (r.error().code() == StatusCode::kInvalidArgument) {
+        // A refused address or a bad redirect: no fallback would fare better.
+        return Done(job->index, Failed(*job, r.error().message()));
+      }
+      return FallBackToOEmbed(job, "syndication: " + r.error().message());
+    }
+    *job->capture.mutable_captured_at() = Ts(NowMicros());
+    job->capture.set_http_status(static_cast<int32_t>(r->status));
+    if (r->status == 404) {
+      proto::Tombstone t;
+      t.set_kind(proto::Tombstone::KIND_NOT_FOUND);
+      t.set_upstream_text("This Post does not exist or has been deleted (HTTP 404)");
+      job->raw_body = std::move(r->body);
+      return StoreTombstone(job, std::move(t));
+    }
+    if (r->status != 200) {
+      return FallBackToOEmbed(job, "syndication: HTTP " + std::to_string(r->status));
+    }
+    auto mapped = x::MapTweetResult(r->body);
+    if (!mapped) return FallBackToOEmbed(job, "syndication: " + mapped.error().message());
+    job->raw_body = std::move(r->body);
+    if (mapped->gone) return StoreTombstone(job, std::move(mapped->tombstone));
+    if (mapped->post.id() != job->id) {
+      return Done(job->index, Failed(*job, "syndication answered with post " + mapped->post.id() +
+                                               " for " + job->id));
+    }
+    *job->capture.mutable_post() = std::move(mapped->post);
+    job->fallbacks = std::move(mapped->fallbacks);
+    FetchMedia(job);
+  }
+
+  void FallBackToOEmbed(const std::shared_ptr<Job>& job, std::string why) {
+    const std::string url = x::OEmbedUrl(job->id);
+    http.Add({url, BodyKind::kJson}, [this, job, url, why](Result<HttpResponse> r) {
+      if (!r) return Done(job->index, Failed(*job, why + "; oEmbed: " + r.error().message()));
+      if (r->status != 200) {
+        return Done(job->index,
+                    Failed(*job, why + "; oEmbed: HTTP " + std::to_string(r->status)));
+      }
+      boost::system::error_code ec;
+      auto v = boost::json::parse(r->body, ec);
+      if (ec || !v.is_object() || !v.as_object().contains("html") ||
+          !v.as_object().at("html").is_string()) {
+        return Done(job->index, Failed(*job, why + "; oEmbed: malformed answer"));
+      }
+      const auto& o = v.as_object();
+      auto str = [&](const char* k) {
+        const auto* f = o.if_contains(k);
+        return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+      };
+      proto::Post post;
+      post.set_platform(proto::PLATFORM_X);
+      post.set_id(job->id);
+      post.set_key(job->key);
+      post.set_url(str("url").empty() ? x::CanonicalUrl(job->id) : str("url"));
+      post.mutable_author()->set_display_name(str("author_name"));
+      post.mutable_author()->set_profile_url(str("author_url"));
+      const std::string author_url = str("author_url");
+      const size_t slash = author_url.rfind('/');
+      if (slash != std::string::npos) post.mutable_author()->set_handle(author_url.substr(slash + 1));
+      post.set_text(OEmbedText(str("html")));
+      *job->capture.mutable_captured_at() = Ts(NowMicros());
+      job->capture.set_source_url(url);
+      job->capture.set_http_status(200);
+      job->capture.set_partial(true);
+      job->capture.set_partial_reason("text only, from oEmbed (" + why + ")");
+      *job->capture.mutable_post() = std::move(post);
+      job->raw_body = std::move(r->body);
+      Commit(job);
+    });
+  }
+
+  void StoreTombstone(const std::shared_ptr<Job>& job, proto::Tombstone t) {
+    *job->capture.mutable_tombstone() = std::move(t);
+    Commit(job);
+  }
+
+  void FetchMedia(const std::shared_ptr<Job>& job) {
+    job->slots = MediaSlots(*job->capture.mutable_post());
+    job->pending = job->slots.size();
+    if (job->pending == 0) return Commit(job);
+    for (size_t i = 0; i < job->slots.size(); ++i) FetchSlot(job, i, *job->slots[i].url, "");
+  }
+
+  void FetchSlot(const std::shared_ptr<Job>& job, size_t i, const std::string& url,
+                 std::string earlier_error) {
+    if (auto known = stored_by_url.find(url); known != stored_by_url.end()) {
+      *job->slots[i].blob = known->second;
+      return SlotDone(job);
+    }
+    const MediaSlot slot = job->slots[i];
+    http.Add({url, slot.kind}, [this, job, i, url, earlier_error](Result<HttpResponse> r) {
+      const MediaSlot& s = job->slots[i];
+      std::string error;
+      if (!r) {
+        error = r.error().message();
+      } else if (r->status != 200) {
+        error = "HTTP " + std::to_string(r->status) + " for " + url;
+      } else {
+        const std::string mime = sniffer.Sniff(r->body);
+        if (!MimeFits(s.kind, mime)) {
+          error = url + " is " + mime + ", not the " +
+                  (s.kind == BodyKind::kVideo ? "video" : "image") + " expected";
+        } else {
+          proto::BlobMeta meta;
+          meta.set_mime(mime);
+          meta.add_original_urls(url);
+          const std::string sha = Sha256Hex(r->body);
+          meta.set_sha256(sha);
+          *s.blob = sha;
+          *s.url = url;
+          if (s.mime != nullptr) *s.mime = mime;
+          job->media_data.push_back(std::move(r->body));
+          job->media_meta.push_back(std::move(meta));
+          return SlotDone(job);
+        }
+      }
+      if (auto next = job->fallbacks.find(url); next != job->fallbacks.end()) {
+        return FetchSlot(job, i, next->second, error);
+      }
+      const std::string why = earlier_error.empty() ? error : earlier_error + "; then " + error;
+      if (s.failure != nullptr) *s.failure = why;
+      job->failures.push_back(why);
+      SlotDone(job);
+    });
+  }
+
+  void SlotDone(const std::shared_ptr<Job>& job) {
+    if (--job->pending == 0) Commit(job);
+  }
+
+  void Commit(const std::shared_ptr<Job>& job) {
+    proto::Capture& c = job->capture;
+    if (!c.has_captured_at()) *c.mutable_captured_at() = Ts(NowMicros());
+    if (!job->failures.empty()) {
+      c.set_partial(true);
+      std::string reason = std::to_string(job->failures.size()) + " media not stored: ";
+      reason += job->failures.front();
+      c.set_partial_reason(reason);
+    }
+    std::vector<archive::BlobWrite> blobs;
+    if (!job->raw_body.empty()) {
+      archive::BlobWrite raw;
+      raw.data = job->raw_body;
+      raw.meta.set_mime("application/json");
+      raw.meta.add_original_urls(c.source_url());
+      c.set_raw_body_blob(Sha256Hex(job->raw_body));
+      blobs.push_back(std::move(raw));
+    }
+    for (size_t i = 0; i < job->media_data.size(); ++i) {
+      blobs.push_back({job->media_data[i], job->media_meta[i]});
+    }
+    auto added = store.AddCapture(job->key, c, blobs);
+    PostOutcome o;
+    o.key = job->key;
+    if (!added) {
+      o.kind = PostOutcome::Kind::kFailed;
+      o.detail = added.error().message();
+      return Done(job->index, std::move(o));
+    }
+    for (size_t i = 0; i < job->media_meta.size(); ++i) {
+      stored_by_url[job->media_meta[i].original_urls(0)] = job->media_meta[i].sha256();
+    }
+    o.bytes_stored = added->blob_bytes_written;
+    o.media = static_cast<int>(job->media_data.size());
+    if (c.has_tombstone()) {
+      o.kind = PostOutcome::Kind::kGone;
+      o.gone_kind = c.tombstone().kind();
+      o.detail = c.tombstone().upstream_text();
+    } else {
+      o.kind = PostOutcome::Kind::kCaptured;
+      o.partial = c.partial();
+      o.detail = c.partial_reason();
+    }
+    Done(job->index, std::move(o));
+  }
+};
+
+Archiver::Archiver(archive::Store& store, ArchiveOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+Archiver::~Archiver() = default;
+
+std::vector<PostOutcome> Archiver::ArchiveX(const std::vector<std::string>& ids,
+                                            const std::function<void(const PostOutcome&)>& on_done) {
+  std::vector<std::string> distinct;
+  for (const auto& id : ids) {
+    if (std::find(distinct.begin(), distinct.end(), id) == distinct.end()) distinct.push_back(id);
+  }
+  std::vector<PostOutcome> outcomes(distinct.size());
+  impl_->outcomes = &outcomes;
+  impl_->on_done = &on_done;
+  for (size_t i = 0; i < distinct.size(); ++i) impl_->queue.emplace_back(i, distinct[i]);
+  impl_->StartMore();
+  impl_->http.Run();
+  impl_->outcomes = nullptr;
+  impl_->on_done = nullptr;
+  return outcomes;
+}
+
+}  // namespace stillpost::fetcher

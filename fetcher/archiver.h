@@ -1,0 +1,54 @@
+// The capture pipeline: fetch a post from its platform, map it, download its media, and store
+// the capture with every blob in one atomic write. One Archiver per run; it drives one
+// HttpClient, so everything runs on the calling thread.
+//
+//   Archiver archiver(store, options);
+//   auto outcomes = archiver.ArchiveX({"20", "21"}, [](const PostOutcome& o) { print(o); });
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "archive/store.h"
+#include "fetcher/http.h"
+
+namespace stillpost::fetcher {
+
+struct ArchiveOptions {
+  HttpOptions http;
+  std::vector<std::string> nitter_hosts;  // extra hosts whose /USER/status/ID links are X posts
+  int max_posts_in_flight = 32;           // bounds memory: media of at most this many posts
+};
+
+struct PostOutcome {
+  enum class Kind { kCaptured, kGone, kFailed };
+  std::string key;
+  Kind kind = Kind::kFailed;
+  bool partial = false;        // captured, but something is missing (see detail)
+  int media = 0;               // media files stored with the capture (avatars, photos, posters)
+  uint64_t bytes_stored = 0;   // new blob bytes written (already-stored blobs count 0)
+  std::string detail;          // why it failed, what is missing, or the platform's gone text
+  proto::Tombstone::Kind gone_kind = proto::Tombstone::KIND_UNSPECIFIED;
+};
+
+std::string_view OutcomeName(const PostOutcome& o);  // "captured", "partial", "deleted", "failed"
+
+class Archiver {
+ public:
+  Archiver(archive::Store& store, ArchiveOptions options);
+  ~Archiver();
+  Archiver(const Archiver&) = delete;
+  Archiver& operator=(const Archiver&) = delete;
+
+  // Archives X posts by id, each once, in the given order of completion callbacks. Returns one
+  // outcome per distinct id, in input order.
+  std::vector<PostOutcome> ArchiveX(const std::vector<std::string>& ids,
+                                    const std::function<void(const PostOutcome&)>& on_done = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stillpost::fetcher

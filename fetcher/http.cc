@@ -1,0 +1,459 @@
+#include "fetcher/http.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "common/version.h"
+
+namespace stillpost::fetcher {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr long kIdlePollMs = 1000;
+
+// libcurl's global init is process-wide; do it once.
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string HostOf(std::string_view url) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  return u ? Lower(u->host()) : std::string();
+}
+
+bool InV4(uint32_t a, uint32_t net, int bits) {
+  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
+  return (a & mask) == (net & mask);
+}
+
+constexpr uint32_t V4(unsigned a, unsigned b, unsigned c, unsigned d) {
+  return (a << 24) | (b << 16) | (c << 8) | d;
+}
+
+// Public unicast IPv4: not "this network", private, shared (CGNAT), loopback, link-local,
+// IETF protocol assignments, documentation, benchmarking, multicast, reserved or broadcast.
+bool PublicV4(uint32_t a) {
+  static constexpr std::pair<uint32_t, int> kBlocked[] = {
+      {V4(0, 0, 0, 0), 8},       {V4(10, 0, 0, 0), 8},     {V4(100, 64, 0, 0), 10},
+      {V4(127, 0, 0, 0), 8},     {V4(169, 254, 0, 0), 16}, {V4(172, 16, 0, 0), 12},
+      {V4(192, 0, 0, 0), 24},    {V4(192, 0, 2, 0), 24},   {V4(192, 88, 99, 0), 24},
+      {V4(192, 168, 0, 0), 16},  {V4(198, 18, 0, 0), 15},  {V4(198, 51, 100, 0), 24},
+      {V4(203, 0, 113, 0), 24},  {V4(224, 0, 0, 0), 4},    {V4(240, 0, 0, 0), 4},
+  };
+  for (const auto& [net, bits] : kBlocked) {
+    if (InV4(a, net, bits)) return false;
+  }
+  return true;
+}
+
+bool PublicV6(const in6_addr& addr) {
+  const uint8_t* b = addr.s6_addr;
+  static constexpr uint8_t kZero[16] = {};
+  // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible), 64:ff9b::a.b.c.d (NAT64): judge the IPv4.
+  const bool mapped = std::memcmp(b, kZero, 10) == 0 && b[10] == 0xff && b[11] == 0xff;
+  const bool compat = std::memcmp(b, kZero, 12) == 0;
+  const bool nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
+                     std::memcmp(b + 4, kZero, 8) == 0;
+  if (mapped || compat || nat64) {
+    const uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) |
+                        (uint32_t{b[14]} << 8) | uint32_t{b[15]};
+    return PublicV4(v4);
+  }
+  if ((b[0] & 0xfe) == 0xfc) return false;                      // fc00::/7 unique local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;      // fe80::/10 link-local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;      // fec0::/10 site-local
+  if (b[0] == 0xff) return false;                                // ff00::/8 multicast
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;  // doc
+  if (b[0] == 0x01 && b[1] == 0x00 && std::memcmp(b + 2, kZero, 6) == 0) return false;  // discard
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02) return false;  // 2001::/23
+  return true;
+}
+
+std::string AddressText(const sockaddr* sa) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+  } else if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+bool PublicAddress(const sockaddr* sa) {
+  if (sa->sa_family == AF_INET) {
+    return PublicV4(ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr));
+  }
+  if (sa->sa_family == AF_INET6) {
+    return PublicV6(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+  }
+  return false;
+}
+
+const char* KindName(BodyKind kind) {
+  switch (kind) {
+    case BodyKind::kJson:
+      return "JSON";
+    case BodyKind::kHtml:
+      return "HTML";
+    case BodyKind::kImage:
+      return "image";
+    case BodyKind::kVideo:
+      return "video";
+  }
+  return "body";
+}
+
+}  // namespace
+
+std::string DefaultUserAgent() {
+  return std::string("stillpost/") + kVersion + " (archive of posts embedded in articles)";
+}
+
+struct HttpClient::Impl {
+  struct Transfer {
+    Impl* impl = nullptr;
+    HttpRequest request;
+    Callback done;
+    std::string current_url;  // canonical URL of this hop
+    bool via_upstream = false;
+    int attempts = 0;
+    int redirects = 0;
+    Clock::time_point not_before{};
+    CURL* easy = nullptr;
+    uint64_t cap = 0;
+    std::string body;
+    std::string location;
+    std::string content_type;
+    bool over_cap = false;
+    std::string refused_address;
+  };
+
+  HttpOptions options;
+  CURLM* multi = nullptr;
+  std::deque<std::unique_ptr<Transfer>> waiting;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
+  std::mt19937 rng{std::random_device{}()};
+
+  uint64_t CapFor(BodyKind kind) const {
+    switch (kind) {
+      case BodyKind::kJson:
+        return options.limits.max_json_bytes;
+      case BodyKind::kHtml:
+        return options.limits.max_html_bytes;
+      case BodyKind::kImage:
+        return options.limits.max_image_bytes;
+      case BodyKind::kVideo:
+        return options.limits.max_video_bytes;
+    }
+    return options.limits.max_json_bytes;
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t bytes = size * n;
+    if (t->body.size() + bytes > t->cap) {
+      t->over_cap = true;
+      return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    t->body.append(data, bytes);
+    return bytes;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view line(data, size * n);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    if (line.rfind("HTTP/", 0) == 0) {  // a new response (1xx, or after a proxy)
+      t->location.clear();
+      t->content_type.clear();
+      return size * n;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return size * n;
+    const std::string name = Lower(line.substr(0, colon));
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    if (name == "location") t->location = value;
+    if (name == "content-type") t->content_type = value;
+    return size * n;
+  }
+
+  // Refuses, before connecting, any address that is not public unicast, unless this request
+  // was sent to a configured upstream and private upstreams are allowed.
+  static curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr) {
+    auto* t = static_cast<Transfer*>(user);
+    const sockaddr* sa = &addr->addr;
+    if (purpose == CURLSOCKTYPE_IPCXN && !PublicAddress(sa) &&
+        !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
+      t->refused_address = AddressText(sa);
+      return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+  }
+
+  // Starts one attempt of a transfer; false (and the callback has run) when it cannot start.
+  bool Start(std::unique_ptr<Transfer> t) {
+    auto target = options.upstreams.Resolve(t->current_url);
+    if (!target) {
+      Finish(std::move(t), target.error());
+      return false;
+    }
+    t->via_upstream = target->rewritten;
+    t->attempts++;
+    t->body.clear();
+    t->location.clear();
+    t->content_type.clear();
+    t->over_cap = false;
+    t->refused_address.clear();
+    t->cap = CapFor(t->request.kind);
+    CURL* e = curl_easy_init();
+    t->easy = e;
+    const HttpLimits& l = options.limits;
+    const bool media = t->request.kind == BodyKind::kImage || t->request.kind == BodyKind::kVideo;
+    curl_easy_setopt(e, CURLOPT_URL, target->url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: checked, rewritten
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(l.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>((media ? l.media_timeout : l.json_timeout).count()));
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, l.low_speed_bytes_per_second);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(l.low_speed_window.count()));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->cap));
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // caps apply to the decoded bytes
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnBody);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_multi_add_handle(multi, e);
+    active.emplace(e, std::move(t));
+    return true;
+  }
+
+  void Finish(std::unique_ptr<Transfer> t, Result<HttpResponse> result) {
+    Callback done = std::move(t->done);
+    t.reset();
+    done(std::move(result));
+  }
+
+  milliseconds Backoff(int attempt) {
+    const auto base = options.limits.backoff_base.count();
+    const auto cap = options.limits.backoff_max.count();
+    const auto exp = std::min<long long>(cap, base << std::min(attempt - 1, 20));
+    // "Equal jitter": half fixed, half random, so retries of many transfers spread out.
+    std::uniform_int_distribution<long long> jitter(0, exp / 2);
+    return milliseconds(exp / 2 + jitter(rng));
+  }
+
+  void Retry(std::unique_ptr<Transfer> t, milliseconds delay) {
+    t->not_before = Clock::now() + delay;
+    waiting.push_back(std::move(t));
+  }
+
+  void Completed(CURL* e, CURLcode code) {
+    auto it = active.find(e);
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active.erase(it);
+    curl_multi_remove_handle(multi, e);
+    long status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t retry_after = 0;
+    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
+    curl_easy_cleanup(e);
+    t->easy = nullptr;
+    const std::string host = HostOf(t->current_url);
+    const bool can_retry = t->attempts < options.limits.max_attempts;
+    const std::string tries =
+        " after " + std::to_string(t->attempts) + " attempt" + (t->attempts == 1 ? "" : "s");
+
+    if (!t->refused_address.empty()) {
+      Finish(std::move(t), InvalidArgumentError(
+                               "refused to connect to " + t->refused_address + " for " + host +
+                               ": not a public address (private upstreams need "
+                               "--allow-private-upstreams, and only through --upstream)"));
+      return;
+    }
+    if (t->over_cap || code == CURLE_FILESIZE_EXCEEDED) {
+      Finish(std::move(t),
+             ResourceExhaustedError(std::string(KindName(t->request.kind)) + " from " + host +
+                                    " is larger than the " + std::to_string(t->cap) +
+                                    "-byte cap"));
+      return;
+    }
+    if (code == CURLE_OK) {
+      if (status >= 300 && status < 400 && status != 304 && !t->location.empty()) {
+        if (++t->redirects > HttpLimits::kMaxRedirects) {
+          Finish(std::move(t), InvalidArgumentError("more than " +
+                                                    std::to_string(HttpLimits::kMaxRedirects) +
+                                                    " redirects from " + t->request.url));
+          return;
+        }
+        auto base = boost::urls::parse_absolute_uri(t->current_url);
+        auto ref = boost::urls::parse_uri_reference(t->location);
+        boost::urls::url next;
+        if (!base || !ref || !boost::urls::resolve(*base, *ref, next)) {
+          Finish(std::move(t), InvalidArgumentError("bad redirect from " + host + " to " +
+                                                    t->location));
+          return;
+        }
+        const std::string scheme = Lower(next.scheme());
+        if (scheme != "http" && scheme != "https") {
+          Finish(std::move(t), InvalidArgumentError("redirect from " + host +
+                                                    " to a non-http(s) URL: " + t->location));
+          return;
+        }
+        t->current_url = std::string(next.buffer());
+        t->attempts--;  // a redirect is not a failed attempt
+        Retry(std::move(t), milliseconds(0));
+        return;
+      }
+      if (status == 429 || status >= 500) {
+        if (can_retry) {
+          milliseconds delay = Backoff(t->attempts);
+          if (retry_after > 0) {
+            const milliseconds asked(retry_after * 1000);
+            if (asked > options.limits.retry_after_max) {
+              Finish(std::move(t), ResourceExhaustedError(
+                                       host + " asked to retry after " +
+                                       std::to_string(retry_after) + " s, more than we wait"));
+              return;
+            }
+            delay = asked;
+          }
+          Retry(std::move(t), delay);
+          return;
+        }
+        if (status == 429) {
+          Finish(std::move(t), ResourceExhaustedError("rate limited (HTTP 429) by " + host + tries));
+        } else {
+          Finish(std::move(t), UnavailableError("HTTP " + std::to_string(status) + " from " +
+                                                host + tries));
+        }
+        return;
+      }
+      HttpResponse r;
+      r.status = status;
+      r.body = std::move(t->body);
+      r.content_type = std::move(t->content_type);
+      r.url = t->current_url;
+      r.attempts = t->attempts;
+      Finish(std::move(t), std::move(r));
+      return;
+    }
+    // Transport errors.
+    if (code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT) {
+      Finish(std::move(t), InvalidArgumentError(std::string(curl_easy_strerror(code)) + ": " +
+                                                t->current_url));
+      return;
+    }
+    if (can_retry) {
+      Retry(std::move(t), Backoff(t->attempts));
+      return;
+    }
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+      Finish(std::move(t), DeadlineExceededError("timed out fetching " + t->request.url + tries));
+    } else if (code == CURLE_PARTIAL_FILE) {
+      Finish(std::move(t), DataLossError("the body of " + t->request.url + " was cut short" + tries));
+    } else {
+      Finish(std::move(t), UnavailableError(std::string(curl_easy_strerror(code)) + " fetching " +
+                                            t->request.url + tries));
+    }
+  }
+};
+
+HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
+  GlobalInit();
+  impl_->options = std::move(options);
+  if (impl_->options.user_agent.empty()) impl_->options.user_agent = DefaultUserAgent();
+  impl_->multi = curl_multi_init();
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    static_cast<long>(impl_->options.limits.max_connections));
+  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    static_cast<long>(impl_->options.limits.max_connections_per_host));
+  curl_multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+}
+
+HttpClient::~HttpClient() {
+  for (auto& [easy, t] : impl_->active) {
+    curl_multi_remove_handle(impl_->multi, easy);
+    curl_easy_cleanup(easy);
+  }
+  curl_multi_cleanup(impl_->multi);
+}
+
+const HttpOptions& HttpClient::options() const { return impl_->options; }
+
+void HttpClient::Add(HttpRequest request, Callback done) {
+  auto t = std::make_unique<Impl::Transfer>();
+  t->impl = impl_.get();
+  t->current_url = request.url;
+  t->request = std::move(request);
+  t->done = std::move(done);
+  impl_->waiting.push_back(std::move(t));
+}
+
+void HttpClient::Run() {
+  Impl& im = *impl_;
+  // Transfers in flight are capped so that a large batch does not hold every body in memory at
+  // once; curl queues what is beyond its connection limits anyway.
+  const size_t max_active = static_cast<size_t>(im.options.limits.max_connections) * 4;
+  while (!im.waiting.empty() || !im.active.empty()) {
+    const auto now = Clock::now();
+    for (size_t n = im.waiting.size(); n > 0 && im.active.size() < max_active; --n) {
+      std::unique_ptr<Impl::Transfer> t = std::move(im.waiting.front());
+      im.waiting.pop_front();
+      if (t->not_before > now) {
+        im.waiting.push_back(std::move(t));
+        continue;
+      }
+      im.Start(std::move(t));
+    }
+    int running = 0;
+    curl_multi_perform(im.multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(im.multi, &queued)) {
+      if (msg->msg == CURLMSG_DONE) im.Completed(msg->easy_handle, msg->data.result);
+    }
+    // Sleep until curl has something to do or the next retry is due.
+    milliseconds wait(kIdlePollMs);
+    const auto later = Clock::now();
+    for (const auto& t : im.waiting) {
+      if (im.active.size() >= max_active) break;
+      wait = std::min(wait, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
+                                                          t->not_before - later)));
+    }
+    if (wait.count() > 0 && (!im.active.empty() || !im.waiting.empty())) {
+      curl_multi_poll(im.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+    }
+  }
+}
+
+}  // namespace stillpost::fetcher
