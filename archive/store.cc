@@ -30,12 +30,13 @@ using proto::Capture;
 using proto::PostState;
 
 // Tuning, measured with bench/store_bench (see docs/storage.md).
-constexpr size_t kRecordBlockSize = 4 << 10;      // states, captures: values are pre-compressed
-constexpr size_t kBlockSize = 16 << 10;           // everything else, zstd by RocksDB
-constexpr double kBloomBitsPerKey = 10.0;         // ~1% false positives
-constexpr uint64_t kMinBlobFileValue = 16 << 10;  // blobs at least this large go to blob files
-constexpr int kMaxBackgroundJobs = 2;             // the machines we run on have 2 cores
-constexpr size_t kWriteBufferBytes = 128 << 20;   // fewer, larger L0 files during bulk ingest
+constexpr size_t kRecordBlockSize = 4 << 10;        // states, captures: values are pre-compressed
+constexpr size_t kBlockSize = 16 << 10;             // everything else, zstd by RocksDB
+constexpr double kBloomBitsPerKey = 10.0;           // ~1% false positives
+constexpr uint64_t kMinBlobFileValue = 16 << 10;    // blobs at least this large go to blob files
+constexpr int kMaxBackgroundJobs = 2;               // the machines we run on have 2 cores
+constexpr size_t kWriteBufferBytes = 128 << 20;     // fewer, larger L0 files during bulk ingest
+constexpr size_t kBlobWriteBufferBytes = 32 << 20;  // media: flushed to blob files sooner
 // The record dictionary is trained once the store has this many posts, from this many of them.
 constexpr uint64_t kTrainAfterPosts = 4000;
 constexpr size_t kTrainSamples = 4000;
@@ -94,6 +95,8 @@ rocksdb::ColumnFamilyOptions CfOptions(const std::string& name,
     rocksdb::ColumnFamilyOptions cf = BaseCfOptions(cache, kBlockSize, rocksdb::kZSTD);
     cf.enable_blob_files = true;
     cf.min_blob_size = kMinBlobFileValue;
+    // Media sit in the memtable until a flush moves them to blob files: keep that bounded.
+    cf.write_buffer_size = kBlobWriteBufferBytes;
     cf.blob_compression_type = rocksdb::kNoCompression;
     return cf;
   }

@@ -107,8 +107,7 @@ struct Archiver::Impl {
   std::deque<std::pair<size_t, std::string>> queue;  // posts not started yet
   int in_flight = 0;
 
-  Impl(archive::Store& s, ArchiveOptions o)
-      : store(s), options(std::move(o)), http(options.http) {}
+  Impl(archive::Store& s, ArchiveOptions o) : store(s), options(std::move(o)), http(options.http) {}
 
   void Done(size_t index, PostOutcome outcome) {
     (*outcomes)[index] = outcome;
@@ -132,9 +131,8 @@ struct Archiver::Impl {
     job->id = id;
     job->key = "x/" + id;
     const std::string url = x::TweetResultUrl(id);
-    http.Add({url, BodyKind::kJson}, [this, job, url](Result<HttpResponse> r) {
-      OnTweetResult(job, url, std::move(r));
-    });
+    http.Add({url, BodyKind::kJson},
+             [this, job, url](Result<HttpResponse> r) { OnTweetResult(job, url, std::move(r)); });
   }
 
   PostOutcome Failed(const Job& job, std::string why) {
@@ -186,8 +184,7 @@ struct Archiver::Impl {
     http.Add({url, BodyKind::kJson}, [this, job, url, why](Result<HttpResponse> r) {
       if (!r) return Done(job->index, Failed(*job, why + "; oEmbed: " + r.error().message()));
       if (r->status != 200) {
-        return Done(job->index,
-                    Failed(*job, why + "; oEmbed: HTTP " + std::to_string(r->status)));
+        return Done(job->index, Failed(*job, why + "; oEmbed: HTTP " + std::to_string(r->status)));
       }
       boost::system::error_code ec;
       auto v = boost::json::parse(r->body, ec);
@@ -209,7 +206,8 @@ struct Archiver::Impl {
       post.mutable_author()->set_profile_url(str("author_url"));
       const std::string author_url = str("author_url");
       const size_t slash = author_url.rfind('/');
-      if (slash != std::string::npos) post.mutable_author()->set_handle(author_url.substr(slash + 1));
+      if (slash != std::string::npos)
+        post.mutable_author()->set_handle(author_url.substr(slash + 1));
       post.set_text(OEmbedText(str("html")));
       *job->capture.mutable_captured_at() = Ts(NowMicros());
       job->capture.set_source_url(url);
@@ -332,8 +330,8 @@ Archiver::Archiver(archive::Store& store, ArchiveOptions options)
     : impl_(std::make_unique<Impl>(store, std::move(options))) {}
 Archiver::~Archiver() = default;
 
-std::vector<PostOutcome> Archiver::ArchiveX(const std::vector<std::string>& ids,
-                                            const std::function<void(const PostOutcome&)>& on_done) {
+std::vector<PostOutcome> Archiver::ArchiveX(
+    const std::vector<std::string>& ids, const std::function<void(const PostOutcome&)>& on_done) {
   std::vector<std::string> distinct;
   for (const auto& id : ids) {
     if (std::find(distinct.begin(), distinct.end(), id) == distinct.end()) distinct.push_back(id);

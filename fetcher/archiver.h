@@ -25,10 +25,10 @@ struct PostOutcome {
   enum class Kind { kCaptured, kGone, kFailed };
   std::string key;
   Kind kind = Kind::kFailed;
-  bool partial = false;        // captured, but something is missing (see detail)
-  int media = 0;               // media files stored with the capture (avatars, photos, posters)
-  uint64_t bytes_stored = 0;   // new blob bytes written (already-stored blobs count 0)
-  std::string detail;          // why it failed, what is missing, or the platform's gone text
+  bool partial = false;       // captured, but something is missing (see detail)
+  int media = 0;              // media files stored with the capture (avatars, photos, posters)
+  uint64_t bytes_stored = 0;  // new blob bytes written (already-stored blobs count 0)
+  std::string detail;         // why it failed, what is missing, or the platform's gone text
   proto::Tombstone::Kind gone_kind = proto::Tombstone::KIND_UNSPECIFIED;
 };
 

@@ -56,11 +56,11 @@ constexpr uint32_t V4(unsigned a, unsigned b, unsigned c, unsigned d) {
 // IETF protocol assignments, documentation, benchmarking, multicast, reserved or broadcast.
 bool PublicV4(uint32_t a) {
   static constexpr std::pair<uint32_t, int> kBlocked[] = {
-      {V4(0, 0, 0, 0), 8},       {V4(10, 0, 0, 0), 8},     {V4(100, 64, 0, 0), 10},
-      {V4(127, 0, 0, 0), 8},     {V4(169, 254, 0, 0), 16}, {V4(172, 16, 0, 0), 12},
-      {V4(192, 0, 0, 0), 24},    {V4(192, 0, 2, 0), 24},   {V4(192, 88, 99, 0), 24},
-      {V4(192, 168, 0, 0), 16},  {V4(198, 18, 0, 0), 15},  {V4(198, 51, 100, 0), 24},
-      {V4(203, 0, 113, 0), 24},  {V4(224, 0, 0, 0), 4},    {V4(240, 0, 0, 0), 4},
+      {V4(0, 0, 0, 0), 8},      {V4(10, 0, 0, 0), 8},     {V4(100, 64, 0, 0), 10},
+      {V4(127, 0, 0, 0), 8},    {V4(169, 254, 0, 0), 16}, {V4(172, 16, 0, 0), 12},
+      {V4(192, 0, 0, 0), 24},   {V4(192, 0, 2, 0), 24},   {V4(192, 88, 99, 0), 24},
+      {V4(192, 168, 0, 0), 16}, {V4(198, 18, 0, 0), 15},  {V4(198, 51, 100, 0), 24},
+      {V4(203, 0, 113, 0), 24}, {V4(224, 0, 0, 0), 4},    {V4(240, 0, 0, 0), 4},
   };
   for (const auto& [net, bits] : kBlocked) {
     if (InV4(a, net, bits)) return false;
@@ -77,17 +77,17 @@ bool PublicV6(const in6_addr& addr) {
   const bool nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
                      std::memcmp(b + 4, kZero, 8) == 0;
   if (mapped || compat || nat64) {
-    const uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) |
-                        (uint32_t{b[14]} << 8) | uint32_t{b[15]};
+    const uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) |
+                        uint32_t{b[15]};
     return PublicV4(v4);
   }
-  if ((b[0] & 0xfe) == 0xfc) return false;                      // fc00::/7 unique local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;      // fe80::/10 link-local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;      // fec0::/10 site-local
-  if (b[0] == 0xff) return false;                                // ff00::/8 multicast
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;  // doc
+  if ((b[0] & 0xfe) == 0xfc) return false;                  // fc00::/7 unique local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;  // fe80::/10 link-local
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;  // fec0::/10 site-local
+  if (b[0] == 0xff) return false;                           // ff00::/8 multicast
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;       // doc
   if (b[0] == 0x01 && b[1] == 0x00 && std::memcmp(b + 2, kZero, 6) == 0) return false;  // discard
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02) return false;  // 2001::/23
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02) return false;        // 2001::/23
   return true;
 }
 
@@ -124,6 +124,9 @@ const char* KindName(BodyKind kind) {
   }
   return "body";
 }
+
+// A URL for messages: up to the first '&' (X's request URLs carry long feature lists).
+std::string Short(const std::string& url) { return url.substr(0, url.find('&')); }
 
 }  // namespace
 
@@ -194,7 +197,8 @@ struct HttpClient::Impl {
     if (colon == std::string_view::npos) return size * n;
     const std::string name = Lower(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     if (name == "location") t->location = value;
     if (name == "content-type") t->content_type = value;
     return size * n;
@@ -211,6 +215,29 @@ struct HttpClient::Impl {
       return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype, addr->protocol);
+  }
+
+  // The same check on every request, just before it is sent: a connection kept alive from an
+  // allowed upstream request must not serve a request that is not one (a redirect to the same
+  // address and port reuses the connection and never opens a socket).
+  static int OnPrereq(void* user, char* primary_ip, char*, int, int) {
+    auto* t = static_cast<Transfer*>(user);
+    sockaddr_storage ss{};
+    auto* sa = reinterpret_cast<sockaddr*>(&ss);
+    if (inet_pton(AF_INET, primary_ip, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
+      sa->sa_family = AF_INET;
+    } else if (inet_pton(AF_INET6, primary_ip, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) ==
+               1) {
+      sa->sa_family = AF_INET6;
+    } else {
+      t->refused_address = primary_ip;
+      return CURL_PREREQFUNC_ABORT;
+    }
+    if (!PublicAddress(sa) && !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
+      t->refused_address = primary_ip;
+      return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
   }
 
   // Starts one attempt of a transfer; false (and the callback has run) when it cannot start.
@@ -252,6 +279,8 @@ struct HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &OnPrereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
     curl_multi_add_handle(multi, e);
     active.emplace(e, std::move(t));
@@ -295,33 +324,32 @@ struct HttpClient::Impl {
         " after " + std::to_string(t->attempts) + " attempt" + (t->attempts == 1 ? "" : "s");
 
     if (!t->refused_address.empty()) {
-      Finish(std::move(t), InvalidArgumentError(
-                               "refused to connect to " + t->refused_address + " for " + host +
-                               ": not a public address (private upstreams need "
-                               "--allow-private-upstreams, and only through --upstream)"));
+      Finish(std::move(t),
+             InvalidArgumentError("refused to connect to " + t->refused_address + " for " + host +
+                                  ": not a public address (private upstreams need "
+                                  "--allow-private-upstreams, and only through --upstream)"));
       return;
     }
     if (t->over_cap || code == CURLE_FILESIZE_EXCEEDED) {
       Finish(std::move(t),
              ResourceExhaustedError(std::string(KindName(t->request.kind)) + " from " + host +
-                                    " is larger than the " + std::to_string(t->cap) +
-                                    "-byte cap"));
+                                    " is larger than the " + std::to_string(t->cap) + "-byte cap"));
       return;
     }
     if (code == CURLE_OK) {
       if (status >= 300 && status < 400 && status != 304 && !t->location.empty()) {
         if (++t->redirects > HttpLimits::kMaxRedirects) {
-          Finish(std::move(t), InvalidArgumentError("more than " +
-                                                    std::to_string(HttpLimits::kMaxRedirects) +
-                                                    " redirects from " + t->request.url));
+          Finish(std::move(t),
+                 InvalidArgumentError("more than " + std::to_string(HttpLimits::kMaxRedirects) +
+                                      " redirects from " + Short(t->request.url)));
           return;
         }
         auto base = boost::urls::parse_absolute_uri(t->current_url);
         auto ref = boost::urls::parse_uri_reference(t->location);
         boost::urls::url next;
         if (!base || !ref || !boost::urls::resolve(*base, *ref, next)) {
-          Finish(std::move(t), InvalidArgumentError("bad redirect from " + host + " to " +
-                                                    t->location));
+          Finish(std::move(t),
+                 InvalidArgumentError("bad redirect from " + host + " to " + t->location));
           return;
         }
         const std::string scheme = Lower(next.scheme());
@@ -341,9 +369,9 @@ struct HttpClient::Impl {
           if (retry_after > 0) {
             const milliseconds asked(retry_after * 1000);
             if (asked > options.limits.retry_after_max) {
-              Finish(std::move(t), ResourceExhaustedError(
-                                       host + " asked to retry after " +
-                                       std::to_string(retry_after) + " s, more than we wait"));
+              Finish(std::move(t),
+                     ResourceExhaustedError(host + " asked to retry after " +
+                                            std::to_string(retry_after) + " s, more than we wait"));
               return;
             }
             delay = asked;
@@ -352,10 +380,11 @@ struct HttpClient::Impl {
           return;
         }
         if (status == 429) {
-          Finish(std::move(t), ResourceExhaustedError("rate limited (HTTP 429) by " + host + tries));
+          Finish(std::move(t),
+                 ResourceExhaustedError("rate limited (HTTP 429) by " + host + tries));
         } else {
-          Finish(std::move(t), UnavailableError("HTTP " + std::to_string(status) + " from " +
-                                                host + tries));
+          Finish(std::move(t),
+                 UnavailableError("HTTP " + std::to_string(status) + " from " + host + tries));
         }
         return;
       }
@@ -370,8 +399,8 @@ struct HttpClient::Impl {
     }
     // Transport errors.
     if (code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT) {
-      Finish(std::move(t), InvalidArgumentError(std::string(curl_easy_strerror(code)) + ": " +
-                                                t->current_url));
+      Finish(std::move(t),
+             InvalidArgumentError(std::string(curl_easy_strerror(code)) + ": " + t->current_url));
       return;
     }
     if (can_retry) {
@@ -379,12 +408,14 @@ struct HttpClient::Impl {
       return;
     }
     if (code == CURLE_OPERATION_TIMEDOUT) {
-      Finish(std::move(t), DeadlineExceededError("timed out fetching " + t->request.url + tries));
+      Finish(std::move(t),
+             DeadlineExceededError("timed out fetching " + Short(t->request.url) + tries));
     } else if (code == CURLE_PARTIAL_FILE) {
-      Finish(std::move(t), DataLossError("the body of " + t->request.url + " was cut short" + tries));
+      Finish(std::move(t),
+             DataLossError("the body of " + Short(t->request.url) + " was cut short" + tries));
     } else {
       Finish(std::move(t), UnavailableError(std::string(curl_easy_strerror(code)) + " fetching " +
-                                            t->request.url + tries));
+                                            Short(t->request.url) + tries));
     }
   }
 };
@@ -447,8 +478,9 @@ void HttpClient::Run() {
     const auto later = Clock::now();
     for (const auto& t : im.waiting) {
       if (im.active.size() >= max_active) break;
-      wait = std::min(wait, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
-                                                          t->not_before - later)));
+      wait =
+          std::min(wait, std::max(milliseconds(0),
+                                  std::chrono::duration_cast<milliseconds>(t->not_before - later)));
     }
     if (wait.count() > 0 && (!im.active.empty() || !im.waiting.empty())) {
       curl_multi_poll(im.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);

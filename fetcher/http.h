@@ -30,10 +30,10 @@ struct HttpLimits {
   int max_connections = 16;          // across all hosts
   int max_connections_per_host = 6;  // politeness toward one upstream
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds json_timeout{30'000};   // whole transfer, JSON and HTML
-  std::chrono::milliseconds media_timeout{300'000}; // whole transfer, images and video
-  long low_speed_bytes_per_second = 1024;           // slower than this ...
-  std::chrono::seconds low_speed_window{20};        // ... for this long is a stall
+  std::chrono::milliseconds json_timeout{30'000};    // whole transfer, JSON and HTML
+  std::chrono::milliseconds media_timeout{300'000};  // whole transfer, images and video
+  long low_speed_bytes_per_second = 1024;            // slower than this ...
+  std::chrono::seconds low_speed_window{20};         // ... for this long is a stall
   uint64_t max_json_bytes = 8ull << 20;
   uint64_t max_html_bytes = 16ull << 20;
   uint64_t max_image_bytes = 32ull << 20;
@@ -62,7 +62,7 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::string content_type;
-  std::string url;       // canonical URL of the final answer, after redirects
+  std::string url;  // canonical URL of the final answer, after redirects
   int attempts = 0;
 };
 

@@ -10,19 +10,20 @@ std::vector<MediaSlot> MediaSlots(proto::Post& post) {
   std::vector<MediaSlot> out;
   auto* a = post.mutable_author();
   if (!a->avatar_url().empty()) {
-    out.push_back({a->mutable_avatar_url(), a->mutable_avatar_blob(), nullptr, nullptr,
-                   BodyKind::kImage});
+    out.push_back(
+        {a->mutable_avatar_url(), a->mutable_avatar_blob(), nullptr, nullptr, BodyKind::kImage});
   }
   for (auto& m : *post.mutable_media()) {
     if (!m.original_url().empty()) {
-      const bool moving = m.kind() == proto::Media::KIND_VIDEO || m.kind() == proto::Media::KIND_GIF ||
+      const bool moving = m.kind() == proto::Media::KIND_VIDEO ||
+                          m.kind() == proto::Media::KIND_GIF ||
                           m.kind() == proto::Media::KIND_AUDIO;
       out.push_back({m.mutable_original_url(), m.mutable_blob(), m.mutable_mime(),
                      m.mutable_failure(), moving ? BodyKind::kVideo : BodyKind::kImage});
     }
     if (!m.poster_url().empty()) {
-      out.push_back({m.mutable_poster_url(), m.mutable_poster_blob(), nullptr, nullptr,
-                     BodyKind::kImage});
+      out.push_back(
+          {m.mutable_poster_url(), m.mutable_poster_blob(), nullptr, nullptr, BodyKind::kImage});
     }
   }
   auto* card = post.mutable_card();

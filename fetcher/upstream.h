@@ -21,8 +21,8 @@ class UpstreamMap {
   Status AddList(std::string_view specs);
 
   struct Target {
-    std::string url;        // what to request
-    bool rewritten = false; // a rule applied: the request goes to a configured upstream
+    std::string url;         // what to request
+    bool rewritten = false;  // a rule applied: the request goes to a configured upstream
   };
   // The request URL for canonical `url` (which must be absolute http(s)).
   Result<Target> Resolve(std::string_view url) const;

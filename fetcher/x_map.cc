@@ -20,7 +20,7 @@ using proto::Entity;
 using proto::Media;
 using proto::Post;
 
-constexpr int kMaxNesting = 2;                   // a quote inside a quote, no deeper
+constexpr int kMaxNesting = 2;                             // a quote inside a quote, no deeper
 constexpr uint64_t kMaxVideoEstimateBytes = 512ull << 20;  // matches HttpLimits::max_video_bytes
 
 // Reads fields of one JSON object, remembering the first field of the wrong type.
@@ -176,8 +176,8 @@ std::string PhotoUrl(const std::string& media_url, std::string_view name) {
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) {
     return media_url;
   }
-  return media_url.substr(0, dot) + "?format=" + media_url.substr(dot + 1) + "&name=" +
-         std::string(name);
+  return media_url.substr(0, dot) + "?format=" + media_url.substr(dot + 1) +
+         "&name=" + std::string(name);
 }
 
 struct Mapper {
@@ -268,7 +268,8 @@ struct Mapper {
             if (!url.empty()) mp4.emplace_back(var.Count("bitrate").value_or(0), url);
           }
         }
-        std::sort(mp4.begin(), mp4.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::sort(mp4.begin(), mp4.end(),
+                  [](const auto& a, const auto& b) { return a.first > b.first; });
         // Skip variants whose estimated size is over the cap.
         const double seconds = static_cast<double>(duration) / 1000.0;
         auto too_big = [&](uint64_t bitrate) {
@@ -279,7 +280,8 @@ struct Mapper {
         while (first < mp4.size() && too_big(mp4[first].first)) ++first;
         if (first < mp4.size()) {
           m.set_original_url(mp4[first].second);
-          for (size_t i = first; i + 1 < mp4.size(); ++i) fallbacks[mp4[i].second] = mp4[i + 1].second;
+          for (size_t i = first; i + 1 < mp4.size(); ++i)
+            fallbacks[mp4[i].second] = mp4[i + 1].second;
         }
         m.set_mime("video/mp4");
         if (!media_url.empty()) m.set_poster_url(media_url);

@@ -11,7 +11,7 @@ namespace stillpost::fetcher::x {
 namespace {
 
 constexpr size_t kMaxIdDigits = 19;  // snowflakes fit in an int64
-constexpr const char* kOwnHosts[] = {"twitter.com", "x.com",      "fxtwitter.com",
+constexpr const char* kOwnHosts[] = {"twitter.com",   "x.com",      "fxtwitter.com",
                                      "vxtwitter.com", "fixupx.com", "fixvx.com"};
 constexpr const char* kHostPrefixes[] = {"www.", "mobile.", "m."};
 

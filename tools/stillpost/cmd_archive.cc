@@ -44,7 +44,8 @@ Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags) {
   l.max_video_bytes = flags.max_video_bytes;
   http.allow_private_upstreams = flags.allow_private_upstreams;
   if (const char* env = std::getenv("STILLPOST_UPSTREAM"); env != nullptr) {
-    if (Status s = http.upstreams.AddList(env); !s.ok()) return s.WithContext("$STILLPOST_UPSTREAM");
+    if (Status s = http.upstreams.AddList(env); !s.ok())
+      return s.WithContext("$STILLPOST_UPSTREAM");
   }
   for (const auto& spec : flags.upstreams) SP_RETURN_IF_ERROR(http.upstreams.Add(spec));
   return http;

@@ -5,6 +5,7 @@
 
 #include "common/post_key.h"
 #include "common/time.h"
+#include "fetcher/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
 
@@ -86,13 +87,26 @@ void PrintPost(const proto::Post& p, const std::string& indent) {
   }
 }
 
+// A post key as given, or the key of a post URL or bare X id.
+Result<std::string> KeyOf(const std::string& input) {
+  if (ParsePostKey(input)) return input;
+  auto key = ParsePostKey(input);
+  if (input.find("://") != std::string::npos || input.find('/') == std::string::npos) {
+    if (auto id = fetcher::x::ParsePostRef(input)) return "x/" + *id;
+  }
+  return key.error();
+}
+
 }  // namespace
 
-int RunShow(const GlobalOptions& global, const ShowOptions& options) {
-  if (auto key = ParsePostKey(options.key); !key) {
+int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
+  ShowOptions options = options_in;
+  auto key = KeyOf(options.key);
+  if (!key) {
     std::cerr << "stillpost: " << key.error().message() << '\n';
     return kExitUsage;
   }
+  options.key = *key;
   auto store = OpenStore(global, /*create=*/false);
   if (!store) return Fail(store.error());
   auto state = (*store)->State(options.key);
@@ -131,7 +145,9 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options) {
             << When(state->first_seen()) << ")\n";
   if (state->has_latest_good()) {
     const proto::Capture& c = state->latest_good();
-    std::cout << "latest good capture " << When(c.captured_at()) << " from " << c.source_url()
+    // The request URL carries long feature flags; up to the first '&' says where it came from.
+    const std::string source = c.source_url().substr(0, c.source_url().find('&'));
+    std::cout << "latest good capture " << When(c.captured_at()) << " from " << source
               << (c.partial() ? " (partial: " + c.partial_reason() + ")" : "") << "\n\n";
     PrintPost(c.post(), "  ");
     std::cout << '\n';

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
 
   cli::ShowOptions show;
   CLI::App* show_cmd = app.add_subcommand("show", "One post: its state, latest capture, history");
-  show_cmd->add_option("key", show.key, "Post key, e.g. x/20")->required();
+  show_cmd->add_option("post", show.key, "Post key (x/20), post URL or X id")->required();
   show_cmd->add_flag("--json", show.json, "Print one JSON object");
 
   cli::ArchiveOptions archive;

@@ -58,7 +58,8 @@ std::optional<Target> Resolve(const fs::path& root, std::string_view target) {
   auto u = boost::urls::parse_origin_form(target);
   if (!u) return std::nullopt;
   std::string path = u->path();  // decoded
-  if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos) return std::nullopt;
+  if (path.find("..") != std::string::npos || path.find('\0') != std::string::npos)
+    return std::nullopt;
   while (!path.empty() && path.front() == '/') path.erase(path.begin());
   if (path.empty()) return std::nullopt;
   fs::path file = root / path;
@@ -68,7 +69,8 @@ std::optional<Target> Resolve(const fs::path& root, std::string_view target) {
       auto it = u->params().find(name);
       if (it == u->params().end()) continue;
       std::string value = (*it).value;
-      if (std::string_view(name) == "url" || std::string_view(name) == "uri") value = LastSegment(value);
+      if (std::string_view(name) == "url" || std::string_view(name) == "uri")
+        value = LastSegment(value);
       const fs::path keyed = file / (Sanitize(value) + ".json");
       return Target{keyed, path + "?" + name + "=" + Sanitize(value)};
     }
@@ -105,12 +107,12 @@ std::string ContentType(const fs::path& file, std::string_view head) {
 }
 
 struct Fault {
-  std::string kind;  // latency, 429, 500, truncate, oversize, hang
-  int remaining = 1; // 0: every request
+  std::string kind;   // latency, 429, 500, truncate, oversize, hang
+  int remaining = 1;  // 0: every request
   long ms = 0;
   long retry_after = 1;
   uint64_t bytes = kDefaultOversizeBytes;
-  std::string to;    // redirect: the Location
+  std::string to;  // redirect: the Location
 };
 
 // Shared state of the admin routes.
@@ -143,8 +145,8 @@ struct Plan {
   Response response;
   long delay_ms = 0;
   bool hang = false;
-  bool truncate = false;   // send the headers and half the body, then close
-  uint64_t oversize = 0;   // send this many bytes of body
+  bool truncate = false;  // send the headers and half the body, then close
+  uint64_t oversize = 0;  // send this many bytes of body
 };
 
 Plan Handle(State& st, const http::request<http::string_body>& req) {
@@ -178,8 +180,9 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
       f.kind = Param(*u, "kind");
       if (f.kind != "latency" && f.kind != "429" && f.kind != "500" && f.kind != "truncate" &&
           f.kind != "oversize" && f.kind != "hang" && f.kind != "redirect") {
-        return {Make(http::status::bad_request,
-                     R"({"error":"kind is latency, 429, 500, truncate, oversize, hang or redirect"})")};
+        return {
+            Make(http::status::bad_request,
+                 R"({"error":"kind is latency, 429, 500, truncate, oversize, hang or redirect"})")};
       }
       f.to = Param(*u, "to");
       if (auto v = Param(*u, "times"); !v.empty()) f.remaining = std::stoi(v);
@@ -217,7 +220,8 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
       r.set(http::field::retry_after, std::to_string(fault->retry_after));
       return {std::move(r)};
     }
-    if (fault->kind == "500") return {Make(http::status::internal_server_error, R"({"error":"boom"})")};
+    if (fault->kind == "500")
+      return {Make(http::status::internal_server_error, R"({"error":"boom"})")};
     if (fault->kind == "redirect") {
       Response r = Make(http::status::found, "");
       r.set(http::field::location, fault->to);
@@ -240,8 +244,9 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
     return plan;
   }
   if (gone == "tombstone") {
-    plan.response = Make(http::status::ok,
-                         R"({"__typename":"TweetTombstone","tombstone":{"text":{"text":"This Post was deleted by the Post author. Learn more","entities":[],"rtl":false}}})");
+    plan.response = Make(
+        http::status::ok,
+        R"({"__typename":"TweetTombstone","tombstone":{"text":{"text":"This Post was deleted by the Post author. Learn more","entities":[],"rtl":false}}})");
     return plan;
   }
   std::error_code ec;
@@ -260,8 +265,8 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, State& state) : stream_(std::move(socket)), state_(state),
-                                              timer_(stream_.get_executor()) {}
+  Session(tcp::socket socket, State& state)
+      : stream_(std::move(socket)), state_(state), timer_(stream_.get_executor()) {}
 
   void Start() { Read(); }
 
@@ -284,10 +289,9 @@ class Session : public std::enable_shared_from_this<Session> {
       timer_.expires_after(kHangFor);
       timer_.async_wait([self = shared_from_this()](beast::error_code) { self->Close(); });
       // Notice the client giving up: a read that fails closes the connection.
-      stream_.socket().async_wait(tcp::socket::wait_read,
-                                  [self = shared_from_this()](beast::error_code) {
-                                    self->timer_.cancel();
-                                  });
+      stream_.socket().async_wait(
+          tcp::socket::wait_read,
+          [self = shared_from_this()](beast::error_code) { self->timer_.cancel(); });
       return;
     }
     timer_.expires_after(std::chrono::milliseconds(plan_.delay_ms));
@@ -372,9 +376,11 @@ int main(int argc, char** argv) {
   if (colon == std::string::npos) return Usage("--listen takes ADDRESS:PORT");
   boost::system::error_code ec;
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const auto address = asio::ip::make_address(host, ec);
-  if (ec || !address.is_loopback()) return Usage("it listens on loopback addresses only, not " + host);
+  if (ec || !address.is_loopback())
+    return Usage("it listens on loopback addresses only, not " + host);
   const auto port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
 
   asio::io_context io;

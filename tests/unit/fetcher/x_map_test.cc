@@ -61,8 +61,8 @@ TEST_CASE("x map: offsets are code points: a non-BMP emoji before the mentions, 
   const auto m = MapFixture("upstream/x/card_summary_large_image_mentions_nonbmp_emoji.json");
   const auto& p = m.post;
   CHECK(p.text().rfind("\xF0\x9F\x93\xB0 I recently joined @reactjs!", 0) == 0);
-  CHECK(EntitySlices(p) == std::vector<std::string>{"@reactjs", "@sophiebits",
-                                                    "https://t.co/fI2B6TT8rL"});
+  CHECK(EntitySlices(p) ==
+        std::vector<std::string>{"@reactjs", "@sophiebits", "https://t.co/fI2B6TT8rL"});
   CHECK(p.entities(0).kind() == Entity::KIND_MENTION);
   CHECK(p.entities(0).target() == "https://x.com/reactjs");
   CHECK(p.card().url() == "https://t.co/fI2B6TT8rL");
@@ -148,19 +148,20 @@ TEST_CASE("x map: the seed article's posts: hashtags before a flag, and a reply 
 std::string Tweet(const std::string& extra, const std::string& text = "hello",
                   const std::string& range = "[0,5]") {
   return R"({"__typename":"Tweet","id_str":"100","lang":"en","created_at":"2024-01-02T03:04:05.000Z",)"
-         R"("text":")" + text + R"(","display_text_range":)" + range +
+         R"("text":")" +
+         text + R"(","display_text_range":)" + range +
          R"(,"user":{"id_str":"1","name":"A","screen_name":"a"})" + extra + "}";
 }
 
 std::string Photo(int n) {
-  return R"({"type":"photo","media_url_https":"https://pbs.twimg.com/media/P)" +
-         std::to_string(n) + R"(.jpg","original_info":{"width":10,"height":20},"ext_alt_text":"alt )" +
+  return R"({"type":"photo","media_url_https":"https://pbs.twimg.com/media/P)" + std::to_string(n) +
+         R"(.jpg","original_info":{"width":10,"height":20},"ext_alt_text":"alt )" +
          std::to_string(n) + R"(","indices":[6,29]})";
 }
 
 TEST_CASE("x map: four photos, in order, with alt text") {
-  const auto m = Map(Tweet(R"(,"mediaDetails":[)" + Photo(1) + "," + Photo(2) + "," + Photo(3) + "," +
-                           Photo(4) + "]"));
+  const auto m = Map(Tweet(R"(,"mediaDetails":[)" + Photo(1) + "," + Photo(2) + "," + Photo(3) +
+                           "," + Photo(4) + "]"));
   REQUIRE(m.post.media_size() == 4);
   for (int i = 0; i < 4; ++i) {
     CHECK(m.post.media(i).kind() == Media::KIND_PHOTO);
@@ -197,7 +198,8 @@ TEST_CASE("x map: a quote of a post that is gone keeps the quoted key and the re
 
 TEST_CASE("x map: a flag and an emoji before a hashtag; HTML escapes undone once") {
   // "🇺🇸😄 #tag &amp; more": the flag is 2 code points, the emoji 1; X counts on the escaped text.
-  const std::string text = "\xF0\x9F\x87\xBA\xF0\x9F\x87\xB8\xF0\x9F\x98\x84 #tag &amp; &lt;b&gt; #end";
+  const std::string text =
+      "\xF0\x9F\x87\xBA\xF0\x9F\x87\xB8\xF0\x9F\x98\x84 #tag &amp; &lt;b&gt; #end";
   const auto m = Map(Tweet(
       R"(,"entities":{"hashtags":[{"text":"tag","indices":[4,8]},{"text":"end","indices":[25,29]}]})",
       text, "[0,29]"));
@@ -226,8 +228,9 @@ TEST_CASE("x map: hostile JSON fails with a reason, never a crash") {
     CHECK(r.error().message().find(why) != std::string::npos);
   }
   // Out-of-range indices and a display range past the end are tolerated: the entity is dropped.
-  const auto m = Map(Tweet(R"(,"entities":{"hashtags":[{"text":"x","indices":[3,999]},{"text":"y","indices":[-1,2]}]})",
-                           "hello", "[0,999]"));
+  const auto m = Map(Tweet(
+      R"(,"entities":{"hashtags":[{"text":"x","indices":[3,999]},{"text":"y","indices":[-1,2]}]})",
+      "hello", "[0,999]"));
   CHECK(m.post.text() == "hello");
   CHECK(m.post.entities_size() == 0);
 }

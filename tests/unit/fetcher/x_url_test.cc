@@ -135,7 +135,8 @@ TEST_CASE("x: profiles, hashtags, searches, intents and other sites are refused 
 
 TEST_CASE("x: the tweet-result URL carries the id, the token and react-tweet's features") {
   const std::string url = TweetResultUrl("20");
-  CHECK(url.rfind("https://cdn.syndication.twimg.com/tweet-result?id=20&lang=en&features=", 0) == 0);
+  CHECK(url.rfind("https://cdn.syndication.twimg.com/tweet-result?id=20&lang=en&features=", 0) ==
+        0);
   CHECK(url.find("tfw_tweet_edit_frontend") != std::string::npos);
   CHECK(url.find("&token=6dq1a2xwd93") != std::string::npos);
 }

@@ -1,0 +1,228 @@
+// `stillpost archive` end to end: the real binary, the real store, libcurl against a real
+// upstream-replay on 127.0.0.1, with the platform's gone answers and injected faults.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "archive/store.h"
+#include "tests/support/replay.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+
+namespace stillpost {
+namespace {
+
+using testing::ReplayServer;
+using testing::Run;
+using testing::RunResult;
+using testing::StillpostBinary;
+using testing::TempDir;
+
+const std::string kPhoto = "1641086480675225601";
+const std::string kReply = "883326060983353344";
+const std::string kParent = "883302522549305344";
+
+std::string TweetUrl(const std::string& id) {
+  return "https://cdn.syndication.twimg.com/tweet-result?id=" + id;
+}
+
+struct Env {
+  TempDir dir;
+  ReplayServer replay{testing::ReplayRoot()};
+  std::string db = dir.Sub("db");
+
+  RunResult Archive(std::vector<std::string> args, bool allow_private = true) {
+    std::vector<std::string> all = {
+        "--db", db, "archive", "--upstream", replay.upstream_flag(), "--backoff-ms", "50"};
+    if (allow_private) all.push_back("--allow-private-upstreams");
+    all.insert(all.end(), args.begin(), args.end());
+    return Run(StillpostBinary(), all);
+  }
+  RunResult Show(const std::string& key, bool json = false) {
+    std::vector<std::string> args = {"--db", db, "show", key};
+    if (json) args.push_back("--json");
+    return Run(StillpostBinary(), args);
+  }
+};
+
+TEST_CASE("archive: posts by URL and id are captured with their media, then shown") {
+  Env env;
+  auto r = env.Archive({"https://x.com/SamuelSusla/status/" + kPhoto,
+                        "https://twitter.com/johnpodesta/status/" + kReply + "?ref_src=twsrc%5Etfw",
+                        "1684218600456876032"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("x/" + kPhoto + "  captured  2 media") != std::string::npos);
+  CHECK(r.out.find("x/1684218600456876032  captured  3 media") != std::string::npos);
+  CHECK(r.out.find("3 posts: 3 captured, 0 gone, 0 failed") != std::string::npos);
+
+  auto show = env.Show("x/" + kReply);
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("replying to x/" + kParent) != std::string::npos);
+  CHECK(show.out.find("Get a grip man") != std::string::npos);
+
+  // The capture refers to stored, content-checked media.
+  auto store = archive::Store::Open(env.db, {});
+  REQUIRE_OK(store);
+  auto video = (*store)->LatestGood("x/1684218600456876032");
+  REQUIRE_OK(video);
+  const auto& m = video->post().media(0);
+  CHECK(m.mime() == "video/mp4");
+  auto meta = (*store)->GetBlobMeta(m.blob());
+  REQUIRE_OK(meta);
+  CHECK(meta->mime() == "video/mp4");
+  CHECK((*store)->HasBlob(m.poster_blob()));
+  CHECK((*store)->HasBlob(video->raw_body_blob()));
+  CHECK((*store)->GetBlobMeta(video->post().author().avatar_blob())->mime() == "image/jpeg");
+}
+
+TEST_CASE("archive: --json prints one object per post; --from reads a file") {
+  Env env;
+  const std::string list = env.dir.Sub("posts.txt");
+  std::ofstream(list) << "# the seed article's posts\n883275154715705344\n\n"
+                      << "https://x.com/realDonaldTrump/status/" << kParent << "\n";
+  auto r = env.Archive({"--json", "--from", list});
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 2);
+  CHECK(r.out.find(R"("key":"x/883275154715705344","outcome":"captured")") != std::string::npos);
+}
+
+TEST_CASE("archive: each of X's gone answers becomes a tombstone; the last good capture stays") {
+  for (const std::string as : {"404", "empty", "tombstone"}) {
+    DYNAMIC_SECTION("gone as " << as) {
+      Env env;
+      REQUIRE(env.Archive({kPhoto}).exit_code == 0);
+      REQUIRE(env.replay.Admin("gone", TweetUrl(kPhoto), "as=" + as) == 200);
+      auto r = env.Archive({kPhoto});
+      INFO(r.out << r.err);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out.find(as == "tombstone" ? "deleted" : "not found") != std::string::npos);
+
+      auto store = archive::Store::Open(env.db, {});
+      REQUIRE_OK(store);
+      auto state = (*store)->State("x/" + kPhoto);
+      REQUIRE_OK(state);
+      CHECK(state->current() == proto::PostState::CURRENT_GONE);
+      CHECK(state->capture_count() == 2);
+      CHECK((*store)->LatestGood("x/" + kPhoto)->post().text().rfind("If you are interested", 0) ==
+            0);
+    }
+  }
+}
+
+TEST_CASE("archive: 429 with Retry-After, then success") {
+  Env env;
+  REQUIRE(env.replay.Admin("fault", TweetUrl(kPhoto), "kind=429&retry_after=1") == 200);
+  auto r = env.Archive({kPhoto});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("captured") != std::string::npos);
+  CHECK(env.replay.Hits(TweetUrl(kPhoto)) == 2);
+}
+
+TEST_CASE("archive: 500 twice is retried, then success") {
+  Env env;
+  REQUIRE(env.replay.Admin("fault", TweetUrl(kPhoto), "kind=500&times=2") == 200);
+  auto r = env.Archive({kPhoto});
+  CHECK(r.exit_code == 0);
+  CHECK(env.replay.Hits(TweetUrl(kPhoto)) == 3);
+}
+
+TEST_CASE("archive: a hang times out, fails the post, and stores nothing") {
+  Env env;
+  REQUIRE(env.replay.Admin("fault", TweetUrl(kParent), "kind=hang&times=0") == 200);
+  auto r = env.Archive({kParent, "--timeout-ms", "700", "--attempts", "2"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("x/" + kParent + "  failed  (syndication: timed out") != std::string::npos);
+  CHECK(r.out.find("after 2 attempts") != std::string::npos);
+  auto store = archive::Store::Open(env.db, {});
+  REQUIRE_OK(store);
+  CHECK((*store)->Stats().captures == 0);
+  CHECK((*store)->Stats().blobs == 0);
+}
+
+TEST_CASE("archive: an oversized answer is refused, a truncated one is an error") {
+  Env env;
+  SECTION("oversized") {
+    REQUIRE(env.replay.Admin("fault", TweetUrl(kParent), "kind=oversize&times=0&bytes=50000000") ==
+            200);
+    auto r = env.Archive({kParent, "--max-json-bytes", "1000000"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("larger than the 1000000-byte cap") != std::string::npos);
+  }
+  SECTION("truncated") {
+    REQUIRE(env.replay.Admin("fault", TweetUrl(kParent), "kind=truncate&times=0") == 200);
+    auto r = env.Archive({kParent, "--attempts", "2"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("was cut short after 2 attempts") != std::string::npos);
+  }
+  auto store = archive::Store::Open(env.db, {});
+  REQUIRE_OK(store);
+  CHECK((*store)->Stats().captures == 0);
+}
+
+TEST_CASE("archive: when syndication keeps failing, oEmbed gives a text-only partial capture") {
+  Env env;
+  REQUIRE(env.replay.Admin("fault", TweetUrl(kPhoto), "kind=500&times=0") == 200);
+  auto r = env.Archive({kPhoto, "--attempts", "2"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("x/" + kPhoto + "  partial") != std::string::npos);
+  auto store = archive::Store::Open(env.db, {});
+  auto c = (*store)->LatestGood("x/" + kPhoto);
+  REQUIRE_OK(c);
+  CHECK(c->partial());
+  CHECK(c->partial_reason().find("text only, from oEmbed (syndication: HTTP 500") == 0);
+  CHECK(c->post().text().rfind("If you are interested about View Flattening", 0) == 0);
+  CHECK(c->post().author().handle() == "SamuelSusla");
+  CHECK(c->post().media_size() == 0);
+}
+
+TEST_CASE("archive: a photo that fails to download leaves a partial capture that says why") {
+  Env env;
+  const std::string photo = "https://pbs.twimg.com/media/FsZNOgcWAAEQtrd?format=jpg&name=orig";
+  REQUIRE(env.replay.Admin("fault", photo, "kind=500&times=0") == 200);
+  auto r = env.Archive({kPhoto, "--attempts", "1"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("partial") != std::string::npos);
+  auto store = archive::Store::Open(env.db, {});
+  auto c = (*store)->LatestGood("x/" + kPhoto);
+  REQUIRE_OK(c);
+  CHECK(c->partial());
+  CHECK(c->post().media(0).blob().empty());
+  CHECK(c->post().media(0).failure().find("HTTP 500") != std::string::npos);
+}
+
+TEST_CASE("archive: private addresses are refused without the flag, and redirects to them always") {
+  Env env;
+  auto r = env.Archive({kPhoto}, /*allow_private=*/false);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("refused to connect to 127.0.0.1") != std::string::npos);
+
+  // A redirect straight to a loopback address is not an upstream: refused even with the flag.
+  const std::string direct =
+      env.replay.base() + "/cdn.syndication.twimg.com/tweet-result?id=" + kPhoto;
+  REQUIRE(env.replay.Admin("fault", TweetUrl(kPhoto), "kind=redirect&to=" + direct) == 200);
+  auto redirected = env.Archive({kPhoto});
+  INFO(redirected.out);
+  CHECK(redirected.exit_code == 1);
+  CHECK(redirected.out.find("refused to connect to 127.0.0.1") != std::string::npos);
+  auto store = archive::Store::Open(env.db, {});
+  CHECK((*store)->Stats().captures == 0);
+}
+
+TEST_CASE("archive: what is not a post is a usage error, and nothing is fetched") {
+  Env env;
+  for (const std::string bad : {"https://twitter.com/jack", "https://x.com/hashtag/G20Summit",
+                                "https://twitter.com/intent/tweet?text=hi", "not a url at all"}) {
+    auto r = env.Archive({kPhoto, bad});
+    INFO(bad << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.rfind("stillpost: not an X post: ", 0) == 0);
+  }
+  CHECK(env.replay.Hits(TweetUrl(kPhoto)) == 0);
+}
+
+}  // namespace
+}  // namespace stillpost
