@@ -161,6 +161,7 @@ struct Store::Impl {
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
   detail::RecordCodec codec;     // for states and captures values
+  bool secondary = false;  // a read-only follower of another process's store
   bool training_failed = false;  // do not retry a failed training in this process
 
   ~Impl() { Close(); }
@@ -417,6 +418,58 @@ void Store::Impl::MaybeTrainDictionary() {
   }
 }
 
+Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
+                                                    const std::string& secondary_path,
+                                                    const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+  impl->secondary = true;
+  if (!fs::exists(fs::path(path) / "CURRENT")) return NotFoundError("no stillpost store at " + path);
+  std::vector<std::string> existing;
+  SP_RETURN_IF_ERROR(
+      impl->Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : existing) descriptors.emplace_back(name, CfOptions(name, cache));
+  rocksdb::DBOptions dbo = MakeDbOptions();
+  dbo.max_open_files = -1;  // required of a secondary instance
+  rocksdb::DB* raw = nullptr;
+  std::error_code ec;
+  fs::create_directories(secondary_path, ec);
+  SP_RETURN_IF_ERROR(impl->Rocks(
+      rocksdb::DB::OpenAsSecondary(dbo, path, secondary_path, descriptors, &impl->handles, &raw)));
+  impl->db.reset(raw);
+  for (auto* h : impl->handles) {
+    const std::string& n = h->GetName();
+    if (n == detail::kCfStates) impl->states = h;
+    if (n == detail::kCfCaptures) impl->captures = h;
+    if (n == detail::kCfBlobs) impl->blobs = h;
+    if (n == detail::kCfBlobMeta) impl->blob_meta = h;
+    if (n == detail::kCfArticles) impl->articles = h;
+    if (n == detail::kCfIndexes) impl->indexes = h;
+  }
+  if (impl->states == nullptr || impl->captures == nullptr || impl->blobs == nullptr ||
+      impl->blob_meta == nullptr || impl->articles == nullptr || impl->indexes == nullptr) {
+    return InvalidArgumentError("not a stillpost store: " + path);
+  }
+  auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
+  SP_RETURN_IF_ERROR(store->CatchUp());
+  return store;
+}
+
+Status Store::CatchUp() {
+  Impl& im = *impl_;
+  if (!im.secondary) return Status::Ok();
+  SP_RETURN_IF_ERROR(im.Rocks(im.db->TryCatchUpWithPrimary()));
+  if (im.codec.newest_dictionary() == 0) SP_RETURN_IF_ERROR(im.LoadDictionaries());
+  auto counters = im.GetProto<proto::StoreCounters>(rocksdb::ReadOptions(), im.db->DefaultColumnFamily(),
+                                                    detail::kCountersKey);
+  std::lock_guard<std::mutex> lock(im.write_mu);
+  if (counters) im.counters = std::move(*counters);
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
   if (path.empty()) return InvalidArgumentError("the store path is empty");
   auto impl = std::make_unique<Impl>();
@@ -529,6 +582,7 @@ constexpr size_t kParallelPrepareMin = 32;
 
 Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
   Impl& im = *impl_;
+  if (im.secondary) return UnavailableError("store " + im.path + " is open read-only here");
   std::vector<Prepared> prepared(writes.size());
   auto prepare_range = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) Prepare(im.codec, writes[i], prepared[i]);
@@ -765,6 +819,7 @@ bool Store::HasBlob(std::string_view sha256) const {
 Status Store::PutArticle(const proto::Article& article) {
   if (article.url().empty()) return InvalidArgumentError("an article needs a URL");
   Impl& im = *impl_;
+  if (im.secondary) return UnavailableError("store " + im.path + " is open read-only here");
   std::lock_guard<std::mutex> lock(im.write_mu);
   proto::StoreCounters counters = im.counters;
   rocksdb::WriteBatch batch;

@@ -94,6 +94,15 @@ class Store {
   //   DataLoss         the store is corrupt
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options);
 
+  // Opens a read-only view of a store that another process (or Store) owns and writes: a
+  // RocksDB secondary instance, with its own small state in `secondary_path`. It sees new
+  // captures after CatchUp(). Writes through it fail with Unavailable.
+  static Result<std::unique_ptr<Store>> OpenSecondary(const std::string& path,
+                                                      const std::string& secondary_path,
+                                                      const StoreOptions& options);
+  // Replays what the primary wrote since the last call (secondary only; cheap when idle).
+  Status CatchUp();
+
   ~Store();  // Closes; in-flight writes are finished first.
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

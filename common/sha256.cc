@@ -55,6 +55,17 @@ std::string Sha256Hex(std::string_view data) {
   return ToHex(digest.data(), len);
 }
 
+std::string Sha256Base64(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL: SHA-256 failed");
+  }
+  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> out{};
+  const int n = EVP_EncodeBlock(out.data(), digest.data(), static_cast<int>(len));
+  return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
+}
+
 bool IsSha256Hex(std::string_view s) {
   return s.size() == kSha256HexLength && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

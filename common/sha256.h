@@ -12,6 +12,9 @@ inline constexpr size_t kSha256HexLength = 64;
 
 std::string Sha256Hex(std::string_view data);
 
+// The digest as standard base64 (for Content-Security-Policy hashes).
+std::string Sha256Base64(std::string_view data);
+
 // True for 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view s);
 

@@ -8,22 +8,17 @@
 #include <string_view>
 #include <vector>
 
+#include "common/post_ref.h"
 #include "common/status.h"
 #include "stillpost.pb.h"
 
 namespace stillpost::fetcher::x {
 
-// The ID of the post that `input` names: a bare numeric ID, or a URL on twitter.com / x.com
-// (www., mobile., m.), fxtwitter.com, vxtwitter.com, fixupx.com, fixvx.com or one of
-// `extra_hosts` (nitter instances), in any of the forms /USER/status/ID, /USER/statuses/ID,
-// /i/web/status/ID, /i/status/ID, with /photo/N or /video/N after, #!/USER/status/ID, any query
-// or fragment. InvalidArgument, saying why, for anything else (a profile, a hashtag, a search,
-// an intent/share link, another site).
-Result<std::string> ParsePostRef(std::string_view input,
-                                 const std::vector<std::string>& extra_hosts = {});
-
-// True when `host` (lower case, no port) is one of X's own hosts or their mirrors.
-bool IsXHost(std::string_view host, const std::vector<std::string>& extra_hosts = {});
+// X URL recognition lives in common/post_ref.h (the server needs it too).
+inline Result<std::string> ParsePostRef(std::string_view input,
+                                        const std::vector<std::string>& extra_hosts = {}) {
+  return ParseXPostRef(input, extra_hosts);
+}
 
 // react-tweet's token: ((Number(id) / 1e15) * Math.PI).toString(36) with every run of '0' and
 // the '.' removed, computed on an IEEE double digit for digit as V8 does it.

@@ -1,0 +1,102 @@
+// embed.js: the drop-in for platform.twitter.com/widgets.js. It upgrades every
+// blockquote.twitter-tweet whose post we have archived into our iframe, leaves the others as
+// they are, and never sets a cookie or calls anyone but the server it was loaded from.
+#include "embed/render.h"
+
+namespace stillpost::embed {
+
+std::string_view EmbedJs() {
+  static constexpr std::string_view kJs = R"js((function () {
+  "use strict";
+  if (window.stillpost && window.stillpost.load) return;
+  var script = document.currentScript;
+  var base = script ? new URL(script.src, location.href).origin : location.origin;
+  var STATUS = /^https?:\/\/(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com\/(?:#!\/)?(?:[^\/?#]+\/status(?:es)?|i\/web\/status|i\/status)\/(\d{1,19})(?:[\/?#]|$)/i;
+  var MIN = 250, MAX = 550;
+  var frames = {};
+
+  function postId(quote) {
+    var links = quote.querySelectorAll("a[href]"), id = null;
+    for (var i = 0; i < links.length; i++) {
+      var m = STATUS.exec(links[i].getAttribute("href"));
+      if (m) id = m[1];
+    }
+    return id;
+  }
+
+  function upgrade(quote) {
+    if (quote.getAttribute("data-stillpost")) return;
+    var id = postId(quote);
+    if (!id) return;
+    quote.setAttribute("data-stillpost", "pending");
+    var key = "x/" + id;
+    fetch(base + "/api/v1/posts/" + key, {method: "HEAD", credentials: "omit", referrerPolicy: "no-referrer"})
+      .then(function (r) {
+        if (!r.ok) { quote.setAttribute("data-stillpost", "not-archived"); return; }
+        var params = [];
+        var theme = quote.getAttribute("data-theme");
+        if (theme === "dark" || theme === "light") params.push("theme=" + theme);
+        if (quote.getAttribute("data-conversation") === "none") params.push("hide_thread=1");
+        if (quote.getAttribute("data-cards") === "hidden") params.push("hide_media=1");
+        var width = parseInt(quote.getAttribute("data-width") || "550", 10);
+        if (!(width >= MIN)) width = MIN;
+        if (width > MAX) width = MAX;
+        var frame = document.createElement("iframe");
+        var path = "/embed/" + key;
+        frame.src = base + path + (params.length ? "?" + params.join("&") : "");
+        frame.title = "Archived post";
+        frame.width = String(width);
+        frame.height = "300";
+        frame.loading = "lazy";
+        frame.referrerPolicy = "no-referrer";
+        frame.setAttribute("sandbox", "allow-scripts allow-popups allow-popups-to-escape-sandbox");
+        frame.setAttribute("scrolling", "no");
+        frame.style.cssText = "border:0;display:block;max-width:100%;width:" + width + "px";
+        var align = quote.getAttribute("data-align");
+        if (align === "center") frame.style.margin = "10px auto";
+        else if (align === "right") frame.style.margin = "10px 0 10px auto";
+        else frame.style.margin = "10px 0";
+        frame.className = "stillpost-embed";
+        (frames[path] = frames[path] || []).push(frame);
+        quote.parentNode.replaceChild(frame, quote);
+      })
+      .catch(function () { quote.setAttribute("data-stillpost", "unavailable"); });
+  }
+
+  function load(root) {
+    var quotes = (root || document).querySelectorAll("blockquote.twitter-tweet");
+    for (var i = 0; i < quotes.length; i++) upgrade(quotes[i]);
+  }
+
+  window.addEventListener("message", function (e) {
+    if (e.origin !== base && e.origin !== "null") return;
+    var d = e.data;
+    if (!d || d.type !== "stillpost:height" || typeof d.height !== "number") return;
+    var list = frames[d.path] || [];
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].contentWindow === e.source) list[i].height = String(Math.max(50, Math.min(d.height, 5000)));
+    }
+  });
+
+  window.stillpost = {load: load};
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { load(); });
+  else load();
+  if (window.MutationObserver) {
+    new MutationObserver(function (records) {
+      for (var i = 0; i < records.length; i++) {
+        var added = records[i].addedNodes;
+        for (var j = 0; j < added.length; j++) {
+          var n = added[j];
+          if (n.nodeType !== 1) continue;
+          if (n.matches && n.matches("blockquote.twitter-tweet")) upgrade(n);
+          else if (n.querySelectorAll) load(n);
+        }
+      }
+    }).observe(document.documentElement, {childList: true, subtree: true});
+  }
+})();
+)js";
+  return kJs;
+}
+
+}  // namespace stillpost::embed

@@ -1,0 +1,525 @@
+#include "embed/render.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <utf8.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
+#include <chrono>
+
+#include "common/sha256.h"
+#include "common/time.h"
+
+namespace stillpost::embed {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using proto::Entity;
+using proto::Media;
+using proto::Post;
+
+constexpr size_t kTitleChars = 80;
+
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  utf8::replace_invalid(s.begin(), s.end(), std::back_inserter(out));
+  return out;
+}
+
+UnixMicros Micros(const google::protobuf::Timestamp& ts) {
+  return TimeUtil::TimestampToMicroseconds(ts);
+}
+
+// "14:05 · 7 Jul 2017 UTC"
+std::string HumanTime(UnixMicros t) {
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::string iso = FormatRfc3339(t);  // 2017-07-07T14:05:19Z
+  const int month = std::stoi(iso.substr(5, 2));
+  const int day = std::stoi(iso.substr(8, 2));
+  return iso.substr(11, 5) + " \xC2\xB7 " + std::to_string(day) + " " +
+         kMonths[static_cast<size_t>(month - 1)] + " " + iso.substr(0, 4) + " UTC";
+}
+
+// "1,234"
+std::string Thousands(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string PlatformName(proto::Platform p) {
+  switch (p) {
+    case proto::PLATFORM_MASTODON:
+      return "Mastodon";
+    case proto::PLATFORM_BLUESKY:
+      return "Bluesky";
+    default:
+      return "X";
+  }
+}
+
+std::string MediaUrl(const std::string& sha) { return "/media/" + sha; }
+
+std::string GoneWord(proto::Tombstone::Kind kind, const std::string& platform) {
+  switch (kind) {
+    case proto::Tombstone::KIND_DELETED:
+      return "Deleted from " + platform;
+    case proto::Tombstone::KIND_PROTECTED:
+      return "Made private on " + platform;
+    case proto::Tombstone::KIND_SUSPENDED:
+      return "Account suspended on " + platform;
+    case proto::Tombstone::KIND_WITHHELD:
+      return "Withheld on " + platform;
+    case proto::Tombstone::KIND_NOT_FOUND:
+      return "No longer on " + platform;
+    default:
+      return "Gone from " + platform;
+  }
+}
+
+const char* kCss = R"css(
+:root{--bg:#fff;--fg:#0f1419;--dim:#536471;--line:#cfd9de;--link:#006fd6;--band:#fdecc8;--bandfg:#5c3b00;--card:#f7f9f9}
+[data-theme=dark]{--bg:#15202b;--fg:#f7f9f9;--dim:#8b98a5;--line:#38444d;--link:#6bc0ff;--band:#4a3500;--bandfg:#ffe7a8;--card:#1e2732}
+@media (prefers-color-scheme:dark){[data-theme=auto]{--bg:#15202b;--fg:#f7f9f9;--dim:#8b98a5;--line:#38444d;--link:#6bc0ff;--band:#4a3500;--bandfg:#ffe7a8;--card:#1e2732}}
+*{box-sizing:border-box}
+html,body{margin:0;padding:0;background:transparent}
+body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:var(--fg)}
+.sp{max-width:550px;min-width:250px;background:var(--bg);border:1px solid var(--line);border-radius:12px;padding:12px 16px;overflow:hidden}
+.sp a{color:var(--link);text-decoration:none}
+.sp a:hover,.sp a:focus{text-decoration:underline}
+.sp-band{margin:-12px -16px 12px;padding:8px 16px;background:var(--band);color:var(--bandfg);font-weight:600;font-size:14px}
+.sp-note{color:var(--dim);font-size:13px;margin:6px 0}
+.sp-reply{color:var(--dim);font-size:14px;margin-bottom:6px}
+.sp-head{display:flex;align-items:center;gap:8px}
+.sp-avatar{width:48px;height:48px;border-radius:50%;flex:none;background:var(--line);object-fit:cover}
+.sp-names{display:flex;flex-direction:column;min-width:0;flex:1}
+.sp-name{font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sp-handle{color:var(--dim);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sp-badge{display:inline-block;width:16px;height:16px;margin-left:4px;vertical-align:-2px;border-radius:50%;background:#1d9bf0;color:#fff;font-size:11px;line-height:16px;text-align:center}
+.sp-badge.gold{background:#e2b719}.sp-badge.grey{background:#829aab}
+.sp-logo{font-size:20px;font-weight:700;color:var(--fg)}
+.sp-text{margin:10px 0;font-size:17px;white-space:pre-wrap;overflow-wrap:anywhere}
+.sp-media{display:grid;gap:2px;margin:10px 0;border-radius:12px;overflow:hidden;border:1px solid var(--line)}
+.sp-media-2,.sp-media-3,.sp-media-4{grid-template-columns:1fr 1fr}
+.sp-media-3>:first-child{grid-row:span 2}
+.sp-media img,.sp-media video{display:block;width:100%;height:auto;background:var(--line)}
+.sp-media-2 img,.sp-media-3 img,.sp-media-4 img{height:100%;object-fit:cover;aspect-ratio:1}
+.sp-missing{padding:24px;color:var(--dim);font-size:13px;text-align:center;background:var(--card)}
+.sp-card{display:block;margin:10px 0;border:1px solid var(--line);border-radius:12px;overflow:hidden;color:var(--fg)!important}
+.sp-card img{display:block;width:100%;height:auto}
+.sp-card span,.sp-card strong{display:block;padding:0 12px}
+.sp-card span:first-of-type{padding-top:8px;color:var(--dim);font-size:13px}
+.sp-card span:last-child{padding-bottom:8px;color:var(--dim);font-size:14px}
+.sp-quote{margin:10px 0;padding:10px 12px;border:1px solid var(--line);border-radius:12px}
+.sp-quote .sp-avatar{width:20px;height:20px}
+.sp-quote .sp-names{flex-direction:row;gap:4px}
+.sp-quote .sp-text{font-size:15px;margin:4px 0}
+.sp-foot{color:var(--dim);font-size:14px;display:flex;flex-direction:column;gap:4px;margin-top:8px}
+.sp-foot a{color:var(--dim);text-decoration:underline}
+)css";
+
+const char* kHeightScript =
+    "(function(){function s(){parent.postMessage({type:\"stillpost:height\",height:"
+    "Math.ceil(document.documentElement.getBoundingClientRect().height),"
+    "path:location.pathname},\"*\")}addEventListener(\"load\",s);"
+    "if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement);s()})();";
+
+class Writer {
+ public:
+  void Raw(std::string_view s) { out_ += s; }
+  void Text(std::string_view s) { out_ += HtmlEscape(s); }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// The post's text with its entities as links; offsets are code points.
+void RenderText(Writer& w, const Post& post) {
+  std::u32string cps;
+  const std::string text = ValidUtf8(post.text());
+  utf8::utf8to32(text.begin(), text.end(), std::back_inserter(cps));
+  auto slice = [&](size_t a, size_t b) {
+    std::string s;
+    utf8::utf32to8(cps.begin() + static_cast<long>(a), cps.begin() + static_cast<long>(b),
+                   std::back_inserter(s));
+    return s;
+  };
+  size_t pos = 0;
+  for (const Entity& e : post.entities()) {
+    const size_t start = e.start(), end = e.end();
+    if (start < pos || end > cps.size() || start >= end) continue;  // stale or overlapping
+    w.Text(slice(pos, start));
+    const std::string shown = e.display().empty() ? slice(start, end) : e.display();
+    if (IsHttpUrl(e.target())) {
+      w.Raw("<a href=\"");
+      w.Text(e.target());
+      w.Raw("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">");
+      w.Text(shown);
+      w.Raw("</a>");
+    } else {
+      w.Text(shown);
+    }
+    pos = end;
+  }
+  w.Text(slice(pos, cps.size()));
+}
+
+void RenderBadge(Writer& w, proto::VerifiedKind kind) {
+  switch (kind) {
+    case proto::VERIFIED_NONE:
+      return;
+    case proto::VERIFIED_BUSINESS:
+      w.Raw("<span class=\"sp-badge gold\" role=\"img\" aria-label=\"Verified organisation\">&#10003;</span>");
+      return;
+    case proto::VERIFIED_GOVERNMENT:
+      w.Raw("<span class=\"sp-badge grey\" role=\"img\" aria-label=\"Verified government account\">&#10003;</span>");
+      return;
+    default:
+      w.Raw("<span class=\"sp-badge\" role=\"img\" aria-label=\"Verified account\">&#10003;</span>");
+      return;
+  }
+}
+
+void RenderAuthor(Writer& w, const Post& post, bool logo) {
+  const auto& a = post.author();
+  w.Raw("<header class=\"sp-head\">");
+  if (!a.avatar_blob().empty()) {
+    w.Raw("<img class=\"sp-avatar\" src=\"" + MediaUrl(a.avatar_blob()) + "\" alt=\"\" width=\"48\" height=\"48\">");
+  } else {
+    w.Raw("<span class=\"sp-avatar\" aria-hidden=\"true\"></span>");
+  }
+  w.Raw("<span class=\"sp-names\"><span class=\"sp-name\"><bdi>");
+  w.Text(a.display_name().empty() ? a.handle() : a.display_name());
+  w.Raw("</bdi>");
+  RenderBadge(w, a.verified());
+  w.Raw("</span><span class=\"sp-handle\">@<bdi>");
+  w.Text(a.handle());
+  w.Raw("</bdi></span></span>");
+  if (logo) {
+    w.Raw("<span class=\"sp-logo\" aria-hidden=\"true\">");
+    w.Raw(post.platform() == proto::PLATFORM_X || post.platform() == proto::PLATFORM_UNSPECIFIED
+              ? "&#120143;"
+              : (post.platform() == proto::PLATFORM_BLUESKY ? "&#129419;" : "M"));
+    w.Raw("</span>");
+  }
+  w.Raw("</header>");
+}
+
+void RenderMedia(Writer& w, const Post& post) {
+  const int n = std::min(post.media_size(), 4);
+  if (n == 0) return;
+  w.Raw("<div class=\"sp-media sp-media-" + std::to_string(n) + "\">");
+  for (int i = 0; i < n; ++i) {
+    const Media& m = post.media(i);
+    const std::string dims = m.width() > 0 && m.height() > 0
+                                 ? " width=\"" + std::to_string(m.width()) + "\" height=\"" +
+                                       std::to_string(m.height()) + "\""
+                                 : "";
+    if (m.blob().empty()) {
+      w.Raw("<div class=\"sp-missing\">Media not archived");
+      if (!m.failure().empty()) {
+        w.Raw(": ");
+        w.Text(m.failure().substr(0, 120));
+      }
+      w.Raw("</div>");
+      continue;
+    }
+    if (m.kind() == Media::KIND_PHOTO) {
+      w.Raw("<img src=\"" + MediaUrl(m.blob()) + "\" alt=\"");
+      w.Text(m.alt_text().empty() ? "Image" : m.alt_text());
+      w.Raw("\"" + dims + " loading=\"lazy\">");
+      continue;
+    }
+    const bool gif = m.kind() == Media::KIND_GIF;
+    w.Raw(gif ? "<video autoplay muted loop playsinline" : "<video controls preload=\"none\" playsinline");
+    if (!m.poster_blob().empty()) w.Raw(" poster=\"" + MediaUrl(m.poster_blob()) + "\"");
+    w.Raw(dims);
+    if (!m.alt_text().empty()) {
+      w.Raw(" aria-label=\"");
+      w.Text(m.alt_text());
+      w.Raw("\"");
+    }
+    w.Raw("><source src=\"" + MediaUrl(m.blob()) + "\" type=\"");
+    w.Text(m.mime().empty() ? "video/mp4" : m.mime());
+    w.Raw("\"></video>");
+  }
+  w.Raw("</div>");
+}
+
+void RenderCard(Writer& w, const Post& post) {
+  if (!post.has_card() || post.card().title().empty()) return;
+  const auto& c = post.card();
+  const std::string& href = c.expanded_url().empty() ? c.url() : c.expanded_url();
+  const bool link = IsHttpUrl(href);
+  if (link) {
+    w.Raw("<a class=\"sp-card\" href=\"");
+    w.Text(href);
+    w.Raw("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">");
+  } else {
+    w.Raw("<div class=\"sp-card\">");
+  }
+  if (!c.image_blob().empty()) {
+    w.Raw("<img src=\"" + MediaUrl(c.image_blob()) + "\" alt=\"");
+    w.Text(c.image_alt());
+    w.Raw("\"");
+    if (c.image_width() > 0 && c.image_height() > 0) {
+      w.Raw(" width=\"" + std::to_string(c.image_width()) + "\" height=\"" +
+            std::to_string(c.image_height()) + "\"");
+    }
+    w.Raw(" loading=\"lazy\">");
+  }
+  w.Raw("<span>");
+  w.Text(c.domain());
+  w.Raw("</span><strong dir=\"auto\">");
+  w.Text(c.title());
+  w.Raw("</strong><span dir=\"auto\">");
+  w.Text(c.description());
+  w.Raw("</span>");
+  w.Raw(link ? "</a>" : "</div>");
+}
+
+void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nested) {
+  if (!nested && !o.hide_thread && !post.reply_to_handle().empty()) {
+    w.Raw("<div class=\"sp-reply\">Replying to ");
+    const std::string profile = "https://x.com/" + post.reply_to_handle();
+    if (post.platform() == proto::PLATFORM_X) {
+      w.Raw("<a href=\"");
+      w.Text(profile);
+      w.Raw("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">@");
+      w.Text(post.reply_to_handle());
+      w.Raw("</a>");
+    } else {
+      w.Raw("@");
+      w.Text(post.reply_to_handle());
+    }
+    w.Raw("</div>");
+  }
+  RenderAuthor(w, post, !nested);
+  w.Raw("<div class=\"sp-text\" dir=\"auto\"");
+  if (!post.lang().empty()) {
+    w.Raw(" lang=\"");
+    w.Text(post.lang());
+    w.Raw("\"");
+  }
+  w.Raw(">");
+  RenderText(w, post);
+  w.Raw("</div>");
+  if (post.text_truncated()) {
+    w.Raw("<p class=\"sp-note\">This is a long post; the platform gave only its beginning.</p>");
+  }
+  if (!o.hide_media) {
+    RenderMedia(w, post);
+    RenderCard(w, post);
+  }
+  if (!nested) {
+    if (post.has_quoted()) {
+      w.Raw("<div class=\"sp-quote\">");
+      RenderPostBody(w, post.quoted(), o, true);
+      w.Raw("</div>");
+    } else if (!post.quoted_key().empty()) {
+      w.Raw("<div class=\"sp-quote sp-note\">Quoted post unavailable");
+      if (!post.quoted_unavailable().empty()) {
+        w.Raw(": ");
+        w.Text(post.quoted_unavailable());
+      }
+      w.Raw("</div>");
+    }
+  }
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view raw) {
+  const std::string text = ValidUtf8(raw);
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+bool IsHttpUrl(std::string_view url) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u || u->host().empty()) return false;
+  std::string scheme(u->scheme());
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return scheme == "http" || scheme == "https";
+}
+
+std::string_view HeightScript() { return kHeightScript; }
+
+const std::string& EmbedContentSecurityPolicy() {
+  static const std::string csp =
+      "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'sha256-" +
+      Sha256Base64(kCss) + "'; script-src 'sha256-" + Sha256Base64(kHeightScript) +
+      "'; base-uri 'none'; form-action 'none'";
+  return csp;
+}
+
+std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
+  const Post& post = in.capture.post();
+  const std::string platform = PlatformName(post.platform());
+  Writer w;
+  const char* theme = o.theme == Theme::kDark ? "dark" : (o.theme == Theme::kLight ? "light" : "auto");
+  w.Raw("<!DOCTYPE html>\n<html lang=\"");
+  w.Text(post.lang().empty() ? "und" : post.lang());
+  w.Raw("\" data-theme=\"");
+  w.Raw(theme);
+  w.Raw("\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+        "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
+  {
+    std::u32string cps;
+    const std::string text = ValidUtf8(post.text());
+    utf8::utf8to32(text.begin(), text.end(), std::back_inserter(cps));
+    std::string head;
+    utf8::utf32to8(cps.begin(), cps.begin() + static_cast<long>(std::min(cps.size(), kTitleChars)),
+                   std::back_inserter(head));
+    w.Text(post.author().display_name() + " on " + platform + ": \u201C" + head +
+           (cps.size() > kTitleChars ? "\u2026" : "") + "\u201D (archived)");
+  }
+  w.Raw("</title>\n");
+  if (IsHttpUrl(post.url())) {
+    w.Raw("<link rel=\"alternate\" type=\"application/json+oembed\" href=\"/oembed?format=json&amp;url=");
+    // The URL goes into a query: percent-encode what would end it.
+    std::string q;
+    for (char c : post.url()) {
+      if (c == '&' || c == '#' || c == '+' || c == '%' || c == ' ' || c == '?' || c == '=') {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        q += '%';
+        q += kHex[(static_cast<unsigned char>(c) >> 4) & 0xf];
+        q += kHex[static_cast<unsigned char>(c) & 0xf];
+      } else {
+        q += c;
+      }
+    }
+    w.Text(q);
+    w.Raw("\">\n");
+  }
+  w.Raw("<style>");
+  w.Raw(kCss);
+  w.Raw("</style>\n</head>\n<body>\n<article class=\"sp\" aria-label=\"");
+  w.Text("Archived post by " + post.author().display_name() + " (@" + post.author().handle() + ")");
+  w.Raw("\">\n");
+
+  // The band: gone, or never captured whole, or only part of it.
+  const UnixMicros shown_at = Micros(in.capture.captured_at());
+  const bool gone = in.state.current() == proto::PostState::CURRENT_GONE;
+  if (gone) {
+    w.Raw("<div class=\"sp-band\" role=\"status\">");
+    w.Text(GoneWord(in.state.gone_kind(), platform) + " \u2014 last seen " +
+           FormatDate(Micros(in.state.has_latest_good_at() ? in.state.latest_good_at()
+                                                           : in.capture.captured_at())) +
+           ", archived " + FormatDate(Micros(in.state.first_seen())));
+    w.Raw("</div>\n");
+  }
+  if (in.capture.partial()) {
+    w.Raw("<p class=\"sp-note\">");
+    w.Text(in.capture.partial_reason().find("oEmbed") != std::string::npos
+               ? "Only the text of this post was archived."
+               : "Part of this post could not be archived.");
+    w.Raw("</p>\n");
+  }
+  RenderPostBody(w, post, o, false);
+
+  w.Raw("\n<footer class=\"sp-foot\"><span>");
+  if (post.has_created_at()) {
+    w.Raw("<time datetime=\"" + FormatRfc3339(Micros(post.created_at())) + "\">" +
+          HumanTime(Micros(post.created_at())) + "</time>");
+  }
+  if (post.has_edited_at()) w.Raw(" \xC2\xB7 Edited");
+  w.Raw("</span>");
+  const auto& c = post.counts();
+  std::string counts;
+  auto count = [&](bool has, uint64_t n, const char* one, const char* many) {
+    if (!has) return;
+    if (!counts.empty()) counts += " \xC2\xB7 ";
+    counts += Thousands(n) + " " + (n == 1 ? one : many);
+  };
+  count(c.has_likes(), c.likes(), "like", "likes");
+  count(c.has_reposts(), c.reposts(), "repost", "reposts");
+  count(c.has_replies(), c.replies(), "reply", "replies");
+  if (!counts.empty()) w.Raw("<span>" + counts + " at capture</span>");
+  w.Raw("<span>Archived <time datetime=\"" + FormatRfc3339(shown_at) + "\">" +
+        FormatDate(shown_at) + "</time>");
+  if (IsHttpUrl(post.url())) {
+    w.Raw(" \xC2\xB7 <a href=\"");
+    w.Text(post.url());
+    w.Raw("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">View on " + platform + "</a>");
+  }
+  w.Raw("</span></footer>\n</article>\n<script>");
+  w.Raw(kHeightScript);
+  w.Raw("</script>\n</body>\n</html>\n");
+  return std::move(w.str());
+}
+
+std::string RenderOEmbed(const EmbedInput& in, std::string_view base, int maxwidth) {
+  const Post& post = in.capture.post();
+  const int width = std::clamp(maxwidth <= 0 ? kMaxWidth : maxwidth, kMinWidth, kMaxWidth);
+  // A rough height: header and footer, lines of text at this width, media and card.
+  const int chars_per_line = std::max(20, (width - 32) / 9);
+  const int lines = static_cast<int>(post.text().size()) / chars_per_line + 1;
+  int height = 160 + lines * 24;
+  if (post.media_size() > 0) height += (width - 32) * 9 / 16;
+  if (post.has_card() && !post.card().title().empty()) height += 120;
+  if (post.has_quoted()) height += 140;
+  if (in.state.current() == proto::PostState::CURRENT_GONE) height += 40;
+  const std::string src = std::string(base) + "/embed/" + post.key();
+  boost::json::object o;
+  o["type"] = "rich";
+  o["version"] = "1.0";
+  o["provider_name"] = "stillpost";
+  o["provider_url"] = std::string(base);
+  o["author_name"] = ValidUtf8(post.author().display_name());
+  o["author_url"] = IsHttpUrl(post.author().profile_url()) ? post.author().profile_url() : "";
+  o["url"] = post.url();
+  o["width"] = width;
+  o["height"] = height;
+  o["cache_age"] = 86400;
+  o["html"] = "<iframe src=\"" + HtmlEscape(src) + "\" width=\"" + std::to_string(width) +
+              "\" height=\"" + std::to_string(height) +
+              "\" style=\"border:0;max-width:100%\" loading=\"lazy\" sandbox=\"allow-scripts "
+              "allow-popups allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" "
+              "title=\"" + HtmlEscape("Archived post by " + post.author().display_name()) +
+              "\"></iframe>";
+  for (const Media& m : post.media()) {
+    const std::string& thumb = m.kind() == Media::KIND_PHOTO ? m.blob() : m.poster_blob();
+    if (thumb.empty()) continue;
+    o["thumbnail_url"] = std::string(base) + MediaUrl(thumb);
+    o["thumbnail_width"] = m.width();
+    o["thumbnail_height"] = m.height();
+    break;
+  }
+  return boost::json::serialize(o);
+}
+
+}  // namespace stillpost::embed
