@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_set>
 
@@ -160,9 +161,10 @@ struct Store::Impl {
 
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
-  detail::RecordCodec codec;     // for states and captures values
-  bool secondary = false;  // a read-only follower of another process's store
-  bool training_failed = false;  // do not retry a failed training in this process
+  detail::RecordCodec codec;              // for states and captures values
+  bool secondary = false;                 // a read-only follower of another process's store
+  mutable std::shared_mutex catch_up_mu;  // secondary: CatchUp() excludes multi-record reads
+  bool training_failed = false;           // do not retry a failed training in this process
 
   ~Impl() { Close(); }
 
@@ -425,7 +427,8 @@ Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
   impl->path = path;
   impl->options = options;
   impl->secondary = true;
-  if (!fs::exists(fs::path(path) / "CURRENT")) return NotFoundError("no stillpost store at " + path);
+  if (!fs::exists(fs::path(path) / "CURRENT"))
+    return NotFoundError("no stillpost store at " + path);
   std::vector<std::string> existing;
   SP_RETURN_IF_ERROR(
       impl->Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
@@ -461,10 +464,13 @@ Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
 Status Store::CatchUp() {
   Impl& im = *impl_;
   if (!im.secondary) return Status::Ok();
-  SP_RETURN_IF_ERROR(im.Rocks(im.db->TryCatchUpWithPrimary()));
+  {
+    std::unique_lock<std::shared_mutex> hold(im.catch_up_mu);
+    SP_RETURN_IF_ERROR(im.Rocks(im.db->TryCatchUpWithPrimary()));
+  }
   if (im.codec.newest_dictionary() == 0) SP_RETURN_IF_ERROR(im.LoadDictionaries());
-  auto counters = im.GetProto<proto::StoreCounters>(rocksdb::ReadOptions(), im.db->DefaultColumnFamily(),
-                                                    detail::kCountersKey);
+  auto counters = im.GetProto<proto::StoreCounters>(
+      rocksdb::ReadOptions(), im.db->DefaultColumnFamily(), detail::kCountersKey);
   std::lock_guard<std::mutex> lock(im.write_mu);
   if (counters) im.counters = std::move(*counters);
   return Status::Ok();
@@ -735,11 +741,21 @@ Result<proto::PostState> Store::State(std::string_view key) const {
 
 namespace {
 
-// A consistent view for reads that touch several records.
+// A consistent view for reads that touch several records: a RocksDB snapshot, or on a
+// secondary instance (which has none) a shared hold on the catch-up lock.
 class Snapshot {
  public:
-  explicit Snapshot(rocksdb::DB* db) : db_(db), snap_(db->GetSnapshot()) { ro_.snapshot = snap_; }
-  ~Snapshot() { db_->ReleaseSnapshot(snap_); }
+  Snapshot(rocksdb::DB* db, std::shared_mutex& catch_up, bool secondary)
+      : db_(db), snap_(secondary ? nullptr : db->GetSnapshot()) {
+    if (secondary) {
+      hold_ = std::shared_lock<std::shared_mutex>(catch_up);
+    } else {
+      ro_.snapshot = snap_;
+    }
+  }
+  ~Snapshot() {
+    if (snap_ != nullptr) db_->ReleaseSnapshot(snap_);
+  }
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
   rocksdb::ReadOptions& read_options() { return ro_; }
@@ -747,6 +763,7 @@ class Snapshot {
  private:
   rocksdb::DB* db_;
   const rocksdb::Snapshot* snap_;
+  std::shared_lock<std::shared_mutex> hold_;
   rocksdb::ReadOptions ro_;
 };
 
@@ -754,7 +771,7 @@ class Snapshot {
 
 Result<std::vector<proto::Capture>> Store::Captures(std::string_view key) const {
   const Impl& im = *impl_;
-  Snapshot snap(im.db.get());
+  Snapshot snap(im.db.get(), im.catch_up_mu, im.secondary);
   auto state = im.ReadStoredState(snap.read_options(), key, /*with_record=*/true);
   if (!state) return state.error();
   const std::string prefix = detail::CapturePrefix(key);
@@ -775,7 +792,7 @@ Result<std::vector<proto::Capture>> Store::Captures(std::string_view key) const 
 
 Result<proto::Capture> Store::CaptureAt(std::string_view key, UnixMicros at) const {
   const Impl& im = *impl_;
-  Snapshot snap(im.db.get());
+  Snapshot snap(im.db.get(), im.catch_up_mu, im.secondary);
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
       im.db->Get(snap.read_options(), im.captures, detail::CaptureKey(key, at), &value);

@@ -65,7 +65,7 @@ bool IsXHost(std::string_view host_in, const std::vector<std::string>& extra_hos
 }
 
 Result<std::string> ParseXPostRef(std::string_view input_raw,
-                                 const std::vector<std::string>& extra_hosts) {
+                                  const std::vector<std::string>& extra_hosts) {
   std::string_view input = input_raw;
   while (!input.empty() && std::isspace(static_cast<unsigned char>(input.front()))) {
     input.remove_prefix(1);
@@ -117,7 +117,6 @@ Result<std::string> ParseXPostRef(std::string_view input_raw,
   if (seg.size() == 1) return NotAPost(input, "a profile, not a post");
   return NotAPost(input, "no status id in the path");
 }
-
 
 Result<std::string> PostKeyFromRef(std::string_view input, const std::vector<std::string>& extra) {
   if (ParsePostKey(input)) return std::string(input);

@@ -178,13 +178,18 @@ void RenderBadge(Writer& w, proto::VerifiedKind kind) {
     case proto::VERIFIED_NONE:
       return;
     case proto::VERIFIED_BUSINESS:
-      w.Raw("<span class=\"sp-badge gold\" role=\"img\" aria-label=\"Verified organisation\">&#10003;</span>");
+      w.Raw(
+          "<span class=\"sp-badge gold\" role=\"img\" aria-label=\"Verified "
+          "organisation\">&#10003;</span>");
       return;
     case proto::VERIFIED_GOVERNMENT:
-      w.Raw("<span class=\"sp-badge grey\" role=\"img\" aria-label=\"Verified government account\">&#10003;</span>");
+      w.Raw(
+          "<span class=\"sp-badge grey\" role=\"img\" aria-label=\"Verified government "
+          "account\">&#10003;</span>");
       return;
     default:
-      w.Raw("<span class=\"sp-badge\" role=\"img\" aria-label=\"Verified account\">&#10003;</span>");
+      w.Raw(
+          "<span class=\"sp-badge\" role=\"img\" aria-label=\"Verified account\">&#10003;</span>");
       return;
   }
 }
@@ -193,7 +198,8 @@ void RenderAuthor(Writer& w, const Post& post, bool logo) {
   const auto& a = post.author();
   w.Raw("<header class=\"sp-head\">");
   if (!a.avatar_blob().empty()) {
-    w.Raw("<img class=\"sp-avatar\" src=\"" + MediaUrl(a.avatar_blob()) + "\" alt=\"\" width=\"48\" height=\"48\">");
+    w.Raw("<img class=\"sp-avatar\" src=\"" + MediaUrl(a.avatar_blob()) +
+          "\" alt=\"\" width=\"48\" height=\"48\">");
   } else {
     w.Raw("<span class=\"sp-avatar\" aria-hidden=\"true\"></span>");
   }
@@ -240,7 +246,8 @@ void RenderMedia(Writer& w, const Post& post) {
       continue;
     }
     const bool gif = m.kind() == Media::KIND_GIF;
-    w.Raw(gif ? "<video autoplay muted loop playsinline" : "<video controls preload=\"none\" playsinline");
+    w.Raw(gif ? "<video autoplay muted loop playsinline"
+              : "<video controls preload=\"none\" playsinline");
     if (!m.poster_blob().empty()) w.Raw(" poster=\"" + MediaUrl(m.poster_blob()) + "\"");
     w.Raw(dims);
     if (!m.alt_text().empty()) {
@@ -389,14 +396,16 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
   const Post& post = in.capture.post();
   const std::string platform = PlatformName(post.platform());
   Writer w;
-  const char* theme = o.theme == Theme::kDark ? "dark" : (o.theme == Theme::kLight ? "light" : "auto");
+  const char* theme =
+      o.theme == Theme::kDark ? "dark" : (o.theme == Theme::kLight ? "light" : "auto");
   w.Raw("<!DOCTYPE html>\n<html lang=\"");
   w.Text(post.lang().empty() ? "und" : post.lang());
   w.Raw("\" data-theme=\"");
   w.Raw(theme);
-  w.Raw("\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
-        "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
+  w.Raw(
+      "\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+      "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
   {
     std::u32string cps;
     const std::string text = ValidUtf8(post.text());
@@ -409,7 +418,9 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
   }
   w.Raw("</title>\n");
   if (IsHttpUrl(post.url())) {
-    w.Raw("<link rel=\"alternate\" type=\"application/json+oembed\" href=\"/oembed?format=json&amp;url=");
+    w.Raw(
+        "<link rel=\"alternate\" type=\"application/json+oembed\" "
+        "href=\"/oembed?format=json&amp;url=");
     // The URL goes into a query: percent-encode what would end it.
     std::string q;
     for (char c : post.url()) {
@@ -509,8 +520,8 @@ std::string RenderOEmbed(const EmbedInput& in, std::string_view base, int maxwid
               "\" height=\"" + std::to_string(height) +
               "\" style=\"border:0;max-width:100%\" loading=\"lazy\" sandbox=\"allow-scripts "
               "allow-popups allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" "
-              "title=\"" + HtmlEscape("Archived post by " + post.author().display_name()) +
-              "\"></iframe>";
+              "title=\"" +
+              HtmlEscape("Archived post by " + post.author().display_name()) + "\"></iframe>";
   for (const Media& m : post.media()) {
     const std::string& thumb = m.kind() == Media::KIND_PHOTO ? m.blob() : m.poster_blob();
     if (thumb.empty()) continue;

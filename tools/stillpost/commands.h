@@ -64,4 +64,12 @@ struct ArchiveOptions {
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
 
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;         // 0: one per core
+  std::string public_url;  // the origin embeds and oEmbed name; default http://LISTEN
+  size_t cache_mb = 64;    // RocksDB block cache
+};
+int RunServe(const GlobalOptions& global, const ServeOptions& options);
+
 }  // namespace stillpost::cli

@@ -128,6 +128,17 @@ int main(int argc, char** argv) {
   archive_cmd->add_flag("--json", archive.json, "One JSON object per post instead of text");
   AddFetchFlags(*archive_cmd, archive.fetch);
 
+  cli::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "Serve embeds, media, oEmbed and the JSON API from the store over HTTP");
+  serve_cmd->add_option("--listen", serve.listen, "ADDRESS:PORT (port 0 picks a free one)")
+      ->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "Worker threads (0: one per core)")
+      ->capture_default_str();
+  serve_cmd->add_option("--public-url", serve.public_url,
+                        "Origin used in oEmbed answers and links (default: http://LISTEN)");
+  serve_cmd->add_option("--cache-mb", serve.cache_mb, "Block cache size")->capture_default_str();
+
   const std::string requested = RequestedCommand(argc, argv);
   const auto known =
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == requested; });
@@ -151,5 +162,6 @@ int main(int argc, char** argv) {
   if (stats_cmd->parsed()) return cli::RunStats(global, stats);
   if (show_cmd->parsed()) return cli::RunShow(global, show);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
+  if (serve_cmd->parsed()) return cli::RunServe(global, serve);
   return kExitUsage;
 }

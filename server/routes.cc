@@ -1,0 +1,468 @@
+#include "server/routes.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <cstdio>
+#include <list>
+#include <unordered_map>
+
+#include "common/post_key.h"
+#include "common/post_ref.h"
+#include "common/sha256.h"
+#include "common/time.h"
+#include "embed/render.h"
+
+namespace stillpost::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr const char* kLatestCache = "public, max-age=60, must-revalidate";
+constexpr const char* kImmutable = "public, max-age=31536000, immutable";
+constexpr size_t kRecentOnHome = 20;
+
+UnixMicros Micros(const google::protobuf::Timestamp& ts) {
+  return TimeUtil::TimestampToMicroseconds(ts);
+}
+
+Response Json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.Set("Content-Type", "application/json; charset=utf-8");
+  r.Set("Cache-Control", "no-cache");
+  return r;
+}
+
+Response Error(int status, std::string_view message) {
+  boost::json::object o;
+  o["error"] = message;
+  return Json(status, boost::json::serialize(o));
+}
+
+std::string ProtoJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) return "null";
+  return out;
+}
+
+std::string Param(const boost::urls::url_view& u, std::string_view name) {
+  auto it = u.params().find(name);
+  return it == u.params().end() ? "" : std::string((*it).value);
+}
+
+bool Flag(const boost::urls::url_view& u, std::string_view name) {
+  auto it = u.params().find(name);
+  if (it == u.params().end()) return false;
+  const std::string v((*it).value);
+  return v.empty() || v == "1" || v == "true" || v == "yes";
+}
+
+int StatusFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+}  // namespace
+
+std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
+  ByteRange whole{0, size == 0 ? 0 : size - 1, true};
+  if (h.empty() || h.rfind("bytes=", 0) != 0 || h.find(',') != std::string_view::npos) return whole;
+  std::string_view spec = h.substr(6);
+  const size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return whole;
+  auto num = [](std::string_view s, size_t& out) {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos) {
+      return false;
+    }
+    out = std::stoull(std::string(s));
+    return true;
+  };
+  size_t a = 0, b = 0;
+  const std::string_view left = spec.substr(0, dash), right = spec.substr(dash + 1);
+  if (left.empty()) {  // the last b bytes
+    if (!num(right, b) || b == 0) return std::nullopt;
+    if (size == 0) return std::nullopt;
+    return ByteRange{b >= size ? 0 : size - b, size - 1, false};
+  }
+  if (!num(left, a)) return whole;
+  if (a >= size) return std::nullopt;
+  if (right.empty()) return ByteRange{a, size - 1, false};
+  if (!num(right, b) || b < a) return whole;
+  return ByteRange{a, std::min(b, size - 1), false};
+}
+
+// Rendered embeds by ETag, least recently used dropped first.
+struct Router::Cache {
+  std::mutex mu;
+  std::list<std::pair<std::string, std::shared_ptr<const std::string>>> order;
+  std::unordered_map<std::string, decltype(order)::iterator> index;
+  size_t capacity = 0;
+
+  std::shared_ptr<const std::string> Get(const std::string& etag) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = index.find(etag);
+    if (it == index.end()) return nullptr;
+    order.splice(order.begin(), order, it->second);
+    return it->second->second;
+  }
+  void Put(const std::string& etag, std::shared_ptr<const std::string> html) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (capacity == 0 || index.count(etag)) return;
+    order.emplace_front(etag, std::move(html));
+    index[etag] = order.begin();
+    while (order.size() > capacity) {
+      index.erase(order.back().first);
+      order.pop_back();
+    }
+  }
+};
+
+Router::Router(archive::Store& store, RouterOptions options)
+    : store_(store), options_(std::move(options)), cache_(std::make_unique<Cache>()) {
+  cache_->capacity = options_.render_cache_entries;
+}
+Router::~Router() = default;
+
+Response Router::Handle(const Request& req) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    Response r = Error(405, "only GET and HEAD");
+    r.Set("Allow", "GET, HEAD");
+    return r;
+  }
+  auto parsed = boost::urls::parse_origin_form(req.target);
+  if (!parsed) return Error(400, "malformed request target");
+  const boost::urls::url_view u = *parsed;
+  const std::string_view path = u.encoded_path();
+  // Keys and digests never need escapes: an escaped or dotted path is a probe, not a route.
+  if (path.find('%') != std::string_view::npos || path.find("/.") != std::string_view::npos ||
+      path.find("//") != std::string_view::npos) {
+    return Error(400, "malformed path");
+  }
+  const std::string_view query = u.encoded_query();
+  auto starts = [&](std::string_view p) { return path.rfind(p, 0) == 0; };
+  Response r;
+  if (starts("/embed/")) {
+    r = Embed(req, path.substr(7), query);
+    r.route = "embed";
+  } else if (starts("/media/")) {
+    r = Media(req, path.substr(7));
+    r.route = "media";
+  } else if (path == "/oembed") {
+    r = OEmbed(query);
+    r.route = "oembed";
+  } else if (starts("/api/v1/posts/")) {
+    r = Api(path.substr(14));
+    r.route = "api";
+  } else if (path == "/embed.js") {
+    r.body = std::string(embed::EmbedJs());
+    r.Set("Content-Type", "text/javascript; charset=utf-8");
+    r.Set("Cache-Control", "public, max-age=3600");
+    r.route = "embed.js";
+  } else if (path == "/healthz") {
+    r.body = "ok\n";
+    r.Set("Content-Type", "text/plain; charset=utf-8");
+    r.Set("Cache-Control", "no-store");
+    r.route = "healthz";
+  } else if (path == "/metrics") {
+    r.body = metrics_.Render(store_.Stats());
+    r.Set("Content-Type", "text/plain; version=0.0.4");
+    r.Set("Cache-Control", "no-store");
+    r.route = "metrics";
+  } else if (path == "/" || path.empty()) {
+    r = Home(query);
+    r.route = "home";
+  } else {
+    r = Error(404, "no such route");
+  }
+  r.Set("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+Response Router::Embed(const Request& req, std::string_view key_in, std::string_view query) {
+  const std::string key(key_in);
+  if (auto k = ParsePostKey(key); !k) return Error(400, k.error().message());
+  const std::string query_text = "/?" + std::string(query);  // the view below points into it
+  auto q = boost::urls::parse_origin_form(query_text);
+  embed::EmbedOptions opts;
+  std::string pinned;
+  if (q) {
+    const std::string theme = Param(*q, "theme");
+    opts.theme = theme == "dark" ? embed::Theme::kDark
+                                 : (theme == "light" ? embed::Theme::kLight : embed::Theme::kAuto);
+    opts.hide_media = Flag(*q, "hide_media");
+    opts.hide_thread = Flag(*q, "hide_thread");
+    pinned = Param(*q, "capture");
+  }
+  auto state = store_.State(key);
+  if (!state) return Error(StatusFor(state.error()), state.error().message());
+  proto::Capture capture;
+  proto::PostState shown_state = *state;
+  if (!pinned.empty()) {
+    auto at = ParseTime(pinned);
+    if (!at) return Error(400, at.error().message());
+    auto c = store_.CaptureAt(key, *at);
+    if (!c) return Error(StatusFor(c.error()), c.error().message());
+    if (!c->has_post()) return Error(404, "that capture records the post as gone");
+    capture = std::move(*c);
+    // A pinned capture shows the post as it was then, whatever happened since.
+    shown_state.set_current(proto::PostState::CURRENT_LIVE);
+    shown_state.clear_gone_since();
+  } else {
+    if (!state->has_latest_good()) return Error(404, key + " was never captured whole");
+    capture = state->latest_good();
+  }
+  char opt_bits[64];
+  std::snprintf(opt_bits, sizeof opt_bits, "r%d|t%d|m%d|h%d", embed::kRendererVersion,
+                static_cast<int>(opts.theme), opts.hide_media, opts.hide_thread);
+  const std::string etag = "\"" +
+                           Sha256Hex(key + "|" + std::to_string(Micros(capture.captured_at())) +
+                                     "|" + std::to_string(shown_state.current()) + "|" +
+                                     std::to_string(Micros(shown_state.gone_since())) + "|" +
+                                     std::to_string(shown_state.gone_kind()) + "|" + opt_bits)
+                               .substr(0, 32) +
+                           "\"";
+  Response r;
+  r.Set("ETag", etag);
+  r.Set("Cache-Control", pinned.empty() ? kLatestCache : kImmutable);
+  r.Set("Content-Type", "text/html; charset=utf-8");
+  r.Set("Content-Security-Policy", embed::EmbedContentSecurityPolicy());
+  r.Set("Referrer-Policy", "no-referrer");
+  if (req.if_none_match == etag) {
+    r.status = 304;
+    return r;
+  }
+  auto html = cache_->Get(etag);
+  if (!html) {
+    shown_state.clear_latest_good();
+    html = std::make_shared<const std::string>(
+        embed::RenderEmbed(embed::EmbedInput{shown_state, capture}, opts));
+    cache_->Put(etag, html);
+  }
+  r.body = *html;
+  return r;
+}
+
+Response Router::Media(const Request& req, std::string_view sha) {
+  if (!IsSha256Hex(sha)) return Error(400, "a media name is a SHA-256 digest");
+  auto meta = store_.GetBlobMeta(sha);
+  if (!meta) return Error(StatusFor(meta.error()), meta.error().message());
+  const std::string etag = "\"" + std::string(sha) + "\"";
+  Response r;
+  r.Set("ETag", etag);
+  r.Set("Cache-Control", kImmutable);
+  r.Set("Accept-Ranges", "bytes");
+  // Served only as the type verified at capture: nothing is sniffed into something else.
+  r.Set("Content-Type", meta->mime().empty() ? "application/octet-stream" : meta->mime());
+  r.Set("Content-Security-Policy", "default-src 'none'; sandbox");
+  if (req.if_none_match == etag) {
+    r.status = 304;
+    return r;
+  }
+  auto blob = store_.GetBlob(sha);
+  if (!blob) return Error(StatusFor(blob.error()), blob.error().message());
+  auto shared = std::make_shared<const archive::Blob>(std::move(*blob));
+  const size_t size = shared->data().size();
+  auto range = ParseRange(req.range, size);
+  if (!range) {
+    Response bad = Error(416, "range not satisfiable");
+    bad.Set("Content-Range", "bytes */" + std::to_string(size));
+    return bad;
+  }
+  r.blob = shared;
+  if (range->whole) {
+    r.offset = 0;
+    r.length = size;
+    return r;
+  }
+  r.status = 206;
+  r.offset = range->first;
+  r.length = range->last - range->first + 1;
+  r.Set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                             std::to_string(range->last) + "/" + std::to_string(size));
+  return r;
+}
+
+Response Router::OEmbed(std::string_view query) {
+  const std::string query_text = "/?" + std::string(query);
+  auto q = boost::urls::parse_origin_form(query_text);
+  if (!q) return Error(400, "malformed query");
+  const std::string url = Param(*q, "url");
+  if (url.empty()) return Error(400, "oEmbed needs url=");
+  const std::string format = Param(*q, "format");
+  if (!format.empty() && format != "json") return Error(501, "only format=json is implemented");
+  // Our own embed URLs name the key directly; post URLs and ids are recognised.
+  std::string ref = url;
+  const std::string own = options_.public_base + "/embed/";
+  if (ref.rfind(own, 0) == 0) ref = ref.substr(own.size(), ref.find('?') - own.size());
+  auto key = PostKeyFromRef(ref);
+  if (!key) return Error(404, "not an archived post: " + url);
+  auto state = store_.State(*key);
+  if (!state || !state->has_latest_good()) return Error(404, "not an archived post: " + url);
+  int maxwidth = 0;
+  const std::string mw = Param(*q, "maxwidth");
+  if (!mw.empty() && mw.size() < 6 && mw.find_first_not_of("0123456789") == std::string::npos) {
+    maxwidth = std::stoi(mw);
+  }
+  proto::PostState s = *state;
+  const proto::Capture latest = s.latest_good();
+  s.clear_latest_good();
+  Response r =
+      Json(200, embed::RenderOEmbed(embed::EmbedInput{s, latest}, options_.public_base, maxwidth));
+  r.headers.back().second = "public, max-age=300";
+  return r;
+}
+
+Response Router::Api(std::string_view rest) {
+  std::string key(rest);
+  std::string at;
+  if (const size_t c = key.rfind("/captures/"); c != std::string::npos) {
+    at = key.substr(c + 10);
+    key = key.substr(0, c);
+  }
+  if (auto k = ParsePostKey(key); !k) return Error(400, k.error().message());
+  if (!at.empty()) {
+    auto t = ParseTime(at);
+    if (!t) return Error(400, t.error().message());
+    auto c = store_.CaptureAt(key, *t);
+    if (!c) return Error(StatusFor(c.error()), c.error().message());
+    Response r = Json(200, ProtoJson(*c));
+    r.headers.back().second = kImmutable;
+    return r;
+  }
+  auto state = store_.State(key);
+  if (!state) return Error(StatusFor(state.error()), state.error().message());
+  if (!state->has_latest_good()) {
+    // Known, but only as gone: a 404 for embed.js's HEAD, with what we know in the body.
+    proto::PostState s = *state;
+    return Json(404, "{\"key\":" + boost::json::serialize(boost::json::value(key)) +
+                         ",\"error\":\"never captured whole\",\"state\":" + ProtoJson(s) + "}");
+  }
+  auto captures = store_.Captures(key);
+  if (!captures) return Error(StatusFor(captures.error()), captures.error().message());
+  proto::PostState s = *state;
+  const std::string latest = ProtoJson(s.latest_good());
+  s.clear_latest_good();
+  boost::json::array list;
+  for (const auto& c : *captures) {
+    boost::json::object item;
+    item["captured_at"] = FormatRfc3339(Micros(c.captured_at()));
+    item["outcome"] = c.has_post() ? "post" : "tombstone";
+    item["http_status"] = c.http_status();
+    item["partial"] = c.partial();
+    list.push_back(std::move(item));
+  }
+  std::string body = "{\"key\":" + boost::json::serialize(boost::json::value(key)) +
+                     ",\"state\":" + ProtoJson(s) + ",\"latest_good\":" + latest +
+                     ",\"captures\":" + boost::json::serialize(list) + "}";
+  return Json(200, std::move(body));
+}
+
+Response Router::Home(std::string_view query) {
+  const std::string query_text = "/?" + std::string(query);
+  auto q = boost::urls::parse_origin_form(query_text);
+  std::string lookup = q ? Param(*q, "q") : "";
+  Response r;
+  r.Set("Content-Type", "text/html; charset=utf-8");
+  r.Set("Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'");
+  r.Set("Cache-Control", "no-cache");
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>stillpost</title>"
+      "<meta name=\"viewport\" "
+      "content=\"width=device-width,initial-scale=1\"><style>body{font:16px "
+      "system-ui,sans-serif;max-width:640px;margin:2em auto;padding:0 "
+      "1em}input{width:70%;padding:6px}"
+      "li{margin:4px 0}</style></head><body><h1>stillpost</h1><p>Archived posts, served as they "
+      "were.</p><form method=\"get\" action=\"/\"><label for=\"q\">Post URL, id or key</label><br>"
+      "<input id=\"q\" name=\"q\" value=\"" +
+      embed::HtmlEscape(lookup) + "\"> <button>Look up</button></form>";
+  if (!lookup.empty()) {
+    auto key = PostKeyFromRef(lookup);
+    if (!key) {
+      html += "<p>" + embed::HtmlEscape(key.error().message()) + "</p>";
+    } else if (auto s = store_.State(*key); !s || !s->has_latest_good()) {
+      html += "<p>" + embed::HtmlEscape(*key) + " is not archived.</p>";
+    } else {
+      const std::string e = embed::HtmlEscape(*key);
+      html +=
+          "<p><a href=\"/embed/" + e + "\">/embed/" + e + "</a> &middot; <a href=\"/api/v1/posts/" +
+          e + "\">API</a></p><iframe src=\"/embed/" + e +
+          "\" width=\"550\" height=\"600\" style=\"border:0\" title=\"Archived post\"></iframe>";
+    }
+  }
+  html += "<h2>Recent captures</h2><ul>";
+  if (auto recent = store_.RecentCaptures(kRecentOnHome)) {
+    for (const auto& c : *recent) {
+      const std::string e = embed::HtmlEscape(c.key);
+      html += "<li><a href=\"/embed/" + e + "\">" + e + "</a> <time>" +
+              FormatRfc3339(c.captured_at) + "</time></li>";
+    }
+  }
+  html += "</ul></body></html>\n";
+  r.body = std::move(html);
+  return r;
+}
+
+void Metrics::Record(const std::string& route, int status, double seconds, size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_[{route, status}]++;
+  for (size_t i = 0; i < std::size(kBuckets); ++i) {
+    if (seconds <= kBuckets[i]) buckets_[i]++;
+  }
+  count_++;
+  sum_ += seconds;
+  bytes_ += bytes;
+}
+
+std::string Metrics::Render(const archive::StoreStats& stats) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out =
+      "# HELP stillpost_requests_total HTTP requests by route and status.\n"
+      "# TYPE stillpost_requests_total counter\n";
+  for (const auto& [k, n] : requests_) {
+    out += "stillpost_requests_total{route=\"" + k.first + "\",status=\"" +
+           std::to_string(k.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  out +=
+      "# HELP stillpost_request_seconds Time to answer a request.\n"
+      "# TYPE stillpost_request_seconds histogram\n";
+  char buf[128];
+  for (size_t i = 0; i < std::size(kBuckets); ++i) {
+    std::snprintf(buf, sizeof buf, "stillpost_request_seconds_bucket{le=\"%g\"} %llu\n",
+                  kBuckets[i], static_cast<unsigned long long>(buckets_[i]));
+    out += buf;
+  }
+  out += "stillpost_request_seconds_bucket{le=\"+Inf\"} " + std::to_string(count_) + "\n";
+  std::snprintf(buf, sizeof buf, "stillpost_request_seconds_sum %.6f\n", sum_);
+  out += buf;
+  out += "stillpost_request_seconds_count " + std::to_string(count_) + "\n";
+  out += "# TYPE stillpost_response_bytes_total counter\nstillpost_response_bytes_total " +
+         std::to_string(bytes_) + "\n";
+  out += "# TYPE stillpost_store_posts gauge\nstillpost_store_posts " +
+         std::to_string(stats.posts) + "\n";
+  out += "# TYPE stillpost_store_captures gauge\nstillpost_store_captures " +
+         std::to_string(stats.captures) + "\n";
+  out += "# TYPE stillpost_store_blobs gauge\nstillpost_store_blobs " +
+         std::to_string(stats.blobs) + "\n";
+  out += "# TYPE stillpost_store_disk_bytes gauge\nstillpost_store_disk_bytes " +
+         std::to_string(stats.disk_bytes) + "\n";
+  return out;
+}
+
+}  // namespace stillpost::server

@@ -1,0 +1,260 @@
+#include "server/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace stillpost::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+struct Server::Impl {
+  Router& router;
+  ServerOptions options;
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::optional<asio::signal_set> signals;
+  std::atomic<bool> stopping{false};
+  int bound_port = 0;
+
+  class Session;
+  std::mutex sessions_mu;
+  std::set<std::shared_ptr<Session>> sessions;
+
+  Impl(Router& r, ServerOptions o) : router(r), options(std::move(o)) {}
+
+  class Session : public std::enable_shared_from_this<Session> {
+   public:
+    Session(tcp::socket socket, Impl& impl) : stream_(std::move(socket)), impl_(impl) {}
+
+    void Start() {
+      asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    }
+
+    // From Stop(): an idle connection closes now, a busy one after its response.
+    void Shutdown() {
+      asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        if (!self->busy_) self->Close();
+      });
+    }
+
+   private:
+    void Read() {
+      if (impl_.stopping) return Close();
+      parser_.emplace();
+      parser_->header_limit(static_cast<uint32_t>(impl_.options.header_limit));
+      parser_->body_limit(impl_.options.body_limit);
+      stream_.expires_after(first_ ? impl_.options.read_timeout : impl_.options.idle_timeout);
+      http::async_read(
+          stream_, buffer_, *parser_,
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    }
+
+    void OnRead(beast::error_code ec) {
+      if (ec == http::error::end_of_stream || ec) {
+        if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
+            ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
+            parser_ && parser_->is_header_done() == false && buffer_.size() > 0) {
+          // A malformed or oversized request: say so once, then close.
+          return WriteError(ec == http::error::header_limit ? 431 : 400);
+        }
+        return Close();
+      }
+      first_ = false;
+      busy_ = true;
+      const auto start = Clock::now();
+      auto& req = parser_->get();
+      Request r;
+      r.method = std::string(req.method_string());
+      r.target = std::string(req.target());
+      r.if_none_match = std::string(req[http::field::if_none_match]);
+      r.range = std::string(req[http::field::range]);
+      Response resp;
+      try {
+        resp = impl_.router.Handle(r);
+      } catch (const std::exception&) {
+        resp = Response();
+        resp.status = 500;
+        resp.body = "{\"error\":\"internal error\"}";
+        resp.Set("Content-Type", "application/json");
+      }
+      const bool head = req.method() == http::verb::head;
+      keep_alive_ = req.keep_alive() && !impl_.stopping;
+      impl_.router.metrics().Record(resp.route, resp.status,
+                                    std::chrono::duration<double>(Clock::now() - start).count(),
+                                    head ? 0 : resp.BodySize());
+      Write(std::move(resp), head, req.version());
+    }
+
+    void Write(Response resp, bool head, unsigned version) {
+      auto res = std::make_shared<http::response<http::buffer_body>>();
+      res->version(version);
+      res->result(static_cast<unsigned>(resp.status));
+      res->set(http::field::server, "stillpost");
+      for (auto& [k, v] : resp.headers) res->set(k, v);
+      held_ = std::move(resp);
+      const char* data = held_.blob ? held_.blob->data().data() + held_.offset : held_.body.data();
+      const size_t size = held_.BodySize();
+      res->content_length(size);
+      res->keep_alive(keep_alive_);
+      if (head || held_.status == 304) {
+        res->body().data = nullptr;
+        res->body().size = 0;
+      } else {
+        res->body().data = const_cast<char*>(data);
+        res->body().size = size;
+      }
+      res->body().more = false;
+      auto sr = std::make_shared<http::response_serializer<http::buffer_body>>(*res);
+      stream_.expires_after(impl_.options.read_timeout);
+      http::async_write(stream_, *sr,
+                        [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
+                          self->busy_ = false;
+                          self->held_ = Response();
+                          if (ec || !self->keep_alive_) return self->Close();
+                          self->Read();
+                        });
+    }
+
+    void WriteError(int status) {
+      Response r;
+      r.status = status;
+      r.body = status == 431 ? "{\"error\":\"request headers too large\"}"
+                             : "{\"error\":\"bad request\"}";
+      r.Set("Content-Type", "application/json");
+      keep_alive_ = false;
+      Write(std::move(r), false, 11);
+    }
+
+    void Close() {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream_.socket().close(ec);
+      std::lock_guard<std::mutex> lock(impl_.sessions_mu);
+      impl_.sessions.erase(shared_from_this());
+    }
+
+    beast::tcp_stream stream_;
+    Impl& impl_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::empty_body>> parser_;
+    Response held_;  // keeps the body (or the blob) alive while it is written
+    bool keep_alive_ = false;
+    bool busy_ = false;
+    bool first_ = true;
+  };
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+      if (!acceptor.is_open()) return;
+      if (!ec) {
+        auto s = std::make_shared<Session>(std::move(socket), *this);
+        {
+          std::lock_guard<std::mutex> lock(sessions_mu);
+          sessions.insert(s);
+        }
+        s->Start();
+      }
+      Accept();
+    });
+  }
+};
+
+Server::Server(Router& router, ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, std::move(options))) {}
+
+Server::~Server() {
+  Stop();
+  Wait();
+}
+
+Status Server::Start() {
+  SP_RETURN_IF_ERROR(Bind());
+  Run();
+  return Status::Ok();
+}
+
+Status Server::Bind() {
+  Impl& im = *impl_;
+  const std::string& listen = im.options.listen;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    return InvalidArgumentError("--listen takes ADDRESS:PORT, not " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  const std::string port_text = listen.substr(colon + 1);
+  if (ec || port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port_text) > 65535) {
+    return InvalidArgumentError("--listen takes ADDRESS:PORT, not " + listen);
+  }
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(std::stoi(port_text)));
+  im.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) im.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) im.acceptor.bind(endpoint, ec);
+  if (!ec) im.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return UnavailableError("cannot listen on " + listen + ": " + ec.message());
+  im.bound_port = im.acceptor.local_endpoint().port();
+  return Status::Ok();
+}
+
+void Server::Run() {
+  Impl& im = *impl_;
+  im.work.emplace(im.io.get_executor());
+  im.Accept();
+  int n = im.options.threads > 0
+              ? im.options.threads
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+void Server::Stop() {
+  Impl& im = *impl_;
+  if (im.stopping.exchange(true)) return;
+  asio::post(im.io, [&im] {
+    beast::error_code ec;
+    im.acceptor.close(ec);
+    if (im.signals) im.signals->cancel(ec);
+    std::set<std::shared_ptr<Impl::Session>> sessions;
+    {
+      std::lock_guard<std::mutex> lock(im.sessions_mu);
+      sessions = im.sessions;
+    }
+    for (auto& s : sessions) s->Shutdown();
+    im.work.reset();
+  });
+}
+
+void Server::Wait() {
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+void Server::StopOnSignals() {
+  Impl& im = *impl_;
+  im.signals.emplace(im.io, SIGINT, SIGTERM);
+  im.signals->async_wait([this](beast::error_code ec, int) {
+    if (!ec) Stop();
+  });
+}
+
+}  // namespace stillpost::server

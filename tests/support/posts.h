@@ -1,0 +1,44 @@
+// Captures built from the X fixtures through the real mapper, with deterministic blob digests
+// standing in for downloaded media (for renderer and server tests).
+#pragma once
+
+#include <google/protobuf/util/time_util.h>
+
+#include "common/sha256.h"
+#include "fetcher/media.h"
+#include "fetcher/x.h"
+#include "tests/support/fixtures.h"
+
+namespace stillpost::testing {
+
+constexpr int64_t kCapturedAt = 1764316800000000;  // 2025-11-28T08:00:00Z
+
+inline proto::Capture FixtureCapture(const std::string& fixture, int64_t at = kCapturedAt) {
+  auto mapped = fetcher::x::MapTweetResult(Fixture(fixture));
+  if (!mapped || mapped->gone)
+    throw std::runtime_error("fixture does not map to a post: " + fixture);
+  proto::Capture c;
+  *c.mutable_captured_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(at);
+  c.set_source_url("https://cdn.syndication.twimg.com/tweet-result?id=" + mapped->post.id());
+  c.set_http_status(200);
+  *c.mutable_post() = std::move(mapped->post);
+  for (auto& slot : fetcher::MediaSlots(*c.mutable_post())) {
+    *slot.blob = Sha256Hex(*slot.url);
+    if (slot.mime != nullptr)
+      *slot.mime = slot.kind == fetcher::BodyKind::kVideo ? "video/mp4" : "image/jpeg";
+  }
+  return c;
+}
+
+inline proto::PostState LiveState(const proto::Capture& c) {
+  proto::PostState s;
+  s.set_key(c.post().key());
+  s.set_current(proto::PostState::CURRENT_LIVE);
+  *s.mutable_first_seen() = c.captured_at();
+  *s.mutable_last_checked() = c.captured_at();
+  *s.mutable_latest_good_at() = c.captured_at();
+  s.set_capture_count(1);
+  return s;
+}
+
+}  // namespace stillpost::testing

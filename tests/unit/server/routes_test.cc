@@ -1,0 +1,186 @@
+#include "server/routes.h"
+
+#include <catch2/catch.hpp>
+
+#include "archive/store.h"
+#include "tests/support/posts.h"
+#include "tests/support/temp_dir.h"
+
+namespace stillpost::server {
+namespace {
+
+using testing::FixtureCapture;
+
+std::string Header(const Response& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+// A store with two posts (one of them deleted since) and their media.
+struct Fixture {
+  testing::TempDir dir;
+  std::unique_ptr<archive::Store> store;
+  std::unique_ptr<Router> router;
+  std::string video = std::string(300, 'v');
+  std::string video_sha = Sha256Hex(video);
+
+  Fixture() {
+    auto s = archive::Store::Open(dir.Sub("db"), {});
+    REQUIRE_OK(s);
+    store = std::move(*s);
+    for (const char* f : {"upstream/x/photo_single_with_url_entity.json",
+                          "seed-article/x/883326060983353344.json"}) {
+      proto::Capture c = FixtureCapture(f);
+      std::vector<std::string> datas;
+      for (auto& slot : fetcher::MediaSlots(*c.mutable_post())) datas.push_back(*slot.url);
+      std::vector<archive::BlobWrite> blobs;
+      for (const auto& d : datas) blobs.push_back({d, {}});
+      REQUIRE_OK(store->AddCapture(c.post().key(), c, blobs));
+    }
+    proto::Capture gone;
+    *gone.mutable_captured_at() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(testing::kCapturedAt + 1000000);
+    gone.mutable_tombstone()->set_kind(proto::Tombstone::KIND_DELETED);
+    REQUIRE_OK(store->AddCapture("x/883326060983353344", gone));
+    proto::Capture v = FixtureCapture("upstream/x/video_mp4_variants_and_hls.json");
+    v.mutable_post()->clear_author();
+    v.mutable_post()->mutable_media(0)->set_blob(video_sha);
+    v.mutable_post()->mutable_media(0)->clear_poster_blob();
+    proto::BlobMeta meta;
+    meta.set_mime("video/mp4");
+    std::vector<archive::BlobWrite> blobs = {{video, meta}};
+    REQUIRE_OK(store->AddCapture(v.post().key(), v, blobs));
+    router = std::make_unique<Router>(*store, RouterOptions{"https://archive.example", 16});
+  }
+  Response Get(const std::string& target, const std::string& inm = "",
+               const std::string& range = "") {
+    return router->Handle(Request{"GET", target, inm, range});
+  }
+};
+
+TEST_CASE("routes: strict paths and methods") {
+  Fixture f;
+  CHECK(f.Get("/nope").status == 404);
+  CHECK(f.Get("/embed/x/abc").status == 400);
+  CHECK(f.Get("/embed/x/1").status == 404);
+  CHECK(f.Get("/embed/../etc/passwd").status == 400);
+  CHECK(f.Get("/embed/x%2F1").status == 400);
+  CHECK(f.Get("/media/not-a-digest").status == 400);
+  CHECK(f.Get("/media/" + Sha256Hex("nothing")).status == 404);
+  Response post = f.router->Handle(Request{"POST", "/embed/x/1", "", ""});
+  CHECK(post.status == 405);
+  CHECK(Header(post, "Allow") == "GET, HEAD");
+  CHECK(f.Get("/healthz").body == "ok\n");
+  CHECK(f.Get("/embed.js").body.find("blockquote.twitter-tweet") != std::string::npos);
+}
+
+TEST_CASE(
+    "routes: embeds carry ETags, CSP and caching; 304 on a match; pinned captures are immutable") {
+  Fixture f;
+  Response r = f.Get("/embed/x/1641086480675225601?theme=dark");
+  REQUIRE(r.status == 200);
+  const std::string etag = Header(r, "ETag");
+  CHECK(etag.size() == 34);
+  CHECK(Header(r, "Cache-Control") == "public, max-age=60, must-revalidate");
+  CHECK(Header(r, "Content-Security-Policy").find("default-src 'none'") == 0);
+  CHECK(Header(r, "Referrer-Policy") == "no-referrer");
+  CHECK(r.body.find("data-theme=\"dark\"") != std::string::npos);
+  CHECK(f.Get("/embed/x/1641086480675225601?theme=dark", etag).status == 304);
+  CHECK(Header(f.Get("/embed/x/1641086480675225601?theme=light"), "ETag") != etag);
+
+  Response pinned = f.Get("/embed/x/1641086480675225601?capture=2025-11-28T08:00:00Z");
+  CHECK(pinned.status == 200);
+  CHECK(Header(pinned, "Cache-Control") == "public, max-age=31536000, immutable");
+  CHECK(f.Get("/embed/x/1641086480675225601?capture=2025-11-28T08:00:01Z").status == 404);
+  CHECK(f.Get("/embed/x/1641086480675225601?capture=yesterday").status == 400);
+}
+
+TEST_CASE("routes: a deleted post renders its last good capture with the band; pinned without") {
+  Fixture f;
+  Response r = f.Get("/embed/x/883326060983353344");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("Deleted from X") != std::string::npos);
+  CHECK(r.body.find("Get a grip man") != std::string::npos);
+  Response pinned = f.Get("/embed/x/883326060983353344?capture=2025-11-28T08:00:00Z");
+  CHECK(pinned.body.find("Deleted from X") == std::string::npos);
+}
+
+TEST_CASE("routes: media with its stored type, ETag, and single byte ranges") {
+  Fixture f;
+  const std::string path = "/media/" + f.video_sha;
+  Response whole = f.Get(path);
+  REQUIRE(whole.status == 200);
+  CHECK(Header(whole, "Content-Type") == "video/mp4");
+  CHECK(Header(whole, "X-Content-Type-Options") == "nosniff");
+  CHECK(Header(whole, "Cache-Control") == "public, max-age=31536000, immutable");
+  CHECK(whole.length == 300);
+  CHECK(f.Get(path, "\"" + f.video_sha + "\"").status == 304);
+  Response part = f.Get(path, "", "bytes=10-19");
+  CHECK(part.status == 206);
+  CHECK(Header(part, "Content-Range") == "bytes 10-19/300");
+  CHECK(part.offset == 10);
+  CHECK(part.length == 10);
+  CHECK(f.Get(path, "", "bytes=-5").offset == 295);
+  Response bad = f.Get(path, "", "bytes=300-");
+  CHECK(bad.status == 416);
+  CHECK(Header(bad, "Content-Range") == "bytes */300");
+  CHECK(f.Get(path, "", "bytes=0-1,5-6").status == 200);  // several ranges: the whole body
+}
+
+TEST_CASE("routes: ParseRange") {
+  CHECK(ParseRange("", 10)->whole);
+  CHECK(ParseRange("bytes=2-", 10)->first == 2);
+  CHECK(ParseRange("bytes=2-100", 10)->last == 9);
+  CHECK_FALSE(ParseRange("bytes=10-", 10).has_value());
+  CHECK_FALSE(ParseRange("bytes=-0", 10).has_value());
+  CHECK(ParseRange("bytes=5-2", 10)->whole);
+  CHECK(ParseRange("items=1-2", 10)->whole);
+  CHECK(ParseRange("bytes=-20", 10)->first == 0);
+}
+
+TEST_CASE("routes: oEmbed fields and errors") {
+  Fixture f;
+  Response r = f.Get(
+      "/oembed?url=https%3A%2F%2Ftwitter.com%2FSamuelSusla%2Fstatus%2F1641086480675225601&maxwidth="
+      "300");
+  REQUIRE(r.status == 200);
+  CHECK(Header(r, "Content-Type") == "application/json; charset=utf-8");
+  CHECK(r.body.find("\"width\":300") != std::string::npos);
+  CHECK(r.body.find("https://archive.example/embed/x/1641086480675225601") != std::string::npos);
+  CHECK(f.Get("/oembed?url=https://archive.example/embed/x/1641086480675225601").status == 200);
+  CHECK(f.Get("/oembed").status == 400);
+  CHECK(f.Get("/oembed?url=https://x.com/a/status/1641086480675225601&format=xml").status == 501);
+  CHECK(f.Get("/oembed?url=https://x.com/a/status/99").status == 404);
+  CHECK(f.Get("/oembed?url=https://example.com/").status == 404);
+}
+
+TEST_CASE("routes: the JSON API: latest capture, state, capture list, one capture") {
+  Fixture f;
+  Response r = f.Get("/api/v1/posts/x/883326060983353344");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("\"current\":\"CURRENT_GONE\"") != std::string::npos);
+  CHECK(r.body.find("\"outcome\":\"tombstone\"") != std::string::npos);
+  CHECK(r.body.find("Get a grip man") != std::string::npos);
+  Response one = f.Get("/api/v1/posts/x/883326060983353344/captures/2025-11-28T08:00:01Z");
+  CHECK(one.status == 200);
+  CHECK(one.body.find("KIND_DELETED") != std::string::npos);
+  CHECK(f.Get("/api/v1/posts/x/1").status == 404);
+  CHECK(f.Get("/api/v1/posts/y/1").status == 400);
+}
+
+TEST_CASE("routes: the home page looks a post up; metrics count requests") {
+  Fixture f;
+  Response home = f.Get("/?q=https%3A%2F%2Fx.com%2Fa%2Fstatus%2F1641086480675225601");
+  CHECK(home.status == 200);
+  CHECK(home.body.find("/embed/x/1641086480675225601") != std::string::npos);
+  CHECK(f.Get("/?q=%3Cscript%3E").body.find("<script>") == std::string::npos);
+  f.router->metrics().Record("embed", 200, 0.001, 100);
+  const std::string m = f.Get("/metrics").body;
+  CHECK(m.find("stillpost_requests_total{route=\"embed\",status=\"200\"} 1") != std::string::npos);
+  CHECK(m.find("stillpost_store_posts 3") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost::server
