@@ -166,9 +166,12 @@ Response Router::Handle(const Request& req) {
   } else if (path == "/oembed") {
     r = OEmbed(query);
     r.route = "oembed";
+    r.Set("Access-Control-Allow-Origin", "*");
   } else if (starts("/api/v1/posts/")) {
     r = Api(path.substr(14));
     r.route = "api";
+    // Public data, asked for by embed.js from publishers' pages: any origin, no credentials.
+    r.Set("Access-Control-Allow-Origin", "*");
   } else if (path == "/embed.js") {
     r.body = std::string(embed::EmbedJs());
     r.Set("Content-Type", "text/javascript; charset=utf-8");

@@ -1,0 +1,122 @@
+// The seed article in a real headless Chromium, with X's widgets.js swapped for our embed.js
+// served by a real `stillpost serve`: the three blockquotes become our iframes, sized by the
+// height each embed posts, and screenshots in light and dark are kept as test artefacts.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/support/fixtures.h"
+#include "tests/support/replay.h"
+#include "tests/support/run.h"
+#include "tests/support/serve.h"
+#include "tests/support/temp_dir.h"
+
+namespace stillpost {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Run;
+
+const char* kChromium = "/usr/bin/chromium";
+
+std::vector<std::string> ChromiumArgs(const std::string& profile) {
+  return {"--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+          "--disable-quic",
+          "--hide-scrollbars",
+          "--user-data-dir=" + profile};
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+TEST_CASE("browser: embed.js turns the seed article's blockquotes into sized archived embeds") {
+  REQUIRE(fs::exists(kChromium));  // scripts/setup installs Debian's chromium
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  testing::ReplayServer upstream(testing::ReplayRoot());
+  auto archived = Run(
+      testing::StillpostBinary(),
+      {"--db", db, "archive", "--upstream", upstream.upstream_flag(), "--allow-private-upstreams",
+       "883275154715705344", "883302522549305344", "883326060983353344"});
+  INFO(archived.out << archived.err);
+  REQUIRE(archived.exit_code == 0);
+
+  testing::ServeProcess serve(db);
+  // The article as its publisher would serve it with our drop-in instead of widgets.js.
+  const std::string article =
+      Replace(testing::Fixture("seed-article/article.html"),
+              "https://platform.twitter.com/widgets.js", serve.base() + "/embed.js");
+  REQUIRE(article.find(serve.base() + "/embed.js") != std::string::npos);
+  fs::create_directories(dir.Sub("site/news"));
+  std::ofstream(dir.Sub("site/news/article.html")) << article;
+  std::ofstream(dir.Sub("site/news/article-dark.html")) << Replace(
+      Replace(article, "class=\"twitter-tweet\"", "class=\"twitter-tweet\" data-theme=\"dark\""),
+      "<body>", "<body style=\"background:#000;color:#ddd\">");
+  testing::ReplayServer site(dir.Sub("site"));
+
+  auto args = ChromiumArgs(dir.Sub("profile"));
+  args.push_back("--virtual-time-budget=10000");
+  args.push_back("--window-size=900,4200");  // every embed in view: lazy frames load
+  // --dump-dom ends with virtual time, before messages from out-of-process (cross-site) frames
+  // arrive; in one process they arrive in time. The screenshots below keep site isolation on.
+  args.push_back("--disable-features=IsolateOrigins,site-per-process");
+  args.push_back("--disable-site-isolation-trials");
+  args.push_back("--dump-dom");
+  args.push_back(site.base() + "/news/article.html");
+  auto dom = Run(kChromium, args);
+  INFO(dom.err.substr(0, 2000));
+  REQUIRE(dom.exit_code == 0);
+  std::regex frame(R"(<iframe[^>]*class="stillpost-embed"[^>]*>)");
+  std::vector<std::string> frames;
+  for (auto it = std::sregex_iterator(dom.out.begin(), dom.out.end(), frame);
+       it != std::sregex_iterator(); ++it) {
+    frames.push_back(it->str());
+  }
+  INFO(dom.out.substr(0, 4000));
+  REQUIRE(frames.size() == 3);
+  CHECK(dom.out.find("blockquote class=\"twitter-tweet\"") == std::string::npos);
+  const std::string ids[] = {"883275154715705344", "883302522549305344", "883326060983353344"};
+  const std::string texts[] = {"I look forward to all meetings today",
+                               "Everyone here is talking about", "Get a grip man"};
+  testing::HttpGetter http;
+  for (size_t i = 0; i < 3; ++i) {
+    INFO(frames[i]);
+    CHECK(frames[i].find("/embed/x/" + ids[i]) != std::string::npos);
+    std::smatch h;
+    REQUIRE(std::regex_search(frames[i], h, std::regex(R"re(height="(\d+)")re")));
+    const int height = std::stoi(h[1]);
+    CHECK(height > 100);
+    CHECK(height != 300);  // set from the height the embed posted, not the placeholder
+    CHECK(http.Get(serve.base() + "/embed/x/" + ids[i]).body.find(texts[i]) != std::string::npos);
+  }
+  CHECK(frames[2].find("hide_thread=1") != std::string::npos);  // data-conversation="none"
+
+  // Screenshots, kept for a person to look at.
+  const fs::path artifacts = fs::path(STILLPOST_BIN_DIR).parent_path() / "tests" / "artifacts";
+  fs::create_directories(artifacts);
+  for (const char* variant : {"article", "article-dark"}) {
+    auto shot = ChromiumArgs(dir.Sub(std::string("profile-") + variant));
+    const std::string png = (artifacts / (std::string("seed-") + variant + ".png")).string();
+    shot.push_back("--virtual-time-budget=10000");
+    shot.push_back("--window-size=900,4200");
+    shot.push_back("--screenshot=" + png);
+    shot.push_back(site.base() + "/news/" + variant + ".html");
+    auto r = Run(kChromium, shot);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::file_size(png) > 10000);
+  }
+}
+
+}  // namespace
+}  // namespace stillpost
