@@ -96,6 +96,9 @@ rocksdb::ColumnFamilyOptions CfOptions(const std::string& name,
     rocksdb::ColumnFamilyOptions cf = BaseCfOptions(cache, kBlockSize, rocksdb::kZSTD);
     cf.enable_blob_files = true;
     cf.min_blob_size = kMinBlobFileValue;
+    // No RocksDB blob cache: in 7.8 its cache keys are computed from state a secondary instance
+    // does not keep stable, and the server crashed in BlobSource::GetBlob under load (seen
+    // here, core dump). The server keeps hot media in a cache of its own (server/routes.cc).
     // Media sit in the memtable until a flush moves them to blob files: keep that bounded.
     cf.write_buffer_size = kBlobWriteBufferBytes;
     cf.blob_compression_type = rocksdb::kNoCompression;
@@ -135,8 +138,24 @@ void CollectBlobRefs(const proto::Post& post, std::vector<std::string>& out) {
 
 // ---------------------------------------------------------------------------------------------
 
+// A read-only RocksDB instance of a store another process writes. A secondary instance serves
+// everything but blobs: RocksDB 7.8's secondary computes blob cache keys from a session id it
+// does not keep valid, and crashed the server under load here (core dump, BlobSource::GetBlob;
+// a primary never did). Blobs never change once written, so a read-only instance reopened
+// when it lacks one is enough.
+struct BlobReader {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* blobs = nullptr;
+  ~BlobReader() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    if (db) db->Close().PermitUncheckedError();
+  }
+};
+
 struct Blob::Rep {
   rocksdb::PinnableSlice value;
+  std::shared_ptr<BlobReader> reader;  // keeps the instance the value came from open
 };
 
 Blob::Blob() : rep_(std::make_unique<Rep>()) {}
@@ -146,6 +165,25 @@ Blob& Blob::operator=(Blob&&) noexcept = default;
 std::string_view Blob::data() const { return {rep_->value.data(), rep_->value.size()}; }
 
 // ---------------------------------------------------------------------------------------------
+
+namespace {
+
+rocksdb::DBOptions MakeDbOptions() {
+  rocksdb::DBOptions db;
+  db.create_if_missing = false;
+  db.create_missing_column_families = false;
+  db.max_background_jobs = kMaxBackgroundJobs;
+  db.bytes_per_sync = 1 << 20;
+  db.paranoid_checks = true;
+  db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db.keep_log_file_num = 3;
+  // SST and blob files are immutable: reading them through mmap spares a pread and a copy per
+  // block, and lets uncompressed blocks (states) and blob values be used where they lie.
+  db.allow_mmap_reads = true;
+  return db;
+}
+
+}  // namespace
 
 struct Store::Impl {
   std::string path;
@@ -161,10 +199,55 @@ struct Store::Impl {
 
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
-  detail::RecordCodec codec;              // for states and captures values
-  bool secondary = false;                 // a read-only follower of another process's store
-  mutable std::shared_mutex catch_up_mu;  // secondary: CatchUp() excludes multi-record reads
-  bool training_failed = false;           // do not retry a failed training in this process
+  detail::RecordCodec codec;  // for states and captures values
+  bool secondary = false;     // a read-only follower of another process's store
+  // Secondary only: CatchUp() holds this exclusively, every read shares it. RocksDB 7.8's
+  // secondary rewrites state during TryCatchUpWithPrimary that reads use (a blob read hashed a
+  // session id being replaced and crashed the server under load here, core dump).
+  mutable std::shared_mutex catch_up_mu;
+
+  // Secondary only: the read-only instance blobs are read from, and when it was last opened.
+  mutable std::mutex blob_reader_mu;
+  mutable std::shared_ptr<BlobReader> blob_reader;
+  mutable std::chrono::steady_clock::time_point blob_reader_opened{};
+
+  Result<std::shared_ptr<BlobReader>> OpenBlobReader() const {
+    std::vector<std::string> existing;
+    SP_RETURN_IF_ERROR(
+        Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
+    auto cache = rocksdb::NewLRUCache(1 << 20);
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : existing) descriptors.emplace_back(name, CfOptions(name, cache));
+    auto reader = std::make_shared<BlobReader>();
+    rocksdb::DB* raw = nullptr;
+    SP_RETURN_IF_ERROR(Rocks(
+        rocksdb::DB::OpenForReadOnly(MakeDbOptions(), path, descriptors, &reader->handles, &raw)));
+    reader->db.reset(raw);
+    for (auto* h : reader->handles) {
+      if (h->GetName() == detail::kCfBlobs) reader->blobs = h;
+    }
+    if (reader->blobs == nullptr) return DataLossError("store " + path + " has no blobs");
+    return reader;
+  }
+
+  // The current blob reader; `refresh` reopens it (at most once a second) to see newer blobs.
+  Result<std::shared_ptr<BlobReader>> CurrentBlobReader(bool refresh) const {
+    std::lock_guard<std::mutex> lock(blob_reader_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (!blob_reader || (refresh && now - blob_reader_opened > std::chrono::seconds(1))) {
+      auto reader = OpenBlobReader();
+      if (!reader) return reader.error();
+      blob_reader = std::move(*reader);
+      blob_reader_opened = now;
+    }
+    return blob_reader;
+  }
+
+  std::shared_lock<std::shared_mutex> ReadGuard() const {
+    return secondary ? std::shared_lock<std::shared_mutex>(catch_up_mu)
+                     : std::shared_lock<std::shared_mutex>();
+  }
+  bool training_failed = false;  // do not retry a failed training in this process
 
   ~Impl() { Close(); }
 
@@ -298,25 +381,6 @@ struct Store::Impl {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 const std::string& Store::path() const { return impl_->path; }
-
-namespace {
-
-rocksdb::DBOptions MakeDbOptions() {
-  rocksdb::DBOptions db;
-  db.create_if_missing = false;
-  db.create_missing_column_families = false;
-  db.max_background_jobs = kMaxBackgroundJobs;
-  db.bytes_per_sync = 1 << 20;
-  db.paranoid_checks = true;
-  db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db.keep_log_file_num = 3;
-  // SST and blob files are immutable: reading them through mmap spares a pread and a copy per
-  // block, and lets uncompressed blocks (states) and blob values be used where they lie.
-  db.allow_mmap_reads = true;
-  return db;
-}
-
-}  // namespace
 
 Status Store::Impl::OpenExisting(const std::vector<std::string>& existing) {
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -722,6 +786,7 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
 
 Result<proto::Capture> Store::LatestGood(std::string_view key) const {
   const Impl& im = *impl_;
+  const auto read_guard = impl_->ReadGuard();
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
       im.db->Get(rocksdb::ReadOptions(), im.states, rocksdb::Slice(key.data(), key.size()), &value);
@@ -736,7 +801,16 @@ Result<proto::Capture> Store::LatestGood(std::string_view key) const {
 }
 
 Result<proto::PostState> Store::State(std::string_view key) const {
+  const auto read_guard = impl_->ReadGuard();
   return impl_->ReadState(rocksdb::ReadOptions(), key);
+}
+
+Result<proto::PostState> Store::StateSummary(std::string_view key) const {
+  const auto read_guard = impl_->ReadGuard();
+  auto stored = impl_->ReadStoredState(rocksdb::ReadOptions(), key, /*with_record=*/false);
+  if (!stored) return stored.error();
+  stored->header.set_key(std::string(key));
+  return std::move(stored->header);
 }
 
 namespace {
@@ -811,6 +885,21 @@ Result<proto::Capture> Store::CaptureAt(std::string_view key, UnixMicros at) con
 
 Result<Blob> Store::GetBlob(std::string_view sha256) const {
   if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
+  if (impl_->secondary) {
+    for (bool refresh : {false, true}) {
+      auto reader = impl_->CurrentBlobReader(refresh);
+      if (!reader) return reader.error();
+      Blob blob;
+      blob.rep_->reader = *reader;
+      rocksdb::Status s =
+          (*reader)->db->Get(rocksdb::ReadOptions(), (*reader)->blobs,
+                             rocksdb::Slice(sha256.data(), sha256.size()), &blob.rep_->value);
+      if (s.ok()) return blob;
+      if (!s.IsNotFound() && !s.IsIOError()) return impl_->Rocks(s);
+      // Not there, or a file the writer has since compacted away: reopen and look again.
+    }
+    return NotFoundError("no blob " + std::string(sha256));
+  }
   Blob blob;
   rocksdb::Status s =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->blobs,
@@ -821,6 +910,7 @@ Result<Blob> Store::GetBlob(std::string_view sha256) const {
 }
 
 Result<proto::BlobMeta> Store::GetBlobMeta(std::string_view sha256) const {
+  const auto read_guard = impl_->ReadGuard();
   if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
   auto meta = impl_->GetProto<proto::BlobMeta>(rocksdb::ReadOptions(), impl_->blob_meta, sha256);
   if (!meta && meta.error().code() == StatusCode::kNotFound) {
@@ -830,6 +920,7 @@ Result<proto::BlobMeta> Store::GetBlobMeta(std::string_view sha256) const {
 }
 
 bool Store::HasBlob(std::string_view sha256) const {
+  const auto read_guard = impl_->ReadGuard();
   return impl_->Exists(rocksdb::ReadOptions(), impl_->blob_meta, sha256);
 }
 
@@ -853,6 +944,7 @@ Status Store::PutArticle(const proto::Article& article) {
 }
 
 Result<proto::Article> Store::GetArticle(std::string_view url) const {
+  const auto read_guard = impl_->ReadGuard();
   auto a = impl_->GetProto<proto::Article>(rocksdb::ReadOptions(), impl_->articles, url);
   if (!a && a.error().code() == StatusCode::kNotFound) {
     return NotFoundError("no article " + std::string(url) + " in the archive");
@@ -862,6 +954,7 @@ Result<proto::Article> Store::GetArticle(std::string_view url) const {
 
 Result<std::vector<std::string>> Store::PostsByPlatform(std::string_view platform, size_t limit,
                                                         std::string_view start_after) const {
+  const auto read_guard = impl_->ReadGuard();
   const Impl& im = *impl_;
   const std::string prefix = std::string(platform) + "/";
   std::string end = prefix;
@@ -883,6 +976,7 @@ Result<std::vector<std::string>> Store::PostsByPlatform(std::string_view platfor
 }
 
 Result<std::vector<CaptureRef>> Store::RecentCaptures(size_t limit, UnixMicros before) const {
+  const auto read_guard = impl_->ReadGuard();
   const Impl& im = *impl_;
   std::string lower(1, detail::kTimeIndex);
   std::string start = lower;

@@ -127,6 +127,9 @@ class Store {
   Result<proto::Capture> LatestGood(std::string_view key) const;
   // The post's state: live or gone since when, first seen, counts, and the latest good capture.
   Result<proto::PostState> State(std::string_view key) const;
+  // The same without latest_good (latest_good_at says when it was taken): no decompression,
+  // for callers that decide from the state alone (ETags, 304s, cache hits).
+  Result<proto::PostState> StateSummary(std::string_view key) const;
   // Every capture of the post, oldest first. NotFound for an unknown post.
   Result<std::vector<proto::Capture>> Captures(std::string_view key) const;
   // The capture taken at exactly `at`. NotFound otherwise.

@@ -133,9 +133,43 @@ struct Router::Cache {
   }
 };
 
+// Stored media by digest, least recently used dropped first once over the byte budget. Blobs
+// never change, so entries never go stale.
+struct Router::MediaCache {
+  std::mutex mu;
+  std::list<std::pair<std::string, std::shared_ptr<const archive::Blob>>> order;
+  std::unordered_map<std::string, decltype(order)::iterator> index;
+  size_t bytes = 0;
+  size_t budget = 0;
+
+  std::shared_ptr<const archive::Blob> Get(const std::string& sha) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = index.find(sha);
+    if (it == index.end()) return nullptr;
+    order.splice(order.begin(), order, it->second);
+    return it->second->second;
+  }
+  void Put(const std::string& sha, std::shared_ptr<const archive::Blob> blob) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (index.count(sha)) return;
+    bytes += blob->data().size();
+    order.emplace_front(sha, std::move(blob));
+    index[sha] = order.begin();
+    while (bytes > budget && !order.empty()) {
+      bytes -= order.back().second->data().size();
+      index.erase(order.back().first);
+      order.pop_back();
+    }
+  }
+};
+
 Router::Router(archive::Store& store, RouterOptions options)
-    : store_(store), options_(std::move(options)), cache_(std::make_unique<Cache>()) {
+    : store_(store),
+      options_(std::move(options)),
+      cache_(std::make_unique<Cache>()),
+      media_cache_(std::make_unique<MediaCache>()) {
   cache_->capacity = options_.render_cache_entries;
+  media_cache_->budget = options_.media_cache_bytes;
 }
 Router::~Router() = default;
 
@@ -212,52 +246,52 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
     opts.hide_thread = Flag(*q, "hide_thread");
     pinned = Param(*q, "capture");
   }
-  auto state = store_.State(key);
+  // Everything up to the 304 and the cache is decided from the state alone: no decompression.
+  auto state = store_.StateSummary(key);
   if (!state) return Error(StatusFor(state.error()), state.error().message());
-  proto::Capture capture;
-  proto::PostState shown_state = *state;
+  proto::PostState shown_state = std::move(*state);
+  UnixMicros shown_at = 0;
   if (!pinned.empty()) {
     auto at = ParseTime(pinned);
     if (!at) return Error(400, at.error().message());
-    auto c = store_.CaptureAt(key, *at);
-    if (!c) return Error(StatusFor(c.error()), c.error().message());
-    if (!c->has_post()) return Error(404, "that capture records the post as gone");
-    capture = std::move(*c);
+    shown_at = *at;
     // A pinned capture shows the post as it was then, whatever happened since.
     shown_state.set_current(proto::PostState::CURRENT_LIVE);
     shown_state.clear_gone_since();
+    shown_state.clear_gone_kind();
   } else {
-    if (!state->has_latest_good()) return Error(404, key + " was never captured whole");
-    capture = state->latest_good();
+    if (!shown_state.has_latest_good_at()) return Error(404, key + " was never captured whole");
+    shown_at = Micros(shown_state.latest_good_at());
   }
-  char opt_bits[64];
-  std::snprintf(opt_bits, sizeof opt_bits, "r%d|t%d|m%d|h%d", embed::kRendererVersion,
-                static_cast<int>(opts.theme), opts.hide_media, opts.hide_thread);
-  const std::string etag = "\"" +
-                           Sha256Hex(key + "|" + std::to_string(Micros(capture.captured_at())) +
-                                     "|" + std::to_string(shown_state.current()) + "|" +
-                                     std::to_string(Micros(shown_state.gone_since())) + "|" +
-                                     std::to_string(shown_state.gone_kind()) + "|" + opt_bits)
-                               .substr(0, 32) +
-                           "\"";
+  char etag_buf[128];
+  std::snprintf(etag_buf, sizeof etag_buf, "\"r%d-%lld-%d-%lld-%d-%d%d%d\"",
+                embed::kRendererVersion, static_cast<long long>(shown_at),
+                static_cast<int>(shown_state.current()),
+                static_cast<long long>(Micros(shown_state.gone_since())),
+                static_cast<int>(shown_state.gone_kind()), static_cast<int>(opts.theme),
+                opts.hide_media, opts.hide_thread);
+  const std::string etag = etag_buf;
   Response r;
   r.Set("ETag", etag);
   r.Set("Cache-Control", pinned.empty() ? kLatestCache : kImmutable);
   r.Set("Content-Type", "text/html; charset=utf-8");
   r.Set("Content-Security-Policy", embed::EmbedContentSecurityPolicy());
   r.Set("Referrer-Policy", "no-referrer");
+  const std::string cache_key = key + etag;
+  auto html = cache_->Get(cache_key);
+  if (!html) {
+    auto capture = pinned.empty() ? store_.LatestGood(key) : store_.CaptureAt(key, shown_at);
+    if (!capture) return Error(StatusFor(capture.error()), capture.error().message());
+    if (!capture->has_post()) return Error(404, "that capture records the post as gone");
+    html = std::make_shared<const std::string>(
+        embed::RenderEmbed(embed::EmbedInput{shown_state, *capture}, opts));
+    cache_->Put(cache_key, html);
+  }
   if (req.if_none_match == etag) {
     r.status = 304;
     return r;
   }
-  auto html = cache_->Get(etag);
-  if (!html) {
-    shown_state.clear_latest_good();
-    html = std::make_shared<const std::string>(
-        embed::RenderEmbed(embed::EmbedInput{shown_state, capture}, opts));
-    cache_->Put(etag, html);
-  }
-  r.body = *html;
+  r.shared_body = std::move(html);
   return r;
 }
 
@@ -277,9 +311,14 @@ Response Router::Media(const Request& req, std::string_view sha) {
     r.status = 304;
     return r;
   }
-  auto blob = store_.GetBlob(sha);
-  if (!blob) return Error(StatusFor(blob.error()), blob.error().message());
-  auto shared = std::make_shared<const archive::Blob>(std::move(*blob));
+  const std::string digest(sha);
+  std::shared_ptr<const archive::Blob> shared = media_cache_->Get(digest);
+  if (!shared) {
+    auto blob = store_.GetBlob(sha);
+    if (!blob) return Error(StatusFor(blob.error()), blob.error().message());
+    shared = std::make_shared<const archive::Blob>(std::move(*blob));
+    if (shared->data().size() <= options_.media_cache_max_item) media_cache_->Put(digest, shared);
+  }
   const size_t size = shared->data().size();
   auto range = ParseRange(req.range, size);
   if (!range) {

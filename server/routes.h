@@ -27,6 +27,7 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::shared_ptr<const std::string> shared_body;  // a cached body, served without a copy
   // Media: the stored bytes themselves (no copy), served from offset for length bytes.
   std::shared_ptr<const archive::Blob> blob;
   size_t offset = 0;
@@ -36,7 +37,12 @@ struct Response {
   void Set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }
-  size_t BodySize() const { return blob ? length : body.size(); }
+  size_t BodySize() const {
+    return blob ? length : (shared_body ? shared_body->size() : body.size());
+  }
+  const char* BodyData() const {
+    return blob ? blob->data().data() + offset : (shared_body ? shared_body->data() : body.data());
+  }
 };
 
 // Request counts, latencies and bytes for /metrics.
@@ -56,8 +62,10 @@ class Metrics {
 };
 
 struct RouterOptions {
-  std::string public_base;             // "http://127.0.0.1:8080", for oEmbed and links
-  size_t render_cache_entries = 4096;  // rendered embeds kept in memory (LRU by count)
+  std::string public_base;                 // "http://127.0.0.1:8080", for oEmbed and links
+  size_t render_cache_entries = 4096;      // rendered embeds kept in memory (LRU by count)
+  size_t media_cache_bytes = 64 << 20;     // media kept in memory (LRU by size)
+  size_t media_cache_max_item = 16 << 20;  // larger media are read from the store each time
 };
 
 class Router {
@@ -81,6 +89,8 @@ class Router {
   Metrics metrics_;
   struct Cache;
   std::unique_ptr<Cache> cache_;
+  struct MediaCache;
+  std::unique_ptr<MediaCache> media_cache_;
 };
 
 // "bytes=0-99" against a size: the [first, last] to serve; nullopt when unsatisfiable;

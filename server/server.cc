@@ -22,8 +22,12 @@ using Clock = std::chrono::steady_clock;
 struct Server::Impl {
   Router& router;
   ServerOptions options;
-  asio::io_context io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // One io_context per thread, each run by its own thread (as nginx runs one event loop per
+  // worker): a connection stays on one thread, with no locks or hand-offs between threads.
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  size_t next_io = 0;
+  asio::io_context& io;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   std::optional<asio::signal_set> signals;
@@ -34,7 +38,16 @@ struct Server::Impl {
   std::mutex sessions_mu;
   std::set<std::shared_ptr<Session>> sessions;
 
-  Impl(Router& r, ServerOptions o) : router(r), options(std::move(o)) {}
+  static asio::io_context& First(std::vector<std::unique_ptr<asio::io_context>>& ios, int n) {
+    for (int i = 0; i < n; ++i) ios.push_back(std::make_unique<asio::io_context>(1));
+    return *ios.front();
+  }
+  Impl(Router& r, ServerOptions o)
+      : router(r),
+        options(std::move(o)),
+        io(First(ios, options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())))) {}
 
   class Session : public std::enable_shared_from_this<Session> {
    public:
@@ -106,7 +119,7 @@ struct Server::Impl {
       res->set(http::field::server, "stillpost");
       for (auto& [k, v] : resp.headers) res->set(k, v);
       held_ = std::move(resp);
-      const char* data = held_.blob ? held_.blob->data().data() + held_.offset : held_.body.data();
+      const char* data = held_.BodyData();
       const size_t size = held_.BodySize();
       res->content_length(size);
       res->keep_alive(keep_alive_);
@@ -158,7 +171,8 @@ struct Server::Impl {
   };
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    asio::io_context& target = *ios[next_io++ % ios.size()];
+    acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
       if (!ec) {
         auto s = std::make_shared<Session>(std::move(socket), *this);
@@ -215,12 +229,12 @@ Status Server::Bind() {
 
 void Server::Run() {
   Impl& im = *impl_;
-  im.work.emplace(im.io.get_executor());
+  for (auto& ctx : im.ios) im.work.push_back(asio::make_work_guard(*ctx));
   im.Accept();
-  int n = im.options.threads > 0
-              ? im.options.threads
-              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
+  for (auto& ctx : im.ios) {
+    asio::io_context* c = ctx.get();
+    im.threads.emplace_back([c] { c->run(); });
+  }
 }
 
 int Server::port() const { return impl_->bound_port; }
@@ -238,7 +252,7 @@ void Server::Stop() {
       sessions = im.sessions;
     }
     for (auto& s : sessions) s->Shutdown();
-    im.work.reset();
+    im.work.clear();
   });
 }
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# bench/serve: wrk against `stillpost serve` and, in the same run, nginx serving the same HTML
+# and the same 5 MB video from files. Prints rps, p99 and the ratios, and the server's RSS.
+#   bench/serve/run.sh BUILD_DIR [--posts 100000] [--duration 10s] [--runs 3]
+set -euo pipefail
+build="$1"; shift
+posts=100000; duration=10s; runs=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --posts) posts="$2"; shift ;;
+    --duration) duration="$2"; shift ;;
+    --runs) runs="$2"; shift ;;
+    *) echo "serve: unknown option '$1' (accepted: --posts N, --duration D, --runs R)" >&2; exit 2 ;;
+  esac
+  shift
+done
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d /tmp/stillpost-serve-bench-XXXXXX)"
+chmod 755 "$work"  # nginx workers run as an unprivileged user
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$build/bench/serve_data" "$work" --posts "$posts"
+video=$(cat "$work/video.txt")
+
+"$build/tools/stillpost" --db "$work/db" serve --listen 127.0.0.1:0 --threads 2 > "$work/serve.out" &
+pids+=($!); serve_pid=$!
+for _ in $(seq 50); do grep -q serving "$work/serve.out" && break; sleep 0.1; done
+ours=$(sed -n 's/.* on //p' "$work/serve.out")
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile off;
+  open_file_cache max=1000;
+  keepalive_requests 1000000;
+  default_type text/html;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/nginx;
+    location /media/ { default_type video/mp4; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+sleep 0.5
+theirs="http://127.0.0.1:$port"
+curl -sf "$ours/embed/$(head -1 "$work/keys.txt")" > /dev/null
+curl -sf "$theirs/embed/$(head -1 "$work/keys.txt")" > /dev/null
+
+measure() {  # URL PREFIX -> "rps p99_ms"
+  KEYS="$work/keys.txt" PREFIX="$2" wrk -t2 -c64 -d"$duration" --latency -s "$here/random_key.lua" "$1" > "$work/wrk.txt"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
+  echo "$rps $p99"
+}
+measure_one() {  # URL -> rps
+  wrk -t2 -c16 -d"$duration" "$1" | awk '/Requests\/sec/ {print $2}'
+}
+
+# Warm both: every key once is too slow at 100k; a short run touches most blocks.
+measure "$ours" /embed/ > /dev/null
+measure "$theirs" /embed/ > /dev/null
+
+o_rps=(); o_p99=(); n_rps=(); n_p99=(); om=(); nm=()
+for r in $(seq "$runs"); do
+  read -r a b < <(measure "$ours" /embed/); o_rps+=("$a"); o_p99+=("$b")
+  read -r a b < <(measure "$theirs" /embed/); n_rps+=("$a"); n_p99+=("$b")
+  om+=("$(measure_one "$ours/media/$video")"); nm+=("$(measure_one "$theirs/media/$video")")
+  echo "run $r: embed stillpost ${o_rps[-1]} rps p99 ${o_p99[-1]} ms | nginx ${n_rps[-1]} rps p99 ${n_p99[-1]} ms | 5 MB media stillpost ${om[-1]} rps, nginx ${nm[-1]} rps"
+done
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+mo=$(median "${o_rps[@]}"); mn=$(median "${n_rps[@]}")
+po=$(median "${o_p99[@]}"); pn=$(median "${n_p99[@]}")
+mmo=$(median "${om[@]}"); mmn=$(median "${nm[@]}")
+echo
+echo "serve: $posts posts, wrk -t2 -c64 -d$duration --latency, random keys, $runs runs (medians)"
+printf "/embed/:  stillpost %.0f rps (p99 %.2f ms), nginx %.0f rps (p99 %.2f ms), ratio %.2fx\n" "$mo" "$po" "$mn" "$pn" "$(echo "$mo / $mn" | bc -l)"
+printf "/media/ (5 MB, -c16): stillpost %.0f rps, nginx %.0f rps, ratio %.2fx\n" "$mmo" "$mmn" "$(echo "$mmo / $mmn" | bc -l)"
+echo "stillpost serve peak RSS: $((rss_kb / 1024)) MB"
