@@ -370,6 +370,24 @@ struct Store::Impl {
     return DecodeRecord(std::string_view(value.data(), value.size()), key);
   }
 
+  // Finds our column families among the open handles; InvalidArgument when one is missing.
+  Status BindHandles() {
+    for (auto* h : handles) {
+      const std::string& n = h->GetName();
+      if (n == detail::kCfStates) states = h;
+      if (n == detail::kCfCaptures) captures = h;
+      if (n == detail::kCfBlobs) blobs = h;
+      if (n == detail::kCfBlobMeta) blob_meta = h;
+      if (n == detail::kCfArticles) articles = h;
+      if (n == detail::kCfIndexes) indexes = h;
+    }
+    if (states == nullptr || captures == nullptr || blobs == nullptr || blob_meta == nullptr ||
+        articles == nullptr || indexes == nullptr) {
+      return InvalidArgumentError("not a stillpost store: " + path);
+    }
+    return Status::Ok();
+  }
+
   Status LoadDictionaries();
   void MaybeTrainDictionary();
   Status OpenExisting(const std::vector<std::string>& existing);
@@ -507,19 +525,7 @@ Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
   SP_RETURN_IF_ERROR(impl->Rocks(
       rocksdb::DB::OpenAsSecondary(dbo, path, secondary_path, descriptors, &impl->handles, &raw)));
   impl->db.reset(raw);
-  for (auto* h : impl->handles) {
-    const std::string& n = h->GetName();
-    if (n == detail::kCfStates) impl->states = h;
-    if (n == detail::kCfCaptures) impl->captures = h;
-    if (n == detail::kCfBlobs) impl->blobs = h;
-    if (n == detail::kCfBlobMeta) impl->blob_meta = h;
-    if (n == detail::kCfArticles) impl->articles = h;
-    if (n == detail::kCfIndexes) impl->indexes = h;
-  }
-  if (impl->states == nullptr || impl->captures == nullptr || impl->blobs == nullptr ||
-      impl->blob_meta == nullptr || impl->articles == nullptr || impl->indexes == nullptr) {
-    return InvalidArgumentError("not a stillpost store: " + path);
-  }
+  SP_RETURN_IF_ERROR(impl->BindHandles());
   auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
   SP_RETURN_IF_ERROR(store->CatchUp());
   return store;
@@ -570,15 +576,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
     SP_RETURN_IF_ERROR(impl->OpenExisting(existing));
   }
 
-  for (auto* h : impl->handles) {
-    const std::string& n = h->GetName();
-    if (n == detail::kCfStates) impl->states = h;
-    if (n == detail::kCfCaptures) impl->captures = h;
-    if (n == detail::kCfBlobs) impl->blobs = h;
-    if (n == detail::kCfBlobMeta) impl->blob_meta = h;
-    if (n == detail::kCfArticles) impl->articles = h;
-    if (n == detail::kCfIndexes) impl->indexes = h;
-  }
+  SP_RETURN_IF_ERROR(impl->BindHandles());
 
   SP_RETURN_IF_ERROR(impl->LoadDictionaries());
   auto counters = impl->GetProto<proto::StoreCounters>(

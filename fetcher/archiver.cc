@@ -55,25 +55,29 @@ std::string OEmbedText(const std::string& html) {
 
 }  // namespace
 
+std::string_view TombstoneKindName(proto::Tombstone::Kind kind) {
+  switch (kind) {
+    case proto::Tombstone::KIND_DELETED:
+      return "deleted";
+    case proto::Tombstone::KIND_PROTECTED:
+      return "protected";
+    case proto::Tombstone::KIND_SUSPENDED:
+      return "suspended";
+    case proto::Tombstone::KIND_WITHHELD:
+      return "withheld";
+    case proto::Tombstone::KIND_NOT_FOUND:
+      return "not found";
+    default:
+      return "gone";
+  }
+}
+
 std::string_view OutcomeName(const PostOutcome& o) {
   switch (o.kind) {
     case PostOutcome::Kind::kCaptured:
       return o.partial ? "partial" : "captured";
     case PostOutcome::Kind::kGone:
-      switch (o.gone_kind) {
-        case proto::Tombstone::KIND_DELETED:
-          return "deleted";
-        case proto::Tombstone::KIND_PROTECTED:
-          return "protected";
-        case proto::Tombstone::KIND_SUSPENDED:
-          return "suspended";
-        case proto::Tombstone::KIND_WITHHELD:
-          return "withheld";
-        case proto::Tombstone::KIND_NOT_FOUND:
-          return "not found";
-        default:
-          return "gone";
-      }
+      return TombstoneKindName(o.gone_kind);
     case PostOutcome::Kind::kFailed:
       return "failed";
   }

@@ -33,6 +33,8 @@ struct PostOutcome {
 };
 
 std::string_view OutcomeName(const PostOutcome& o);  // "captured", "partial", "deleted", "failed"
+// "deleted", "protected", "suspended", "withheld", "not found", "gone".
+std::string_view TombstoneKindName(proto::Tombstone::Kind kind);
 
 class Archiver {
  public:

@@ -5,6 +5,7 @@
 
 #include "common/post_key.h"
 #include "common/time.h"
+#include "fetcher/archiver.h"
 #include "fetcher/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
@@ -19,20 +20,7 @@ std::string When(const google::protobuf::Timestamp& ts) {
 }
 
 std::string TombstoneName(proto::Tombstone::Kind kind) {
-  switch (kind) {
-    case proto::Tombstone::KIND_DELETED:
-      return "deleted";
-    case proto::Tombstone::KIND_PROTECTED:
-      return "protected";
-    case proto::Tombstone::KIND_SUSPENDED:
-      return "suspended";
-    case proto::Tombstone::KIND_WITHHELD:
-      return "withheld";
-    case proto::Tombstone::KIND_NOT_FOUND:
-      return "not found";
-    default:
-      return "gone";
-  }
+  return std::string(fetcher::TombstoneKindName(kind));
 }
 
 std::string MediaKindName(proto::Media::Kind kind) {
