@@ -132,10 +132,72 @@ const char* kHeightScript =
     "path:location.pathname},\"*\")}addEventListener(\"load\",s);"
     "if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement);s()})();";
 
+// Appends `raw` escaped for HTML text and attributes; invalid UTF-8 becomes U+FFFD.
+void EscapeInto(std::string& out, std::string_view raw) {
+  if (!utf8::is_valid(raw.begin(), raw.end())) {
+    const std::string valid = ValidUtf8(raw);
+    EscapeInto(out, valid);
+    return;
+  }
+  size_t run = 0;  // start of the pending run of characters that need no escaping
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const char* rep = nullptr;
+    switch (raw[i]) {
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '"':
+        rep = "&quot;";
+        break;
+      case '\'':
+        rep = "&#39;";
+        break;
+      default:
+        continue;
+    }
+    out.append(raw.data() + run, i - run);
+    out += rep;
+    run = i + 1;
+  }
+  out.append(raw.data() + run, raw.size() - run);
+}
+
+// Byte offsets of code-point positions in valid UTF-8, walking forward only.
+class CodePointCursor {
+ public:
+  explicit CodePointCursor(std::string_view text) : text_(text) {}
+  // The byte offset of code point `index` (clamped to the end); indexes must not decrease.
+  size_t ByteAt(size_t index) {
+    while (cp_ < index && byte_ < text_.size()) {
+      const char* it = text_.data() + byte_;
+      utf8::unchecked::next(it);
+      byte_ = static_cast<size_t>(it - text_.data());
+      ++cp_;
+    }
+    return byte_;
+  }
+  size_t count() {
+    ByteAt(SIZE_MAX);
+    return cp_;
+  }
+
+ private:
+  std::string_view text_;
+  size_t byte_ = 0;
+  size_t cp_ = 0;
+};
+
 class Writer {
  public:
+  Writer() { out_.reserve(8192); }
   void Raw(std::string_view s) { out_ += s; }
-  void Text(std::string_view s) { out_ += HtmlEscape(s); }
+  void Text(std::string_view s) { EscapeInto(out_, s); }
   std::string& str() { return out_; }
 
  private:
@@ -144,21 +206,22 @@ class Writer {
 
 // The post's text with its entities as links; offsets are code points.
 void RenderText(Writer& w, const Post& post) {
-  std::u32string cps;
-  const std::string text = ValidUtf8(post.text());
-  utf8::utf8to32(text.begin(), text.end(), std::back_inserter(cps));
-  auto slice = [&](size_t a, size_t b) {
-    std::string s;
-    utf8::utf32to8(cps.begin() + static_cast<long>(a), cps.begin() + static_cast<long>(b),
-                   std::back_inserter(s));
-    return s;
-  };
-  size_t pos = 0;
+  const std::string owned = utf8::is_valid(post.text().begin(), post.text().end())
+                                ? std::string()
+                                : ValidUtf8(post.text());
+  const std::string_view text = owned.empty() ? std::string_view(post.text()) : owned;
+  CodePointCursor cursor(text);
+  size_t pos = 0;       // code points written so far
+  size_t pos_byte = 0;  // and their byte offset
+  const size_t total = CodePointCursor(text).count();
   for (const Entity& e : post.entities()) {
     const size_t start = e.start(), end = e.end();
-    if (start < pos || end > cps.size() || start >= end) continue;  // stale or overlapping
-    w.Text(slice(pos, start));
-    const std::string shown = e.display().empty() ? slice(start, end) : e.display();
+    if (start < pos || end > total || start >= end) continue;  // stale or overlapping
+    const size_t start_byte = cursor.ByteAt(start);
+    const size_t end_byte = cursor.ByteAt(end);
+    w.Text(text.substr(pos_byte, start_byte - pos_byte));
+    const std::string_view shown =
+        e.display().empty() ? text.substr(start_byte, end_byte - start_byte) : e.display();
     if (IsHttpUrl(e.target())) {
       w.Raw("<a href=\"");
       w.Text(e.target());
@@ -169,8 +232,9 @@ void RenderText(Writer& w, const Post& post) {
       w.Text(shown);
     }
     pos = end;
+    pos_byte = end_byte;
   }
-  w.Text(slice(pos, cps.size()));
+  w.Text(text.substr(pos_byte));
 }
 
 void RenderBadge(Writer& w, proto::VerifiedKind kind) {
@@ -346,30 +410,9 @@ void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nes
 }  // namespace
 
 std::string HtmlEscape(std::string_view raw) {
-  const std::string text = ValidUtf8(raw);
   std::string out;
-  out.reserve(text.size() + 16);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
+  out.reserve(raw.size() + 16);
+  EscapeInto(out, raw);
   return out;
 }
 
@@ -407,14 +450,12 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
       "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
   {
-    std::u32string cps;
     const std::string text = ValidUtf8(post.text());
-    utf8::utf8to32(text.begin(), text.end(), std::back_inserter(cps));
-    std::string head;
-    utf8::utf32to8(cps.begin(), cps.begin() + static_cast<long>(std::min(cps.size(), kTitleChars)),
-                   std::back_inserter(head));
-    w.Text(post.author().display_name() + " on " + platform + ": \u201C" + head +
-           (cps.size() > kTitleChars ? "\u2026" : "") + "\u201D (archived)");
+    CodePointCursor cursor(text);
+    const size_t head_bytes = cursor.ByteAt(kTitleChars);
+    const bool longer = head_bytes < text.size();
+    w.Text(post.author().display_name() + " on " + platform + ": \u201C" +
+           text.substr(0, head_bytes) + (longer ? "\u2026" : "") + "\u201D (archived)");
   }
   w.Raw("</title>\n");
   if (IsHttpUrl(post.url())) {
