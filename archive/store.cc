@@ -803,6 +803,22 @@ Result<proto::PostState> Store::State(std::string_view key) const {
   return impl_->ReadState(rocksdb::ReadOptions(), key);
 }
 
+Result<Store::StateAndLatest> Store::StateForServing(std::string_view key) const {
+  const auto read_guard = impl_->ReadGuard();
+  auto stored = impl_->ReadStoredState(rocksdb::ReadOptions(), key, /*with_record=*/true);
+  if (!stored) return stored.error();
+  StateAndLatest out;
+  out.state = std::move(stored->header);
+  out.state.set_key(std::string(key));
+  out.encoded = std::move(stored->record);
+  return out;
+}
+
+Result<proto::Capture> Store::DecodeLatest(const StateAndLatest& s) const {
+  if (s.encoded.empty()) return NotFoundError(s.state.key() + " was never captured whole");
+  return impl_->DecodeRecord(s.encoded, s.state.key());
+}
+
 Result<proto::PostState> Store::StateSummary(std::string_view key) const {
   const auto read_guard = impl_->ReadGuard();
   auto stored = impl_->ReadStoredState(rocksdb::ReadOptions(), key, /*with_record=*/false);

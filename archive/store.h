@@ -130,6 +130,16 @@ class Store {
   // The same without latest_good (latest_good_at says when it was taken): no decompression,
   // for callers that decide from the state alone (ETags, 304s, cache hits).
   Result<proto::PostState> StateSummary(std::string_view key) const;
+
+  // StateSummary() and the latest good capture still compressed, from one read: the serving
+  // path decides from the state (ETag, 304, cache) and decodes only when it must render.
+  struct StateAndLatest {
+    proto::PostState state;  // as StateSummary() gives it
+    std::string encoded;     // opaque; empty when there never was a good capture
+  };
+  Result<StateAndLatest> StateForServing(std::string_view key) const;
+  // The capture inside StateAndLatest. NotFound when there is none.
+  Result<proto::Capture> DecodeLatest(const StateAndLatest& s) const;
   // Every capture of the post, oldest first. NotFound for an unknown post.
   Result<std::vector<proto::Capture>> Captures(std::string_view key) const;
   // The capture taken at exactly `at`. NotFound otherwise.

@@ -246,10 +246,11 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
     opts.hide_thread = Flag(*q, "hide_thread");
     pinned = Param(*q, "capture");
   }
-  // Everything up to the 304 and the cache is decided from the state alone: no decompression.
-  auto state = store_.StateSummary(key);
-  if (!state) return Error(StatusFor(state.error()), state.error().message());
-  proto::PostState shown_state = std::move(*state);
+  // Everything up to the 304 and the cache is decided from the state alone: the latest capture,
+  // read with it, is decompressed only when the page must be rendered.
+  auto served = store_.StateForServing(key);
+  if (!served) return Error(StatusFor(served.error()), served.error().message());
+  proto::PostState shown_state = served->state;
   UnixMicros shown_at = 0;
   if (!pinned.empty()) {
     auto at = ParseTime(pinned);
@@ -280,7 +281,7 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
   const std::string cache_key = key + etag;
   auto html = cache_->Get(cache_key);
   if (!html) {
-    auto capture = pinned.empty() ? store_.LatestGood(key) : store_.CaptureAt(key, shown_at);
+    auto capture = pinned.empty() ? store_.DecodeLatest(*served) : store_.CaptureAt(key, shown_at);
     if (!capture) return Error(StatusFor(capture.error()), capture.error().message());
     if (!capture->has_post()) return Error(404, "that capture records the post as gone");
     html = std::make_shared<const std::string>(

@@ -175,6 +175,8 @@ struct Server::Impl {
     acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
       if (!ec) {
+        beast::error_code opt_ec;
+        socket.set_option(tcp::no_delay(true), opt_ec);  // small responses go out at once
         auto s = std::make_shared<Session>(std::move(socket), *this);
         {
           std::lock_guard<std::mutex> lock(sessions_mu);

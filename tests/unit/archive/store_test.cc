@@ -407,3 +407,33 @@ TEST_CASE("archive: captures written before and after the record dictionary read
 
 }  // namespace
 }  // namespace stillpost::archive
+
+namespace stillpost::archive {
+namespace {
+
+TEST_CASE("archive: the serving read gives the state and the latest capture from one read") {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.Sub("db"), {});
+  REQUIRE_OK(store);
+  const proto::Capture c = testing::SampleCapture("20", 1700000000000000, 1);
+  REQUIRE_OK((*store)->AddCapture("x/20", c));
+  REQUIRE_OK((*store)->AddCapture("x/20", testing::TombstoneCapture("20", 1700000000000001)));
+  auto served = (*store)->StateForServing("x/20");
+  REQUIRE_OK(served);
+  CHECK(served->state.key() == "x/20");
+  CHECK(served->state.current() == proto::PostState::CURRENT_GONE);
+  CHECK_FALSE(served->state.has_latest_good());
+  CHECK(served->state.latest_good_at().seconds() == 1700000000);
+  auto latest = (*store)->DecodeLatest(*served);
+  REQUIRE_OK(latest);
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(*latest, c));
+
+  REQUIRE_OK((*store)->AddCapture("x/404", testing::TombstoneCapture("404", 1700000000000000)));
+  auto gone = (*store)->StateForServing("x/404");
+  REQUIRE_OK(gone);
+  CHECK((*store)->DecodeLatest(*gone).error().code() == StatusCode::kNotFound);
+  CHECK((*store)->StateForServing("x/1").error().code() == StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace stillpost::archive
