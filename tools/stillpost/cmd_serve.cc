@@ -39,7 +39,9 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
   auto store = archive::Store::OpenSecondary(global.db, tmpl, store_options);
   if (!store) return Fail(store.error());
 
-  server::Router router(**store, server::RouterOptions{});
+  server::RouterOptions router_options;
+  router_options.render_cache_entries = options.render_cache;
+  server::Router router(**store, router_options);
   server::ServerOptions server_options;
   server_options.listen = options.listen;
   server_options.threads = options.threads;

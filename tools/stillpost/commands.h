@@ -66,9 +66,10 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;         // 0: one per core
-  std::string public_url;  // the origin embeds and oEmbed name; default http://LISTEN
-  size_t cache_mb = 64;    // RocksDB block cache
+  int threads = 0;             // 0: one per core
+  std::string public_url;      // the origin embeds and oEmbed name; default http://LISTEN
+  size_t cache_mb = 64;        // RocksDB block cache
+  size_t render_cache = 4096;  // rendered embeds kept in memory
 };
 int RunServe(const GlobalOptions& global, const ServeOptions& options);
 

@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--public-url", serve.public_url,
                         "Origin used in oEmbed answers and links (default: http://LISTEN)");
   serve_cmd->add_option("--cache-mb", serve.cache_mb, "Block cache size")->capture_default_str();
+  serve_cmd->add_option("--render-cache", serve.render_cache, "Rendered embeds kept in memory")
+      ->capture_default_str();
 
   const std::string requested = RequestedCommand(argc, argv);
   const auto known =
