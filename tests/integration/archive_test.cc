@@ -226,3 +226,42 @@ TEST_CASE("archive: what is not a post is a usage error, and nothing is fetched"
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("archive: an article file: its three posts captured in order, the article recorded") {
+  Env env;
+  const std::string article = std::string(STILLPOST_FIXTURES) + "/seed-article/article.html";
+  auto dry = env.Archive({"--dry-run", "--json", article});
+  INFO(dry.out << dry.err);
+  CHECK(dry.exit_code == 0);
+  CHECK(std::count(dry.out.begin(), dry.out.end(), '\n') == 3);
+  CHECK(
+      dry.out.find(
+          R"({"key":"x/883326060983353344","url":"https://x.com/johnpodesta/status/883326060983353344","found_as":"blockquote"})") !=
+      std::string::npos);
+  CHECK(env.replay.Hits(TweetUrl(kReply)) == 0);  // a dry run fetches nothing
+  CHECK_FALSE(std::filesystem::exists(env.db));
+
+  auto r = env.Archive({article});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(
+      r.out.find("article https://www.example-news.test/news/trump-and-putin-meet-face-face-video "
+                 "(Trump And Putin Meet Face To Face (Video)): 3 posts") == 0);
+  CHECK(r.out.find("3 posts: 3 captured, 0 gone, 0 failed") != std::string::npos);
+  auto store = archive::Store::Open(env.db, {});
+  REQUIRE_OK(store);
+  auto a = (*store)->GetArticle(
+      "https://www.example-news.test/news/trump-and-putin-meet-face-face-video");
+  REQUIRE_OK(a);
+  CHECK(a->title() == "Trump And Putin Meet Face To Face (Video)");
+  REQUIRE(a->post_keys_size() == 3);
+  CHECK(a->post_keys(0) == "x/883275154715705344");
+  CHECK(a->post_keys(2) == "x/883326060983353344");
+  CHECK((*store)->Stats().articles == 1);
+}
+
+}  // namespace
+}  // namespace stillpost

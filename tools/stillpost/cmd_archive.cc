@@ -1,9 +1,16 @@
+#include <google/protobuf/util/time_util.h>
+
 #include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
+#include "common/time.h"
 #include "fetcher/archiver.h"
+#include "fetcher/article.h"
 #include "fetcher/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
@@ -51,29 +58,116 @@ Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags) {
   return http;
 }
 
+namespace {
+
+bool IsHttpUrl(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+// An article named by a file or an http(s) URL: its HTML and the URL it stands for.
+Result<std::pair<std::string, std::string>> LoadArticle(const std::string& input,
+                                                        const fetcher::HttpOptions& http) {
+  if (!IsHttpUrl(input)) {
+    std::ifstream in(input, std::ios::binary);
+    if (!in) return NotFoundError("cannot read " + input);
+    std::ostringstream body;
+    body << in.rdbuf();
+    return std::make_pair(body.str(), "file://" + std::filesystem::absolute(input).string());
+  }
+  fetcher::HttpClient client(http);
+  Result<std::pair<std::string, std::string>> out = UnavailableError("no answer for " + input);
+  client.Add({input, fetcher::BodyKind::kHtml}, [&](Result<fetcher::HttpResponse> r) {
+    if (!r) {
+      out = r.error().WithContext("fetching " + input);
+    } else if (r->status != 200) {
+      out = UnavailableError("fetching " + input + ": HTTP " + std::to_string(r->status));
+    } else {
+      out = std::make_pair(std::move(r->body), r->url);
+    }
+  });
+  client.Run();
+  return out;
+}
+
+}  // namespace
+
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   auto inputs = Inputs(options);
   if (!inputs) return Fail(inputs.error());
   if (inputs->empty()) {
-    std::cerr << "stillpost: archive needs a post URL or id, or --from FILE\n";
+    std::cerr << "stillpost: archive needs a post URL or id, an article (URL or .html file), or "
+                 "--from FILE\n";
     return kExitUsage;
-  }
-  std::vector<std::string> ids;
-  for (const auto& input : *inputs) {
-    auto id = fetcher::x::ParsePostRef(input, options.fetch.nitter_hosts);
-    if (!id) {
-      std::cerr << "stillpost: " << id.error().message() << '\n';
-      return kExitUsage;
-    }
-    ids.push_back(*id);
   }
   auto http = HttpOptionsFrom(options.fetch);
   if (!http) {
     std::cerr << "stillpost: " << http.error().message() << '\n';
     return kExitUsage;
   }
+  // Posts named directly, and articles whose posts are found by scanning them.
+  std::vector<std::string> ids;
+  std::vector<proto::Article> articles;
+  std::vector<fetcher::FoundPost> found;
+  for (const auto& input : *inputs) {
+    if (auto id = fetcher::x::ParsePostRef(input, options.fetch.nitter_hosts)) {
+      ids.push_back(*id);
+      continue;
+    }
+    const bool file = !IsHttpUrl(input) && std::filesystem::is_regular_file(input);
+    // A page on X that is not a post (a profile, a hashtag, a share link) is no article either.
+    auto url = boost::urls::parse_uri(input);
+    const bool on_x = IsHttpUrl(input) && url && IsXHost(url->host(), options.fetch.nitter_hosts);
+    if ((!file && !IsHttpUrl(input)) || on_x) {
+      auto why = fetcher::x::ParsePostRef(input, options.fetch.nitter_hosts);
+      std::cerr << "stillpost: " << why.error().message()
+                << (on_x ? "" : " (nor an article URL or file)") << '\n';
+      return kExitUsage;
+    }
+    auto page = LoadArticle(input, *http);
+    if (!page) return Fail(page.error());
+    const auto scanned =
+        fetcher::ScanArticle(page->first, page->second, options.fetch.nitter_hosts);
+    proto::Article article;
+    article.set_url(scanned.canonical_url);
+    article.set_fetched_url(page->second);
+    article.set_title(scanned.title);
+    *article.mutable_scanned_at() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(NowMicros());
+    for (const auto& p : scanned.posts) {
+      found.push_back(p);
+      if (!p.supported) continue;
+      article.add_post_keys(p.key);
+      ids.push_back(p.key.substr(2));
+    }
+    if (!options.json && !options.dry_run) {
+      std::cout << "article " << scanned.canonical_url << " (" << scanned.title
+                << "): " << scanned.posts.size() << " posts\n";
+    }
+    articles.push_back(std::move(article));
+  }
+  for (const auto& p : found) {
+    if (options.dry_run) {
+      if (options.json) {
+        boost::json::object j;
+        j["key"] = p.key;
+        j["url"] = p.url;
+        j["found_as"] = p.found_as;
+        if (!p.supported) j["skipped"] = "platform not supported yet";
+        std::cout << boost::json::serialize(j) << '\n';
+      } else {
+        std::cout << p.key << "  " << p.found_as << "  " << p.url
+                  << (p.supported ? "" : "  (skipped: platform not supported yet)") << '\n';
+      }
+    } else if (!p.supported && !options.json) {
+      std::cout << p.key << "  skipped  (Mastodon and Bluesky are not supported yet)\n";
+    }
+  }
+  if (options.dry_run) return kExitOk;
   auto store = OpenStore(global, /*create=*/true);
   if (!store) return Fail(store.error());
+  for (const auto& a : articles) {
+    if (Status s = (*store)->PutArticle(a); !s.ok()) return Fail(s);
+  }
 
   fetcher::ArchiveOptions archive_options;
   archive_options.http = std::move(*http);

@@ -60,6 +60,7 @@ struct ArchiveOptions {
   std::vector<std::string> posts;  // URLs or ids
   std::string from;                // --from FILE
   bool json = false;
+  bool dry_run = false;  // articles: list what was found, fetch nothing
   FetchFlags fetch;
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);

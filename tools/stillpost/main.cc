@@ -121,11 +121,15 @@ int main(int argc, char** argv) {
 
   cli::ArchiveOptions archive;
   CLI::App* archive_cmd = app.add_subcommand(
-      "archive", "Capture X posts with their media: URLs or ids, or --from FILE");
-  archive_cmd->add_option("posts", archive.posts, "Post URLs (x.com, twitter.com, ...) or ids");
+      "archive",
+      "Capture X posts with their media: post URLs or ids, articles (URL or .html file)");
+  archive_cmd->add_option("posts", archive.posts,
+                          "Post URLs (x.com, twitter.com, ...), ids, or articles (URL or file)");
   archive_cmd->add_option("--from", archive.from, "Read posts from FILE, one per line")
       ->option_text("FILE");
   archive_cmd->add_flag("--json", archive.json, "One JSON object per post instead of text");
+  archive_cmd->add_flag("--dry-run", archive.dry_run,
+                        "For articles: list the posts found (key, URL, how), fetch nothing");
   AddFetchFlags(*archive_cmd, archive.fetch);
 
   cli::ServeOptions serve;

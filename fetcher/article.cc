@@ -1,0 +1,193 @@
+#include "fetcher/article.h"
+
+#include <gumbo.h>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <cstring>
+
+#include "common/post_ref.h"
+
+namespace stillpost::fetcher {
+namespace {
+
+const char* Attr(const GumboNode* n, const char* name) {
+  const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
+  return a != nullptr ? a->value : nullptr;
+}
+
+bool HasClass(const GumboNode* n, std::string_view cls) {
+  const char* c = Attr(n, "class");
+  if (c == nullptr) return false;
+  std::string_view all(c);
+  size_t pos = 0;
+  while (pos < all.size()) {
+    size_t end = all.find_first_of(" \t\n\r\f", pos);
+    if (end == std::string_view::npos) end = all.size();
+    if (all.substr(pos, end - pos) == cls) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+std::string_view TagName(const GumboNode* n) {
+  if (n->v.element.tag != GUMBO_TAG_UNKNOWN) return gumbo_normalized_tagname(n->v.element.tag);
+  GumboStringPiece piece = n->v.element.original_tag;
+  gumbo_tag_from_original_text(&piece);
+  return std::string_view(piece.data, piece.length);
+}
+
+// A share widget: class or id that says so.
+bool IsShareWidget(const GumboNode* n) {
+  for (const char* attr : {"class", "id"}) {
+    const char* v = Attr(n, attr);
+    if (v == nullptr) continue;
+    std::string lower(v);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("share") != std::string::npos || lower.find("social") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Text(const GumboNode* n, std::string& out) {
+  if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE) {
+    out += n->v.text.text;
+    return;
+  }
+  if (n->type != GUMBO_NODE_ELEMENT) return;
+  const GumboVector& kids = n->v.element.children;
+  for (unsigned i = 0; i < kids.length; ++i) Text(static_cast<const GumboNode*>(kids.data[i]), out);
+}
+
+struct Scanner {
+  const std::vector<std::string>& nitter;
+  ScannedArticle out;
+
+  void Add(std::string key, std::string url, const char* how, bool supported = true) {
+    for (auto& p : out.posts) {
+      if (p.key != key) continue;
+      if (p.found_as == "link" && std::strcmp(how, "link") != 0) p.found_as = how;  // embeds win
+      return;
+    }
+    out.posts.push_back({std::move(key), std::move(url), how, supported});
+  }
+
+  // The last status link inside a blockquote names its post (the date link, after the text).
+  void LastStatusLink(const GumboNode* n, std::string& id, std::string& url) {
+    if (n->type != GUMBO_NODE_ELEMENT) return;
+    if (n->v.element.tag == GUMBO_TAG_A) {
+      if (const char* href = Attr(n, "href")) {
+        if (auto r = ParseXPostRef(href, nitter)) {
+          id = *r;
+          url = href;
+        }
+      }
+    }
+    const GumboVector& kids = n->v.element.children;
+    for (unsigned i = 0; i < kids.length; ++i) {
+      LastStatusLink(static_cast<const GumboNode*>(kids.data[i]), id, url);
+    }
+  }
+
+  void Visit(const GumboNode* n) {
+    if (n->type != GUMBO_NODE_ELEMENT) return;
+    const GumboTag tag = n->v.element.tag;
+    switch (tag) {
+      case GUMBO_TAG_SCRIPT:
+      case GUMBO_TAG_STYLE:
+      case GUMBO_TAG_TEMPLATE:
+      case GUMBO_TAG_NAV:
+      case GUMBO_TAG_HEADER:
+      case GUMBO_TAG_FOOTER:
+        return;
+      case GUMBO_TAG_TITLE:
+        if (out.title.empty()) Text(n, out.title);
+        return;
+      case GUMBO_TAG_LINK: {
+        const char* rel = Attr(n, "rel");
+        const char* href = Attr(n, "href");
+        if (rel != nullptr && href != nullptr && std::string_view(rel) == "canonical") {
+          out.canonical_url = href;
+        }
+        return;
+      }
+      default:
+        break;
+    }
+    if (IsShareWidget(n)) return;
+    if (tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "twitter-tweet")) {
+      std::string id, url;
+      LastStatusLink(n, id, url);
+      if (!id.empty()) Add("x/" + id, url, "blockquote");
+      return;
+    }
+    if (tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "bluesky-embed")) {
+      if (const char* uri = Attr(n, "data-bluesky-uri")) Add(uri, uri, "blockquote", false);
+      return;
+    }
+    if (tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "mastodon-embed")) {
+      if (const char* url = Attr(n, "data-embed-url")) Add(url, url, "blockquote", false);
+      return;
+    }
+    if (tag == GUMBO_TAG_IFRAME) {
+      const char* src = Attr(n, "src");
+      if (HasClass(n, "mastodon-embed") && src != nullptr) {
+        Add(src, src, "iframe", false);
+        return;
+      }
+      if (const char* tid = Attr(n, "data-tweet-id")) {
+        if (auto id = ParseXPostRef(tid)) Add("x/" + *id, tid, "iframe");
+        return;
+      }
+      if (src != nullptr) {
+        auto u = boost::urls::parse_uri(src);
+        if (u && u->host() == "platform.twitter.com" && u->path().find("/embed") == 0) {
+          auto it = u->params().find("id");
+          if (it != u->params().end()) {
+            if (auto id = ParseXPostRef(std::string((*it).value))) Add("x/" + *id, src, "iframe");
+          }
+        }
+      }
+      return;
+    }
+    if (TagName(n) == "amp-twitter") {
+      if (const char* tid = Attr(n, "data-tweetid")) {
+        if (auto id = ParseXPostRef(tid)) Add("x/" + *id, tid, "amp");
+      }
+      return;
+    }
+    if (tag == GUMBO_TAG_A) {
+      if (const char* href = Attr(n, "href")) {
+        std::string_view h(href);
+        // Only absolute links can name a post on another site; bare ids in hrefs are not posts.
+        if (h.find("://") != std::string_view::npos) {
+          if (auto id = ParseXPostRef(href, nitter)) Add("x/" + *id, href, "link");
+        }
+      }
+    }
+    const GumboVector& kids = n->v.element.children;
+    for (unsigned i = 0; i < kids.length; ++i) Visit(static_cast<const GumboNode*>(kids.data[i]));
+  }
+};
+
+}  // namespace
+
+ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
+                           const std::vector<std::string>& nitter_hosts) {
+  GumboOutput* doc = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
+  Scanner s{nitter_hosts, {}};
+  s.Visit(doc->root);
+  gumbo_destroy_output(&kGumboDefaultOptions, doc);
+  if (s.out.canonical_url.empty()) s.out.canonical_url = fetched_url;
+  auto trim = [](std::string& t) {
+    const size_t a = t.find_first_not_of(" \t\r\n");
+    const size_t b = t.find_last_not_of(" \t\r\n");
+    t = a == std::string::npos ? "" : t.substr(a, b - a + 1);
+  };
+  trim(s.out.title);
+  return std::move(s.out);
+}
+
+}  // namespace stillpost::fetcher

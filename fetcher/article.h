@@ -1,0 +1,30 @@
+// Finding the posts an article references, with a real HTML5 parser (gumbo): embeds
+// (blockquote.twitter-tweet, amp-twitter, platform.twitter.com iframes, Bluesky and Mastodon
+// embeds) and links to posts in the article's content, in document order, each post once.
+// Not posts: share/intent, profile, hashtag and search links; links in <nav>, <header>,
+// <footer> and share widgets; anything in <script>, <style> or <template>.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stillpost::fetcher {
+
+struct FoundPost {
+  std::string key;        // x/ID, mastodon/HOST/ID, or for Bluesky the at:// URI (not resolved)
+  std::string url;        // the reference as the page gave it
+  std::string found_as;   // "blockquote", "amp", "iframe" or "link": the first embed form seen
+  bool supported = true;  // false: a platform stillpost does not archive yet
+};
+
+struct ScannedArticle {
+  std::string canonical_url;  // <link rel="canonical">, else the URL it was fetched from
+  std::string title;
+  std::vector<FoundPost> posts;
+};
+
+ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
+                           const std::vector<std::string>& nitter_hosts = {});
+
+}  // namespace stillpost::fetcher

@@ -1,0 +1,77 @@
+#include "fetcher/article.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/fixtures.h"
+
+namespace stillpost::fetcher {
+namespace {
+
+std::vector<std::string> Keys(const ScannedArticle& a) {
+  std::vector<std::string> out;
+  for (const auto& p : a.posts) out.push_back(p.key + " " + p.found_as);
+  return out;
+}
+
+TEST_CASE("article: the seed article has exactly its three posts, the body link folded in") {
+  const auto a =
+      ScanArticle(testing::Fixture("seed-article/article.html"), "https://fetched.example/a");
+  CHECK(a.canonical_url ==
+        "https://www.example-news.test/news/trump-and-putin-meet-face-face-video");
+  CHECK(a.title == "Trump And Putin Meet Face To Face (Video)");
+  CHECK(Keys(a) == std::vector<std::string>{"x/883275154715705344 blockquote",
+                                            "x/883302522549305344 blockquote",
+                                            "x/883326060983353344 blockquote"});
+}
+
+TEST_CASE("article: every embed form, in document order, each post once") {
+  const std::string html =
+      R"(<!doctype html><html><head><title> Embeds </title></head><body><article>
+<p>First a link: <a href="https://twitter.com/a/status/1?s=20">this</a>.</p>
+<amp-twitter data-tweetid="2" width="375" height="472"></amp-twitter>
+<iframe src="https://platform.twitter.com/embed/Tweet.html?dnt=true&id=3&theme=light"></iframe>
+<iframe data-tweet-id="4" src="https://example.com/x"></iframe>
+<blockquote class="twitter-tweet tw-align-center"><p>text <a href="https://t.co/x">t.co</a></p>
+  &mdash; A (@a) <a href="https://twitter.com/a/status/1?ref_src=twsrc%5Etfw">July 7, 2017</a></blockquote>
+<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc/app.bsky.feed.post/3k2a"><p>b</p></blockquote>
+<blockquote class="mastodon-embed" data-embed-url="https://mastodon.social/@u/116273220331645030/embed"></blockquote>
+<iframe class="mastodon-embed" src="https://mastodon.social/@trwnh/99664077509711321/embed"></iframe>
+<p>Again <a href="https://x.com/b/status/2">the amp post</a> and <a href="https://mobile.twitter.com/c/status/5/photo/1">a photo</a>.</p>
+</article></body></html>)";
+  const auto a = ScanArticle(html, "https://news.example/embeds");
+  CHECK(a.canonical_url == "https://news.example/embeds");
+  CHECK(a.title == "Embeds");
+  CHECK(Keys(a) ==
+        std::vector<std::string>{"x/1 blockquote", "x/2 amp", "x/3 iframe", "x/4 iframe",
+                                 "at://did:plc:abc/app.bsky.feed.post/3k2a blockquote",
+                                 "https://mastodon.social/@u/116273220331645030/embed blockquote",
+                                 "https://mastodon.social/@trwnh/99664077509711321/embed iframe",
+                                 "x/5 link"});
+  CHECK(a.posts[0].supported);
+  CHECK_FALSE(a.posts[4].supported);
+}
+
+TEST_CASE("article: share buttons, profiles, hashtags, nav, footer and script JSON are not posts") {
+  const std::string html = R"(<html><body>
+<header><a href="https://twitter.com/news/status/10">header link</a></header>
+<nav><a href="https://x.com/news/status/11">nav link</a></nav>
+<div class="share-buttons"><a href="https://twitter.com/someone/status/12">share</a></div>
+<main>
+<a href="https://twitter.com/intent/tweet?text=hi&url=https://twitter.com/a/status/13">Tweet this</a>
+<a href="https://twitter.com/examplenews">Follow us</a>
+<a href="https://twitter.com/hashtag/G20Summit">#G20Summit</a>
+<a href="https://twitter.com/search?q=putin">search</a>
+<a href="/relative/status/14">relative</a>
+<script type="application/ld+json">{"sameAs":"https://twitter.com/a/status/15"}</script>
+<script>var t = "<a href='https://twitter.com/a/status/16'>x</a>";</script>
+<style>a[href="https://twitter.com/a/status/17"]{color:red}</style>
+<p>The only post: <a href="https://x.com/real/status/18">here</a>.</p>
+</main>
+<footer><a href="https://twitter.com/a/status/19">footer</a></footer>
+</body></html>)";
+  const auto a = ScanArticle(html, "https://news.example/n");
+  CHECK(Keys(a) == std::vector<std::string>{"x/18 link"});
+}
+
+}  // namespace
+}  // namespace stillpost::fetcher
