@@ -80,8 +80,26 @@ std::string_view OutcomeName(const PostOutcome& o) {
       return TombstoneKindName(o.gone_kind);
     case PostOutcome::Kind::kFailed:
       return "failed";
+    case PostOutcome::Kind::kUnchanged:
+      return "unchanged";
   }
   return "failed";
+}
+
+std::string ContentDigest(const proto::Post& post) {
+  std::string s = post.text();
+  auto add = [&s](std::string_view part) {
+    s += '\x1f';
+    s += part;
+  };
+  for (const auto& e : post.entities()) add(e.target());
+  for (const auto& m : post.media()) add(m.original_url());
+  add(post.card().url());
+  add(post.card().title());
+  add(post.quoted_key());
+  add(post.has_edited_at() ? std::to_string(post.edited_at().seconds()) : "");
+  add(post.upstream_version());
+  return Sha256Hex(s);
 }
 
 struct Archiver::Impl {
@@ -286,6 +304,26 @@ struct Archiver::Impl {
   void Commit(const std::shared_ptr<Job>& job) {
     proto::Capture& c = job->capture;
     if (!c.has_captured_at()) *c.mutable_captured_at() = Ts(NowMicros());
+    if (c.has_post()) c.set_content_digest(ContentDigest(c.post()));
+    // What changed since the newest capture, for re-checks.
+    std::string transition;
+    if (auto before = store.StateSummary(job->key)) {
+      const bool was_gone = before->current() == proto::PostState::CURRENT_GONE;
+      if (c.has_tombstone()) {
+        transition = was_gone ? "" : std::string(TombstoneKindName(c.tombstone().kind()));
+      } else if (was_gone) {
+        transition = "restored";
+      } else if (auto latest = store.LatestGood(job->key);
+                 latest && latest->content_digest() != c.content_digest()) {
+        transition = "edited";
+      }
+      if (options.only_if_changed && transition.empty()) {
+        PostOutcome o;
+        o.key = job->key;
+        o.kind = PostOutcome::Kind::kUnchanged;
+        return Done(job->index, std::move(o));
+      }
+    }
     if (!job->failures.empty()) {
       c.set_partial(true);
       std::string reason = std::to_string(job->failures.size()) + " media not stored: ";
@@ -317,6 +355,7 @@ struct Archiver::Impl {
     }
     o.bytes_stored = added->blob_bytes_written;
     o.media = static_cast<int>(job->media_data.size());
+    o.transition = transition;
     if (c.has_tombstone()) {
       o.kind = PostOutcome::Kind::kGone;
       o.gone_kind = c.tombstone().kind();

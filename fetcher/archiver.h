@@ -19,20 +19,30 @@ struct ArchiveOptions {
   HttpOptions http;
   std::vector<std::string> nitter_hosts;  // extra hosts whose /USER/status/ID links are X posts
   int max_posts_in_flight = 32;           // bounds memory: media of at most this many posts
+  // Re-checks: store a capture only when something changed since the newest one (edited, gone,
+  // back); otherwise report kUnchanged and store nothing.
+  bool only_if_changed = false;
 };
 
 struct PostOutcome {
-  enum class Kind { kCaptured, kGone, kFailed };
+  enum class Kind { kCaptured, kGone, kFailed, kUnchanged };
   std::string key;
   Kind kind = Kind::kFailed;
   bool partial = false;       // captured, but something is missing (see detail)
   int media = 0;              // media files stored with the capture (avatars, photos, posters)
   uint64_t bytes_stored = 0;  // new blob bytes written (already-stored blobs count 0)
   std::string detail;         // why it failed, what is missing, or the platform's gone text
+  std::string
+      transition;  // re-checks: "edited", "deleted" (or another gone kind), "restored", or ""
   proto::Tombstone::Kind gone_kind = proto::Tombstone::KIND_UNSPECIFIED;
 };
 
-std::string_view OutcomeName(const PostOutcome& o);  // "captured", "partial", "deleted", "failed"
+std::string_view OutcomeName(
+    const PostOutcome& o);  // "captured", "partial", "deleted", "failed", "unchanged"
+
+// What a post shows, as a digest: text, entities' targets, media, card, quote and edit time —
+// not counts, which change all the time. Equal digests mean an unchanged post.
+std::string ContentDigest(const proto::Post& post);
 // "deleted", "protected", "suspended", "withheld", "not found", "gone".
 std::string_view TombstoneKindName(proto::Tombstone::Kind kind);
 

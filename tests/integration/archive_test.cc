@@ -2,6 +2,7 @@
 // upstream-replay on 127.0.0.1, with the platform's gone answers and injected faults.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 
 #include "archive/store.h"
 #include "tests/support/replay.h"
@@ -261,6 +262,77 @@ TEST_CASE("archive: an article file: its three posts captured in order, the arti
   CHECK(a->post_keys(0) == "x/883275154715705344");
   CHECK(a->post_keys(2) == "x/883326060983353344");
   CHECK((*store)->Stats().articles == 1);
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST_CASE("recheck: live, edited, deleted, restored: each recorded once; nothing when unchanged") {
+  TempDir dir;
+  // A replay tree of our own, so the test can edit a post upstream.
+  std::filesystem::copy(testing::ReplayRoot(), dir.Sub("replay"),
+                        std::filesystem::copy_options::recursive);
+  ReplayServer replay(dir.Sub("replay"));
+  const std::string db = dir.Sub("db");
+  auto cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {"--db", db};
+    all.insert(all.end(), args.begin(), args.end());
+    all.insert(all.end(), {"--upstream", replay.upstream_flag(), "--allow-private-upstreams"});
+    return Run(StillpostBinary(), all);
+  };
+  auto captures = [&] {
+    auto store = archive::Store::Open(db, {});
+    REQUIRE_OK(store);
+    return (*store)->Captures("x/" + kParent)->size();
+  };
+  REQUIRE(cli({"archive", kParent}).exit_code == 0);
+
+  auto same = cli({"recheck", "x/" + kParent});
+  INFO(same.out << same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(same.out.find("x/" + kParent + "  unchanged") == 0);
+  CHECK(captures() == 1);
+
+  const std::string json =
+      dir.Sub("replay/cdn.syndication.twimg.com/tweet-result/" + kParent + ".json");
+  std::string body = ReadFile(json);
+  const size_t at = body.find("Disgraceful!");
+  REQUIRE(at != std::string::npos);
+  body.replace(at, 12, "Outrageous!!");
+  std::ofstream(json, std::ios::trunc) << body;
+  auto edited = cli({"recheck", "https://twitter.com/realDonaldTrump/status/" + kParent});
+  INFO(edited.out);
+  CHECK(edited.out.find("captured  [edited]") != std::string::npos);
+  CHECK(captures() == 2);
+
+  REQUIRE(replay.Admin("gone", TweetUrl(kParent), "as=404") == 200);
+  auto deleted = cli({"recheck", kParent});
+  CHECK(deleted.out.find("not found  [not found]") != std::string::npos);
+  CHECK(captures() == 3);
+  CHECK(cli({"recheck", kParent}).out.find("unchanged") != std::string::npos);  // still gone
+  CHECK(captures() == 3);
+
+  REQUIRE(replay.Admin("restore", TweetUrl(kParent)) == 200);
+  auto restored = cli({"recheck", "--all"});
+  CHECK(restored.out.find("captured  [restored]") != std::string::npos);
+  CHECK(captures() == 4);
+  {
+    auto store = archive::Store::Open(db, {});
+    REQUIRE_OK(store);
+    CHECK((*store)->LatestGood("x/" + kParent)->post().text().find("Outrageous!!") !=
+          std::string::npos);
+  }
+  CHECK(cli({"recheck", kParent, "--older-than", "1h"}).out.find("0 posts") == 0);
 }
 
 }  // namespace

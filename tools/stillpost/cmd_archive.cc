@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/post_ref.h"
 #include "common/time.h"
 #include "fetcher/archiver.h"
 #include "fetcher/article.h"
@@ -169,11 +170,19 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
     if (Status s = (*store)->PutArticle(a); !s.ok()) return Fail(s);
   }
 
+  return ArchiveIds(**store, ids, std::move(*http), options.fetch, options.json,
+                    /*only_if_changed=*/false);
+}
+
+int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
+               fetcher::HttpOptions http, const FetchFlags& fetch, bool json,
+               bool only_if_changed) {
   fetcher::ArchiveOptions archive_options;
-  archive_options.http = std::move(*http);
-  archive_options.nitter_hosts = options.fetch.nitter_hosts;
-  fetcher::Archiver archiver(**store, std::move(archive_options));
-  size_t captured = 0, gone = 0, failed = 0, media = 0;
+  archive_options.http = std::move(http);
+  archive_options.nitter_hosts = fetch.nitter_hosts;
+  archive_options.only_if_changed = only_if_changed;
+  fetcher::Archiver archiver(store, std::move(archive_options));
+  size_t captured = 0, gone = 0, failed = 0, unchanged = 0, media = 0;
   uint64_t bytes = 0;
   auto report = [&](const fetcher::PostOutcome& o) {
     switch (o.kind) {
@@ -186,33 +195,93 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
       case fetcher::PostOutcome::Kind::kFailed:
         ++failed;
         break;
+      case fetcher::PostOutcome::Kind::kUnchanged:
+        ++unchanged;
+        break;
     }
     media += static_cast<size_t>(o.media);
     bytes += o.bytes_stored;
-    if (options.json) {
+    if (json) {
       boost::json::object j;
       j["key"] = o.key;
       j["outcome"] = fetcher::OutcomeName(o);
       j["media"] = o.media;
       j["bytes"] = o.bytes_stored;
+      if (!o.transition.empty()) j["transition"] = o.transition;
       if (!o.detail.empty()) j["detail"] = o.detail;
       std::cout << boost::json::serialize(j) << std::endl;
       return;
     }
     std::cout << o.key << "  " << fetcher::OutcomeName(o);
-    if (o.kind != fetcher::PostOutcome::Kind::kFailed) {
+    if (only_if_changed && !o.transition.empty()) std::cout << "  [" << o.transition << "]";
+    if (o.kind != fetcher::PostOutcome::Kind::kFailed &&
+        o.kind != fetcher::PostOutcome::Kind::kUnchanged) {
       std::cout << "  " << o.media << " media  " << HumanBytes(o.bytes_stored);
     }
     if (!o.detail.empty()) std::cout << "  (" << o.detail << ")";
     std::cout << std::endl;
   };
   archiver.ArchiveX(ids, report);
-  if (!options.json) {
-    std::cout << captured + gone + failed << " posts: " << captured << " captured, " << gone
-              << " gone, " << failed << " failed; " << media << " media files, "
-              << HumanBytes(bytes) << " stored\n";
+  if (!json) {
+    std::cout << captured + gone + failed + unchanged << " posts: " << captured << " captured, "
+              << gone << " gone, " << failed << " failed";
+    if (only_if_changed) std::cout << ", " << unchanged << " unchanged";
+    std::cout << "; " << media << " media files, " << HumanBytes(bytes) << " stored\n";
   }
   return failed == 0 ? kExitOk : kExitFailure;
+}
+
+int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
+  auto http = HttpOptionsFrom(options.fetch);
+  if (!http) {
+    std::cerr << "stillpost: " << http.error().message() << '\n';
+    return kExitUsage;
+  }
+  auto store = OpenStore(global, /*create=*/false);
+  if (!store) return Fail(store.error());
+  std::vector<std::string> keys;
+  for (const auto& ref : options.posts) {
+    auto key = PostKeyFromRef(ref, options.fetch.nitter_hosts);
+    if (!key) {
+      std::cerr << "stillpost: " << key.error().message() << '\n';
+      return kExitUsage;
+    }
+    keys.push_back(*key);
+  }
+  if (!options.article.empty()) {
+    auto a = (*store)->GetArticle(options.article);
+    if (!a) return Fail(a.error());
+    keys.insert(keys.end(), a->post_keys().begin(), a->post_keys().end());
+  }
+  if (options.all) {
+    std::string after;
+    for (;;) {
+      auto page = (*store)->PostsByPlatform("x", 1000, after);
+      if (!page) return Fail(page.error());
+      if (page->empty()) break;
+      keys.insert(keys.end(), page->begin(), page->end());
+      after = page->back();
+    }
+  }
+  if (keys.empty()) {
+    std::cerr << "stillpost: recheck needs posts, --article URL or --all\n";
+    return kExitUsage;
+  }
+  const UnixMicros cutoff =
+      NowMicros() - static_cast<UnixMicros>(options.older_than_seconds) * 1000000;
+  std::vector<std::string> ids;
+  for (const auto& key : keys) {
+    if (key.rfind("x/", 0) != 0) continue;  // other platforms: not fetched yet
+    auto state = (*store)->StateSummary(key);
+    if (!state) return Fail(state.error());
+    if (options.older_than_seconds > 0 &&
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(state->last_checked()) > cutoff) {
+      continue;
+    }
+    ids.push_back(key.substr(2));
+  }
+  return ArchiveIds(**store, ids, std::move(*http), options.fetch, options.json,
+                    /*only_if_changed=*/true);
 }
 
 }  // namespace stillpost::cli

@@ -64,6 +64,19 @@ struct ArchiveOptions {
   FetchFlags fetch;
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
+// Archives X ids into an open store and prints an outcome per post (shared by archive, recheck).
+int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
+               fetcher::HttpOptions http, const FetchFlags& fetch, bool json, bool only_if_changed);
+
+struct RecheckOptions {
+  std::vector<std::string> posts;  // keys, URLs or ids
+  std::string article;             // --article URL: the posts of an archived article
+  bool all = false;
+  long older_than_seconds = 0;  // --older-than: only posts not checked for this long
+  bool json = false;
+  FetchFlags fetch;
+};
+int RunRecheck(const GlobalOptions& global, const RecheckOptions& options);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";

@@ -132,6 +132,21 @@ int main(int argc, char** argv) {
                         "For articles: list the posts found (key, URL, how), fetch nothing");
   AddFetchFlags(*archive_cmd, archive.fetch);
 
+  cli::RecheckOptions recheck;
+  std::string older_than;
+  CLI::App* recheck_cmd = app.add_subcommand(
+      "recheck", "Fetch archived posts again; store a capture only when one changed");
+  recheck_cmd->add_option("posts", recheck.posts, "Post keys, URLs or ids");
+  recheck_cmd->add_option("--article", recheck.article, "The posts of this archived article")
+      ->option_text("URL");
+  recheck_cmd->add_flag("--all", recheck.all, "Every archived post");
+  recheck_cmd
+      ->add_option("--older-than", older_than,
+                   "Only posts not checked for this long: 90s, 30m, 6h, 2d")
+      ->option_text("AGE");
+  recheck_cmd->add_flag("--json", recheck.json, "One JSON object per post instead of text");
+  AddFetchFlags(*recheck_cmd, recheck.fetch);
+
   cli::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "Serve embeds, media, oEmbed and the JSON API from the store over HTTP");
@@ -169,5 +184,24 @@ int main(int argc, char** argv) {
   if (show_cmd->parsed()) return cli::RunShow(global, show);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
   if (serve_cmd->parsed()) return cli::RunServe(global, serve);
+  if (recheck_cmd->parsed()) {
+    if (!older_than.empty()) {
+      const char unit = older_than.back();
+      const std::string number = older_than.substr(0, older_than.size() - 1);
+      const long mult = unit == 's'   ? 1
+                        : unit == 'm' ? 60
+                        : unit == 'h' ? 3600
+                        : unit == 'd' ? 86400
+                                      : 0;
+      if (mult == 0 || number.empty() ||
+          number.find_first_not_of("0123456789") != std::string::npos || number.size() > 9) {
+        std::cerr << "stillpost: --older-than takes a number and s, m, h or d (like 6h), not '"
+                  << older_than << "'\n";
+        return kExitUsage;
+      }
+      recheck.older_than_seconds = std::stol(number) * mult;
+    }
+    return cli::RunRecheck(global, recheck);
+  }
   return kExitUsage;
 }
