@@ -76,7 +76,7 @@ TEST_CASE("archive: posts by URL and id are captured with their media, then show
   CHECK((*store)->GetBlobMeta(video->post().author().avatar_blob())->mime() == "image/jpeg");
 }
 
-TEST_CASE("archive: --json prints one object per post; --from reads a file") {
+TEST_CASE("archive: --json prints one object per post, --from reads a file") {
   Env env;
   const std::string list = env.dir.Sub("posts.txt");
   std::ofstream(list) << "# the seed article's posts\n883275154715705344\n\n"
@@ -87,7 +87,7 @@ TEST_CASE("archive: --json prints one object per post; --from reads a file") {
   CHECK(r.out.find(R"("key":"x/883275154715705344","outcome":"captured")") != std::string::npos);
 }
 
-TEST_CASE("archive: each of X's gone answers becomes a tombstone; the last good capture stays") {
+TEST_CASE("archive: each of X's gone answers becomes a tombstone, the last good capture stays") {
   for (const std::string as : {"404", "empty", "tombstone"}) {
     DYNAMIC_SECTION("gone as " << as) {
       Env env;
@@ -277,7 +277,7 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-TEST_CASE("recheck: live, edited, deleted, restored: each recorded once; nothing when unchanged") {
+TEST_CASE("recheck: live, edited, deleted, restored: each recorded once, nothing when unchanged") {
   TempDir dir;
   // A replay tree of our own, so the test can edit a post upstream.
   std::filesystem::copy(testing::ReplayRoot(), dir.Sub("replay"),
@@ -333,6 +333,53 @@ TEST_CASE("recheck: live, edited, deleted, restored: each recorded once; nothing
           std::string::npos);
   }
   CHECK(cli({"recheck", kParent, "--older-than", "1h"}).out.find("0 posts") == 0);
+
+  auto history = Run(StillpostBinary(), {"--db", db, "history", "x/" + kParent});
+  INFO(history.out);
+  CHECK(history.exit_code == 0);
+  const std::vector<std::string> changes = {"live  first capture", "live  edited",
+                                            "not found  not found", "live  restored"};
+  size_t pos = 0;
+  for (const auto& c : changes) {
+    pos = history.out.find(c, pos);
+    CHECK(pos != std::string::npos);
+  }
+  auto history_json = Run(StillpostBinary(), {"--db", db, "history", "--json", kParent});
+  CHECK(history_json.out.find("\"change\":\"restored\"") != std::string::npos);
+}
+
+TEST_CASE(
+    "rewrite: widgets.js becomes our embed.js (or each embed our iframe), every other byte stays") {
+  const std::string article = std::string(STILLPOST_FIXTURES) + "/seed-article/article.html";
+  const std::string original = ReadFile(article);
+  auto r = Run(StillpostBinary(), {"rewrite", article, "--base", "https://archive.example/"});
+  REQUIRE(r.exit_code == 0);
+  std::string expected = original;
+  const std::string widgets = "https://platform.twitter.com/widgets.js";
+  expected.replace(expected.find(widgets), widgets.size(), "https://archive.example/embed.js");
+  CHECK(r.out == expected);
+
+  auto f = Run(StillpostBinary(),
+               {"rewrite", "--iframes", article, "--base", "https://archive.example"});
+  REQUIRE(f.exit_code == 0);
+  CHECK(f.out.find("twitter-tweet") == std::string::npos);
+  // Outside the three blockquotes, the page is the same to the byte.
+  std::string rest = original;
+  for (size_t b; (b = rest.find("<blockquote class=\"twitter-tweet\"")) != std::string::npos;) {
+    const size_t e = rest.find("</blockquote>", b) + 13;
+    rest.erase(b, e - b);
+  }
+  rest.replace(rest.find(widgets), widgets.size(), "https://archive.example/embed.js");
+  std::string got = f.out;
+  for (size_t b;
+       (b = got.find("<iframe src=\"https://archive.example/embed/x/")) != std::string::npos;) {
+    got.erase(b, got.find("</iframe>", b) + 9 - b);
+  }
+  CHECK(got == rest);
+  CHECK(f.out.find("/embed/x/883326060983353344?hide_thread=1") != std::string::npos);
+
+  auto bad = Run(StillpostBinary(), {"rewrite", article, "--base", "archive.example"});
+  CHECK(bad.exit_code == 2);
 }
 
 }  // namespace

@@ -106,9 +106,9 @@ TEST_CASE("cli: bad input gets one line on stderr and a non-zero exit") {
     CHECK(Lines(r.err) == 1);
   }
   auto unknown = Run(StillpostBinary(), {"--db", db, "frobnicate"});
-  CHECK(
-      unknown.err ==
-      "stillpost: unknown command 'frobnicate' (commands: stats, show, archive, recheck, serve)\n");
+  CHECK(unknown.err ==
+        "stillpost: unknown command 'frobnicate' (commands: stats, show, archive, recheck, "
+        "history, rewrite, serve)\n");
   auto flag = Run(StillpostBinary(), {"--db", db, "stats", "--bogus"});
   CHECK(flag.err.find("stats accepts: -h,--help, --json") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.Sub("missing")));

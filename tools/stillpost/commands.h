@@ -78,6 +78,19 @@ struct RecheckOptions {
 };
 int RunRecheck(const GlobalOptions& global, const RecheckOptions& options);
 
+struct HistoryOptions {
+  std::string post;
+  bool json = false;
+};
+int RunHistory(const GlobalOptions& global, const HistoryOptions& options);
+
+struct RewriteOptions {
+  std::string page;  // an .html file
+  std::string base;  // the archive's origin, e.g. https://archive.example
+  bool iframes = false;
+};
+int RunRewrite(const GlobalOptions& global, const RewriteOptions& options);
+
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
   int threads = 0;             // 0: one per core

@@ -147,6 +147,20 @@ int main(int argc, char** argv) {
   recheck_cmd->add_flag("--json", recheck.json, "One JSON object per post instead of text");
   AddFetchFlags(*recheck_cmd, recheck.fetch);
 
+  cli::HistoryOptions history;
+  CLI::App* history_cmd =
+      app.add_subcommand("history", "The capture timeline of a post and what changed");
+  history_cmd->add_option("post", history.post, "Post key, URL or X id")->required();
+  history_cmd->add_flag("--json", history.json, "Print one JSON object");
+
+  cli::RewriteOptions rewrite;
+  CLI::App* rewrite_cmd = app.add_subcommand(
+      "rewrite", "Print a page with X's widgets.js swapped for our embed.js, all else unchanged");
+  rewrite_cmd->add_option("page", rewrite.page, "The article's .html file")->required();
+  rewrite_cmd->add_option("--base", rewrite.base, "The archive's origin (https://archive.example)")
+      ->required();
+  rewrite_cmd->add_flag("--iframes", rewrite.iframes, "Replace each X embed by our iframe instead");
+
   cli::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "Serve embeds, media, oEmbed and the JSON API from the store over HTTP");
@@ -184,6 +198,8 @@ int main(int argc, char** argv) {
   if (show_cmd->parsed()) return cli::RunShow(global, show);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
   if (serve_cmd->parsed()) return cli::RunServe(global, serve);
+  if (history_cmd->parsed()) return cli::RunHistory(global, history);
+  if (rewrite_cmd->parsed()) return cli::RunRewrite(global, rewrite);
   if (recheck_cmd->parsed()) {
     if (!older_than.empty()) {
       const char unit = older_than.back();

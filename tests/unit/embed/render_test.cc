@@ -101,7 +101,7 @@ TEST_CASE("embed: a deleted post shows its last good capture under a band") {
   CHECK(Render(c, s, hide).find("Replying to") == std::string::npos);
 }
 
-TEST_CASE("embed: hostile strings in every field are escaped; only http(s) becomes a link") {
+TEST_CASE("embed: hostile strings in every field are escaped, only http(s) becomes a link") {
   proto::Capture c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
   auto* p = c.mutable_post();
   p->mutable_author()->set_display_name(
@@ -136,7 +136,7 @@ TEST_CASE("embed: hostile strings in every field are escaped; only http(s) becom
         std::string::npos);
 }
 
-TEST_CASE("embed: hide_media drops photos, video and the card; video and GIF markup") {
+TEST_CASE("embed: hide_media drops photos, video and the card, video and GIF markup") {
   const auto c = FixtureCapture("upstream/x/video_mp4_variants_and_hls.json");
   const std::string html = Render(c, LiveState(c));
   CHECK(html.find("<video controls preload=\"none\" playsinline poster=\"/media/") !=

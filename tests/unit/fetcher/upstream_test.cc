@@ -23,7 +23,7 @@ TEST_CASE("upstream: HOST=BASE and *=BASE rewrite requests, canonical URLs stay 
   CHECK_FALSE(d->rewritten);
 }
 
-TEST_CASE("upstream: without rules nothing changes; malformed rules are refused") {
+TEST_CASE("upstream: without rules nothing changes, malformed rules are refused") {
   UpstreamMap map;
   CHECK(map.Resolve("https://x.com/a")->url == "https://x.com/a");
   CHECK_FALSE(map.Resolve("ftp://x.com/a").has_value());

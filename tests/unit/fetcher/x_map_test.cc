@@ -196,7 +196,7 @@ TEST_CASE("x map: a quote of a post that is gone keeps the quoted key and the re
   CHECK(m.post.quoted_unavailable() == "This Post is unavailable.");
 }
 
-TEST_CASE("x map: a flag and an emoji before a hashtag; HTML escapes undone once") {
+TEST_CASE("x map: a flag and an emoji before a hashtag, HTML escapes undone once") {
   // "🇺🇸😄 #tag &amp; more": the flag is 2 code points, the emoji 1; X counts on the escaped text.
   const std::string text =
       "\xF0\x9F\x87\xBA\xF0\x9F\x87\xB8\xF0\x9F\x98\x84 #tag &amp; &lt;b&gt; #end";
