@@ -384,3 +384,20 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("archive: an article by URL is fetched through the upstream rules and archived") {
+  Env env;
+  auto r = env.Archive({"https://www.example-news.test/news/trump-and-putin-meet-face-face-video"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("3 posts: 3 captured") != std::string::npos);
+  auto missing = env.Archive({"https://www.example-news.test/news/no-such-story"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("HTTP 404") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost

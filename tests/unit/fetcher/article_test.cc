@@ -75,3 +75,42 @@ TEST_CASE("article: share buttons, profiles, hashtags, nav, footer and script JS
 
 }  // namespace
 }  // namespace stillpost::fetcher
+
+namespace stillpost::fetcher {
+namespace {
+
+std::vector<std::string> ScanFixture(const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& p : ScanArticle(testing::Fixture("articles/" + name),
+                                   "https://news.example/" + name, {"nitter.example"})
+                           .posts) {
+    out.push_back(p.key + " " + p.found_as);
+  }
+  return out;
+}
+
+TEST_CASE("article: pages built for each embed form and the negatives") {
+  CHECK(ScanFixture("amp.html") ==
+        std::vector<std::string>{"x/1641086480675225601 amp", "x/1629262255744503809 amp"});
+  CHECK(ScanFixture("iframes.html") ==
+        std::vector<std::string>{"x/1684218600456876032 iframe", "x/2023357708301455483 iframe"});
+  CHECK(ScanFixture("fediverse.html") ==
+        std::vector<std::string>{
+            "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lhmggpkbw22v blockquote",
+            "https://mastodon.social/@Gargron/103270115826048975/embed blockquote",
+            "https://mastodon.social/@trwnh/99664077509711321/embed iframe",
+            "x/883275154715705344 blockquote"});
+  // Referenced by a link, a blockquote, an iframe and another link: once, as the embed.
+  CHECK(ScanFixture("twice.html") ==
+        std::vector<std::string>{"x/883302522549305344 blockquote", "x/883326060983353344 link"});
+  CHECK(ScanFixture("old-forms.html") ==
+        std::vector<std::string>{"x/1641895049427550208 blockquote", "x/1629262255744503809 link",
+                                 "x/1684218600456876032 link", "x/2023357708301455483 link"});
+  CHECK(ScanFixture("negatives.html").empty());
+  const auto amp = ScanArticle(testing::Fixture("articles/amp.html"), "https://fetched.example/x");
+  CHECK(amp.canonical_url == "https://news.example/amp-story");
+  CHECK(amp.title == "AMP story");
+}
+
+}  // namespace
+}  // namespace stillpost::fetcher
