@@ -8,6 +8,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "common/post_ref.h"
 #include "common/time.h"
 #include "fetcher/archiver.h"
@@ -184,7 +186,10 @@ int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
   fetcher::Archiver archiver(store, std::move(archive_options));
   size_t captured = 0, gone = 0, failed = 0, unchanged = 0, media = 0;
   uint64_t bytes = 0;
+  // On a terminal, a progress line on stderr under the per-post lines; elsewhere just the lines.
+  const bool progress = isatty(STDERR_FILENO) == 1 && ids.size() > 1;
   auto report = [&](const fetcher::PostOutcome& o) {
+    if (progress) std::cerr << "\r\033[K" << std::flush;
     switch (o.kind) {
       case fetcher::PostOutcome::Kind::kCaptured:
         ++captured;
@@ -220,6 +225,12 @@ int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
     }
     if (!o.detail.empty()) std::cout << "  (" << o.detail << ")";
     std::cout << std::endl;
+    if (progress) {
+      const size_t done = captured + gone + failed + unchanged;
+      std::cerr << "[" << done << "/" << ids.size() << "] " << failed << " failed, "
+                << HumanBytes(bytes) << std::flush;
+      if (done == ids.size()) std::cerr << "\r\033[K" << std::flush;
+    }
   };
   archiver.ArchiveX(ids, report);
   if (!json) {
