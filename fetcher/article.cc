@@ -2,6 +2,7 @@
 
 #include <gumbo.h>
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cstring>
@@ -61,6 +62,24 @@ void Text(const GumboNode* n, std::string& out) {
   for (unsigned i = 0; i < kids.length; ++i) Text(static_cast<const GumboNode*>(kids.data[i]), out);
 }
 
+// The last status link inside a blockquote names its post (the date link, after the text).
+void LastStatusLink(const GumboNode* n, const std::vector<std::string>& nitter, std::string& id,
+                    std::string& url) {
+  if (n->type != GUMBO_NODE_ELEMENT) return;
+  if (n->v.element.tag == GUMBO_TAG_A) {
+    if (const char* href = Attr(n, "href")) {
+      if (auto r = ParseXPostRef(href, nitter)) {
+        id = *r;
+        url = href;
+      }
+    }
+  }
+  const GumboVector& kids = n->v.element.children;
+  for (unsigned i = 0; i < kids.length; ++i) {
+    LastStatusLink(static_cast<const GumboNode*>(kids.data[i]), nitter, id, url);
+  }
+}
+
 struct Scanner {
   const std::vector<std::string>& nitter;
   ScannedArticle out;
@@ -72,23 +91,6 @@ struct Scanner {
       return;
     }
     out.posts.push_back({std::move(key), std::move(url), how, supported});
-  }
-
-  // The last status link inside a blockquote names its post (the date link, after the text).
-  void LastStatusLink(const GumboNode* n, std::string& id, std::string& url) {
-    if (n->type != GUMBO_NODE_ELEMENT) return;
-    if (n->v.element.tag == GUMBO_TAG_A) {
-      if (const char* href = Attr(n, "href")) {
-        if (auto r = ParseXPostRef(href, nitter)) {
-          id = *r;
-          url = href;
-        }
-      }
-    }
-    const GumboVector& kids = n->v.element.children;
-    for (unsigned i = 0; i < kids.length; ++i) {
-      LastStatusLink(static_cast<const GumboNode*>(kids.data[i]), id, url);
-    }
   }
 
   void Visit(const GumboNode* n) {
@@ -119,7 +121,7 @@ struct Scanner {
     if (IsShareWidget(n)) return;
     if (tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "twitter-tweet")) {
       std::string id, url;
-      LastStatusLink(n, id, url);
+      LastStatusLink(n, nitter, id, url);
       if (!id.empty()) Add("x/" + id, url, "blockquote");
       return;
     }
@@ -172,6 +174,55 @@ struct Scanner {
   }
 };
 
+struct Edit {
+  size_t begin;
+  size_t end;
+  std::string text;
+};
+
+void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits) {
+  if (n->type != GUMBO_NODE_ELEMENT) return;
+  const GumboElement& e = n->v.element;
+  if (e.tag == GUMBO_TAG_SCRIPT) {
+    const GumboAttribute* src = gumbo_get_attribute(&e.attributes, "src");
+    if (src != nullptr) {
+      std::string_view v(src->value);
+      if (v.find("platform.twitter.com/widgets.js") != std::string_view::npos &&
+          src->original_value.length > 0) {
+        edits.push_back({src->value_start.offset,
+                         src->value_start.offset + src->original_value.length,
+                         "\"" + o.base + "/embed.js\""});
+      }
+    }
+    return;
+  }
+  if (o.iframes && e.tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "twitter-tweet") &&
+      e.original_end_tag.length > 0) {
+    std::string id, url;
+    LastStatusLink(n, {}, id, url);
+    if (!id.empty()) {
+      const GumboAttribute* theme = gumbo_get_attribute(&e.attributes, "data-theme");
+      const GumboAttribute* conv = gumbo_get_attribute(&e.attributes, "data-conversation");
+      std::string query;
+      if (theme != nullptr &&
+          (std::string_view(theme->value) == "dark" || std::string_view(theme->value) == "light")) {
+        query += std::string(query.empty() ? "?" : "&") + "theme=" + theme->value;
+      }
+      if (conv != nullptr && std::string_view(conv->value) == "none") {
+        query += std::string(query.empty() ? "?" : "&") + "hide_thread=1";
+      }
+      edits.push_back({e.start_pos.offset, e.end_pos.offset + e.original_end_tag.length,
+                       "<iframe src=\"" + o.base + "/embed/x/" + id + query +
+                           "\" width=\"550\" height=\"400\" style=\"border:0;max-width:100%\" "
+                           "loading=\"lazy\" title=\"Archived post\"></iframe>"});
+      return;
+    }
+  }
+  for (unsigned i = 0; i < e.children.length; ++i) {
+    Collect(static_cast<const GumboNode*>(e.children.data[i]), o, edits);
+  }
+}
+
 }  // namespace
 
 ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
@@ -188,6 +239,27 @@ ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
   };
   trim(s.out.title);
   return std::move(s.out);
+}
+
+std::string RewritePage(std::string_view page, const RewriteSpec& spec) {
+  RewriteSpec o = spec;
+  while (!o.base.empty() && o.base.back() == '/') o.base.pop_back();
+  GumboOutput* doc = gumbo_parse_with_options(&kGumboDefaultOptions, page.data(), page.size());
+  std::vector<Edit> edits;
+  Collect(doc->root, o, edits);
+  gumbo_destroy_output(&kGumboDefaultOptions, doc);
+  std::sort(edits.begin(), edits.end(),
+            [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
+  std::string out;
+  size_t pos = 0;
+  for (const Edit& e : edits) {
+    if (e.begin < pos || e.end > page.size()) continue;
+    out.append(page.data() + pos, e.begin - pos);
+    out += e.text;
+    pos = e.end;
+  }
+  out.append(page.data() + pos, page.size() - pos);
+  return out;
 }
 
 }  // namespace stillpost::fetcher

@@ -27,4 +27,12 @@ struct ScannedArticle {
 ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
                            const std::vector<std::string>& nitter_hosts = {});
 
+struct RewriteSpec {
+  std::string base;      // the archive's origin, e.g. https://archive.example
+  bool iframes = false;  // replace each X embed by our iframe, not only the script
+};
+// The page with X's widgets.js swapped for BASE/embed.js (with `iframes`, each recognised X
+// blockquote replaced by our iframe); every other byte as it was (gumbo's source offsets).
+std::string RewritePage(std::string_view page, const RewriteSpec& spec);
+
 }  // namespace stillpost::fetcher

@@ -1,4 +1,5 @@
 #include <google/protobuf/util/time_util.h>
+#include <unistd.h>
 
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -7,8 +8,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "common/post_ref.h"
 #include "common/time.h"
