@@ -1,5 +1,7 @@
 #include "common/post_ref.h"
 
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cctype>
@@ -18,14 +20,6 @@ constexpr const char* kHostPrefixes[] = {"www.", "mobile.", "m."};
 bool IsId(std::string_view s) {
   return !s.empty() && s.size() <= kMaxIdDigits &&
          s.find_first_not_of("0123456789") == std::string_view::npos;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 Status NotAPost(std::string_view input, std::string_view why) {
@@ -48,9 +42,9 @@ std::vector<std::string> Segments(std::string_view path) {
 }  // namespace
 
 bool IsXHost(std::string_view host_in, const std::vector<std::string>& extra_hosts) {
-  std::string host = Lower(host_in);
+  std::string host = boost::algorithm::to_lower_copy(std::string(host_in));
   for (const auto& h : extra_hosts) {
-    if (host == Lower(h)) return true;
+    if (boost::algorithm::iequals(host, h)) return true;
   }
   for (const char* prefix : kHostPrefixes) {
     if (host.rfind(prefix, 0) == 0) {
@@ -84,8 +78,10 @@ Result<std::string> ParseXPostRef(std::string_view input_raw,
   auto parsed = boost::urls::parse_uri(text);
   if (!parsed) return NotAPost(input, "not a URL");
   const boost::urls::url_view url = *parsed;
-  const std::string scheme = Lower(url.scheme());
-  if (scheme != "https" && scheme != "http") return NotAPost(input, "not an http(s) URL");
+  if (url.scheme_id() != boost::urls::scheme::http &&
+      url.scheme_id() != boost::urls::scheme::https) {
+    return NotAPost(input, "not an http(s) URL");
+  }
   if (!IsXHost(url.host(), extra_hosts)) return NotAPost(input, "not an X host");
 
   // Very old links keep the path in the fragment: twitter.com/#!/user/status/ID.
@@ -95,7 +91,7 @@ Result<std::string> ParseXPostRef(std::string_view input_raw,
   }
   const std::vector<std::string> seg = Segments(path);
   if (seg.empty()) return NotAPost(input, "the site's home page");
-  const std::string first = Lower(seg[0]);
+  const std::string first = boost::algorithm::to_lower_copy(seg[0]);
   if (first == "i" && seg.size() >= 4 && seg[1] == "web" && seg[2] == "status" && IsId(seg[3])) {
     return seg[3];
   }
@@ -108,7 +104,7 @@ Result<std::string> ParseXPostRef(std::string_view input_raw,
   if (seg.size() >= 3 && (seg[1] == "status" || seg[1] == "statuses")) {
     if (!IsId(seg[2])) return NotAPost(input, "the status id is not a number");
     if (seg.size() == 3) return seg[2];
-    const std::string what = Lower(seg[3]);
+    const std::string what = boost::algorithm::to_lower_copy(seg[3]);
     if ((what == "photo" || what == "video") && (seg.size() == 4 || seg.size() == 5)) {
       return seg[2];
     }

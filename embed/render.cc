@@ -23,10 +23,17 @@ using proto::Post;
 
 constexpr size_t kTitleChars = 80;
 
+// `s` itself when it is valid UTF-8 (the usual case: no copy), else a repaired copy in `storage`.
+std::string_view ValidView(std::string_view s, std::string& storage) {
+  if (utf8::is_valid(s.begin(), s.end())) return s;
+  storage.clear();
+  utf8::replace_invalid(s.begin(), s.end(), std::back_inserter(storage));
+  return storage;
+}
+
 std::string ValidUtf8(std::string_view s) {
-  std::string out;
-  utf8::replace_invalid(s.begin(), s.end(), std::back_inserter(out));
-  return out;
+  std::string storage;
+  return std::string(ValidView(s, storage));
 }
 
 UnixMicros Micros(const google::protobuf::Timestamp& ts) {
@@ -134,8 +141,9 @@ const char* kHeightScript =
 
 // Appends `raw` escaped for HTML text and attributes; invalid UTF-8 becomes U+FFFD.
 void EscapeInto(std::string& out, std::string_view raw) {
-  if (!utf8::is_valid(raw.begin(), raw.end())) {
-    const std::string valid = ValidUtf8(raw);
+  std::string storage;
+  const std::string_view valid = ValidView(raw, storage);
+  if (valid.data() != raw.data()) {
     EscapeInto(out, valid);
     return;
   }
@@ -206,10 +214,8 @@ class Writer {
 
 // The post's text with its entities as links; offsets are code points.
 void RenderText(Writer& w, const Post& post) {
-  const std::string owned = utf8::is_valid(post.text().begin(), post.text().end())
-                                ? std::string()
-                                : ValidUtf8(post.text());
-  const std::string_view text = owned.empty() ? std::string_view(post.text()) : owned;
+  std::string storage;
+  const std::string_view text = ValidView(post.text(), storage);
   CodePointCursor cursor(text);
   size_t pos = 0;       // code points written so far
   size_t pos_byte = 0;  // and their byte offset
@@ -450,12 +456,13 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
       "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
   {
-    const std::string text = ValidUtf8(post.text());
-    CodePointCursor cursor(text);
-    const size_t head_bytes = cursor.ByteAt(kTitleChars);
-    const bool longer = head_bytes < text.size();
-    w.Text(post.author().display_name() + " on " + platform + ": \u201C" +
-           text.substr(0, head_bytes) + (longer ? "\u2026" : "") + "\u201D (archived)");
+    std::string storage;
+    const std::string_view text = ValidView(post.text(), storage);
+    const size_t head_bytes = CodePointCursor(text).ByteAt(kTitleChars);
+    w.Text(post.author().display_name());
+    w.Text(" on " + platform + ": \u201C");
+    w.Text(text.substr(0, head_bytes));
+    w.Raw(head_bytes < text.size() ? "\u2026\u201D (archived)" : "\u201D (archived)");
   }
   w.Raw("</title>\n");
   if (IsHttpUrl(post.url())) {

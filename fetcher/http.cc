@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <cstring>
@@ -30,17 +32,9 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string HostOf(std::string_view url) {
   auto u = boost::urls::parse_absolute_uri(url);
-  return u ? Lower(u->host()) : std::string();
+  return u ? boost::algorithm::to_lower_copy(u->host()) : std::string();
 }
 
 bool InV4(uint32_t a, uint32_t net, int bits) {
@@ -195,12 +189,12 @@ struct HttpClient::Impl {
     }
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return size * n;
-    const std::string name = Lower(line.substr(0, colon));
+    const std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
       value.remove_prefix(1);
-    if (name == "location") t->location = value;
-    if (name == "content-type") t->content_type = value;
+    if (boost::algorithm::iequals(name, "location")) t->location = value;
+    if (boost::algorithm::iequals(name, "content-type")) t->content_type = value;
     return size * n;
   }
 
@@ -352,8 +346,8 @@ struct HttpClient::Impl {
                  InvalidArgumentError("bad redirect from " + host + " to " + t->location));
           return;
         }
-        const std::string scheme = Lower(next.scheme());
-        if (scheme != "http" && scheme != "https") {
+        if (next.scheme_id() != boost::urls::scheme::http &&
+            next.scheme_id() != boost::urls::scheme::https) {
           Finish(std::move(t), InvalidArgumentError("redirect from " + host +
                                                     " to a non-http(s) URL: " + t->location));
           return;

@@ -1,22 +1,14 @@
 #include "fetcher/upstream.h"
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace stillpost::fetcher {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool IsHttp(const boost::urls::url_view& u) {
-  const std::string scheme = Lower(u.scheme());
-  return scheme == "http" || scheme == "https";
+  return u.scheme_id() == boost::urls::scheme::http || u.scheme_id() == boost::urls::scheme::https;
 }
 
 }  // namespace
@@ -27,7 +19,8 @@ Status UpstreamMap::Add(std::string_view spec) {
     return InvalidArgumentError("malformed upstream '" + std::string(spec) +
                                 "' (expected HOST=BASE_URL or *=BASE_URL)");
   }
-  Rule rule{Lower(spec.substr(0, eq)), std::string(spec.substr(eq + 1))};
+  Rule rule{boost::algorithm::to_lower_copy(std::string(spec.substr(0, eq))),
+            std::string(spec.substr(eq + 1))};
   while (!rule.base.empty() && rule.base.back() == '/') rule.base.pop_back();
   auto base = boost::urls::parse_absolute_uri(rule.base);
   if (!base || !IsHttp(*base) || base->host().empty()) {
@@ -58,7 +51,7 @@ Result<UpstreamMap::Target> UpstreamMap::Resolve(std::string_view url_text) cons
     return InvalidArgumentError("not an http(s) URL: " + std::string(url_text));
   }
   const boost::urls::url_view& url = *parsed;
-  const std::string host = Lower(url.host());
+  const std::string host = boost::algorithm::to_lower_copy(url.host());
   const auto kind = url.host_type();
   const bool literal = kind == boost::urls::host_type::ipv4 ||
                        kind == boost::urls::host_type::ipv6 ||

@@ -107,70 +107,60 @@ std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
   return ByteRange{a, std::min(b, size - 1), false};
 }
 
-// Rendered embeds by ETag, least recently used dropped first.
-struct Router::Cache {
-  std::mutex mu;
-  std::list<std::pair<std::string, std::shared_ptr<const std::string>>> order;
-  std::unordered_map<std::string, decltype(order)::iterator> index;
-  size_t capacity = 0;
+// A thread-safe LRU map from string keys to shared values, bounded by a total cost: the render
+// cache counts entries, the media cache bytes. A value costing more than the budget is not kept.
+template <typename V>
+class Lru {
+ public:
+  Lru(size_t budget, size_t (*cost)(const V&)) : budget_(budget), cost_(cost) {}
 
-  std::shared_ptr<const std::string> Get(const std::string& etag) {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = index.find(etag);
-    if (it == index.end()) return nullptr;
-    order.splice(order.begin(), order, it->second);
+  std::shared_ptr<const V> Get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
     return it->second->second;
   }
-  void Put(const std::string& etag, std::shared_ptr<const std::string> html) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (capacity == 0 || index.count(etag)) return;
-    order.emplace_front(etag, std::move(html));
-    index[etag] = order.begin();
-    while (order.size() > capacity) {
-      index.erase(order.back().first);
-      order.pop_back();
+
+  void Put(const std::string& key, std::shared_ptr<const V> value) {
+    const size_t cost = cost_(*value);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cost > budget_ || index_.count(key)) return;
+    used_ += cost;
+    order_.emplace_front(key, std::move(value));
+    index_[key] = order_.begin();
+    while (used_ > budget_) {
+      used_ -= cost_(*order_.back().second);
+      index_.erase(order_.back().first);
+      order_.pop_back();
     }
   }
+
+ private:
+  std::mutex mu_;
+  std::list<std::pair<std::string, std::shared_ptr<const V>>> order_;
+  std::unordered_map<std::string, typename decltype(order_)::iterator> index_;
+  size_t used_ = 0;
+  const size_t budget_;
+  size_t (*const cost_)(const V&);
 };
 
-// Stored media by digest, least recently used dropped first once over the byte budget. Blobs
-// never change, so entries never go stale.
-struct Router::MediaCache {
-  std::mutex mu;
-  std::list<std::pair<std::string, std::shared_ptr<const archive::Blob>>> order;
-  std::unordered_map<std::string, decltype(order)::iterator> index;
-  size_t bytes = 0;
-  size_t budget = 0;
+// Rendered embeds by URL and ETag, counted by entries.
+struct Router::Cache : Lru<std::string> {
+  explicit Cache(size_t entries) : Lru(entries, [](const std::string&) -> size_t { return 1; }) {}
+};
 
-  std::shared_ptr<const archive::Blob> Get(const std::string& sha) {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = index.find(sha);
-    if (it == index.end()) return nullptr;
-    order.splice(order.begin(), order, it->second);
-    return it->second->second;
-  }
-  void Put(const std::string& sha, std::shared_ptr<const archive::Blob> blob) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (index.count(sha)) return;
-    bytes += blob->data().size();
-    order.emplace_front(sha, std::move(blob));
-    index[sha] = order.begin();
-    while (bytes > budget && !order.empty()) {
-      bytes -= order.back().second->data().size();
-      index.erase(order.back().first);
-      order.pop_back();
-    }
-  }
+// Stored media by digest, counted by bytes. Blobs never change, so entries never go stale.
+struct Router::MediaCache : Lru<archive::Blob> {
+  explicit MediaCache(size_t bytes)
+      : Lru(bytes, [](const archive::Blob& b) -> size_t { return b.data().size(); }) {}
 };
 
 Router::Router(archive::Store& store, RouterOptions options)
     : store_(store),
       options_(std::move(options)),
-      cache_(std::make_unique<Cache>()),
-      media_cache_(std::make_unique<MediaCache>()) {
-  cache_->capacity = options_.render_cache_entries;
-  media_cache_->budget = options_.media_cache_bytes;
-}
+      cache_(std::make_unique<Cache>(options_.render_cache_entries)),
+      media_cache_(std::make_unique<MediaCache>(options_.media_cache_bytes)) {}
 Router::~Router() = default;
 
 Response Router::Handle(const Request& req) {

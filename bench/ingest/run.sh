@@ -15,6 +15,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib.sh"
 work="$(mktemp -d /tmp/stillpost-ingest-XXXXXX)"
 replay_pid=""
 cleanup() { [ -n "$replay_pid" ] && kill "$replay_pid" 2>/dev/null; rm -rf "$work"; }
@@ -51,7 +52,6 @@ for r in $(seq "$runs"); do
   echo "run $r: stillpost ${secs}s (peak RSS $((kb / 1024)) MB), curl ${theirs[-1]}s"
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 m_ours=$(median "${ours[@]}"); m_curl=$(median "${theirs[@]}"); m_rss=$(median "${rss[@]}")
 urls=$(wc -l < "$work/urls.txt")
 echo

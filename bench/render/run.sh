@@ -14,6 +14,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib.sh"
 fixtures="$(cd "$here/../../tests/fixtures" && pwd)"
 if [ ! -d "$here/node_modules/react-tweet" ]; then
   (cd "$here" && npm install --no-audit --no-fund --loglevel=error)
@@ -24,7 +25,6 @@ for r in $(seq "$runs"); do
   theirs+=("$(cd "$here" && NODE_ENV=production taskset -c 0 node --import ./register.mjs react_tweet_render.mjs "$fixtures" "$seconds" | sed -n 's/.* = \([0-9]*\) embeds\/s.*/\1/p')")
   echo "run $r: stillpost ${ours[-1]} embeds/s, react-tweet ${theirs[-1]} embeds/s"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mo=$(median "${ours[@]}"); mt=$(median "${theirs[@]}")
 echo
 echo "render: one core (taskset -c 0), ${seconds}s per run, $runs runs (medians)"

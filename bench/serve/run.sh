@@ -15,6 +15,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib.sh"
 work="$(mktemp -d /tmp/stillpost-serve-bench-XXXXXX)"
 chmod 755 "$work"  # nginx workers run as an unprivileged user
 pids=()
@@ -78,7 +79,6 @@ for r in $(seq "$runs"); do
 done
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$serve_pid/status")
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mo=$(median "${o_rps[@]}"); mn=$(median "${n_rps[@]}")
 po=$(median "${o_p99[@]}"); pn=$(median "${n_p99[@]}")
 mmo=$(median "${om[@]}"); mmn=$(median "${nm[@]}")

@@ -10,27 +10,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "tests/support/run.h"
+
 namespace stillpost::testing {
 
 class ReplayServer {
  public:
   explicit ReplayServer(const std::string& root) {
-    int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe");
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork");
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      const std::string bin = std::string(STILLPOST_BIN_DIR) + "/upstream-replay";
-      execl(bin.c_str(), bin.c_str(), "--root", root.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
+    Child c = Spawn(std::string(STILLPOST_BIN_DIR) + "/upstream-replay", {"--root", root});
+    pid_ = c.pid;
+    const std::string line = ReadLine(c.out);
+    close(c.out);
     const std::string prefix = "listening on ";
     if (line.rfind(prefix, 0) != 0) throw std::runtime_error("upstream-replay: " + line);
     base_ = line.substr(prefix.size());

@@ -67,6 +67,41 @@ inline RunResult Run(const std::string& program, const std::vector<std::string>&
   return r;
 }
 
+// A child process whose stdout the caller reads (the servers print their address first).
+struct Child {
+  pid_t pid = -1;
+  int out = -1;  // read end of the child's stdout
+};
+
+inline Child Spawn(const std::string& program, const std::vector<std::string>& args) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  Child c;
+  c.pid = fork();
+  if (c.pid < 0) throw std::runtime_error("fork failed");
+  if (c.pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  c.out = out[0];
+  return c;
+}
+
+// One line from `fd`, without its newline; "" at end of file.
+inline std::string ReadLine(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  return line;
+}
+
 inline std::string StillpostBinary() { return std::string(STILLPOST_BIN_DIR) + "/stillpost"; }
 
 }  // namespace stillpost::testing

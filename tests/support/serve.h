@@ -9,26 +9,18 @@
 #include <stdexcept>
 #include <string>
 
+#include "tests/support/run.h"
+
 namespace stillpost::testing {
 
 class ServeProcess {
  public:
   explicit ServeProcess(const std::string& db) {
-    int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe");
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork");
-    if (pid_ == 0) {
-      dup2(out[1], 1);
-      close(out[0]);
-      const std::string bin = std::string(STILLPOST_BIN_DIR) + "/stillpost";
-      execl(bin.c_str(), bin.c_str(), "--db", db.c_str(), "serve", "--listen", "127.0.0.1:0",
-            "--threads", "2", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = out[0];
-    std::string line = ReadLine();
+    Child c = Spawn(StillpostBinary(),
+                    {"--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2"});
+    pid_ = c.pid;
+    out_ = c.out;
+    std::string line = ReadLine(out_);
     const size_t on = line.rfind(" on ");
     if (line.rfind("serving ", 0) != 0 || on == std::string::npos) {
       throw std::runtime_error("stillpost serve: " + line);
@@ -54,17 +46,11 @@ class ServeProcess {
     waitpid(pid_, &status, 0);
     pid_ = -1;
     std::string rest, line;
-    while (!(line = ReadLine()).empty()) rest += line + "\n";
+    while (!(line = ReadLine(out_)).empty()) rest += line + "\n";
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), rest};
   }
 
  private:
-  std::string ReadLine() {
-    std::string line;
-    char c;
-    while (read(out_, &c, 1) == 1 && c != '\n') line += c;
-    return line;
-  }
   pid_t pid_ = -1;
   int out_ = -1;
   std::string base_;

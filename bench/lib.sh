@@ -1,0 +1,4 @@
+# Shared by the bench scripts (sourced): the median of the numbers given as arguments.
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
+}
