@@ -190,11 +190,6 @@ class CodePointCursor {
     }
     return byte_;
   }
-  size_t count() {
-    ByteAt(SIZE_MAX);
-    return cp_;
-  }
-
  private:
   std::string_view text_;
   size_t byte_ = 0;
@@ -219,7 +214,7 @@ void RenderText(Writer& w, const Post& post) {
   CodePointCursor cursor(text);
   size_t pos = 0;       // code points written so far
   size_t pos_byte = 0;  // and their byte offset
-  const size_t total = CodePointCursor(text).count();
+  const auto total = static_cast<size_t>(utf8::unchecked::distance(text.begin(), text.end()));
   for (const Entity& e : post.entities()) {
     const size_t start = e.start(), end = e.end();
     if (start < pos || end > total || start >= end) continue;  // stale or overlapping
