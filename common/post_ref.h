@@ -1,4 +1,5 @@
-// Recognising what a user or a page gives as "a post": a post key, a post URL, or a bare X id.
+// Recognising what a user or a page gives as "a post": a post key, a post URL on X, Mastodon or
+// Bluesky, an at:// URI, or a bare X id.
 // Shared by the CLI, the fetcher and the server's oEmbed endpoint.
 #pragma once
 
@@ -22,7 +23,39 @@ Result<std::string> ParseXPostRef(std::string_view input,
 // True when `host` (no port) is one of X's own hosts or their mirrors, or one of `extra_hosts`.
 bool IsXHost(std::string_view host, const std::vector<std::string>& extra_hosts = {});
 
-// A post key as given, or the key of a post URL or bare id. InvalidArgument otherwise.
+// The key of a Mastodon post URL, recognised by path shape on any host (any host can be a
+// Mastodon server): /@user/ID, /@user@remote.host/ID, /users/user/statuses/ID, each optionally
+// followed by /embed -> "mastodon/<host>/<id>". The id is local to HOST, so HOST is the server
+// to ask. InvalidArgument, saying why, for anything else.
+Result<std::string> ParseMastodonPostRef(std::string_view input);
+
+// A Bluesky post: https://bsky.app/profile/ACTOR/post/RKEY, at://ACTOR/app.bsky.feed.post/RKEY or
+// https://embed.bsky.app/embed/DID/app.bsky.feed.post/RKEY, where ACTOR is a DID or a handle.
+struct BlueskyRef {
+  std::string did;     // set when the reference names the DID
+  std::string handle;  // otherwise the handle (lower case), which must be resolved to a DID
+  std::string rkey;
+};
+Result<BlueskyRef> ParseBlueskyPostRef(std::string_view input);
+bool IsBlueskyHost(std::string_view host);
+
+// What a user or a page names as a post, on any of the three networks.
+struct PostRef {
+  std::string key;  // the post key, when the reference names the post fully
+  // A Bluesky URL by handle (key empty): the post is bsky/<DID of bsky_handle>/<bsky_rkey>.
+  std::string bsky_handle;
+  std::string bsky_rkey;
+  std::string input;  // as given
+  bool NeedsResolving() const { return key.empty(); }
+};
+
+// A post key; an X id or URL (ParseXPostRef); a Bluesky or Mastodon post URL. InvalidArgument,
+// with the most specific reason, for anything else.
+Result<PostRef> ParsePostRef(std::string_view input,
+                             const std::vector<std::string>& extra_hosts = {});
+
+// A post key as given, or the key of a post URL or bare id. InvalidArgument otherwise, also
+// for a Bluesky URL by handle (resolving it needs the network; see fetcher/bluesky.h).
 Result<std::string> PostKeyFromRef(std::string_view input,
                                    const std::vector<std::string>& extra_hosts = {});
 

@@ -7,9 +7,12 @@
 #include <deque>
 #include <map>
 
+#include "common/post_key.h"
 #include "common/sha256.h"
 #include "common/time.h"
 #include "common/version.h"
+#include "fetcher/bluesky.h"
+#include "fetcher/mastodon.h"
 #include "fetcher/media.h"
 #include "fetcher/x.h"
 
@@ -112,8 +115,10 @@ struct Archiver::Impl {
   // One post on its way through the pipeline.
   struct Job {
     size_t index = 0;
-    std::string id;
-    std::string key;
+    std::string id;   // X id, Mastodon status id, Bluesky rkey
+    std::string key;  // the post key (for a Bluesky handle: known once resolved)
+    PostRef ref;
+    ParsedPostKey parsed;
     proto::Capture capture;
     std::string raw_body;
     std::map<std::string, std::string> fallbacks;
@@ -122,12 +127,21 @@ struct Archiver::Impl {
     std::vector<std::string> media_data;  // bodies kept alive until the capture is stored
     std::vector<proto::BlobMeta> media_meta;
     std::vector<std::string> failures;
+    std::map<std::string, std::pair<std::string, std::string>> video_blobs;  // bluesky
+    std::map<std::string, std::string> cid_by_url;  // getBlob URL -> CID to check the bytes by
+    std::map<std::string, std::string> skip_urls;   // media URL -> why it is not fetched
+    std::string note;
   };
 
   std::vector<PostOutcome>* outcomes = nullptr;
   const std::function<void(const PostOutcome&)>* on_done = nullptr;
-  std::deque<std::pair<size_t, std::string>> queue;  // posts not started yet
+  std::deque<std::pair<size_t, PostRef>> queue;  // posts not started yet
   int in_flight = 0;
+  // Bluesky lookups, each asked once per run: handle -> DID, DID -> PDS (or why not), with the
+  // jobs waiting for an answer.
+  std::map<std::string, Result<std::string>> did_by_handle;
+  std::map<std::string, Result<std::string>> pds_by_did;
+  std::map<std::string, std::vector<std::function<void(const Result<std::string>&)>>> waiting;
 
   Impl(archive::Store& s, ArchiveOptions o) : store(s), options(std::move(o)), http(options.http) {}
 
@@ -140,19 +154,75 @@ struct Archiver::Impl {
 
   void StartMore() {
     while (in_flight < options.max_posts_in_flight && !queue.empty()) {
-      auto [index, id] = queue.front();
+      auto [index, ref] = queue.front();
       queue.pop_front();
       ++in_flight;
-      StartX(index, id);
+      auto job = std::make_shared<Job>();
+      job->index = index;
+      job->ref = std::move(ref);
+      if (job->ref.NeedsResolving()) {
+        job->key = job->ref.input;
+        ResolveHandle(job);
+      } else {
+        Start(job, job->ref.key);
+      }
     }
   }
 
-  void StartX(size_t index, const std::string& id) {
-    auto job = std::make_shared<Job>();
-    job->index = index;
-    job->id = id;
-    job->key = "x/" + id;
-    const std::string url = x::TweetResultUrl(id);
+  void Start(const std::shared_ptr<Job>& job, const std::string& key) {
+    auto parsed = ParsePostKey(key);
+    if (!parsed) return Done(job->index, Failed(*job, parsed.error().message()));
+    job->key = key;
+    job->parsed = *parsed;
+    job->id = parsed->id;
+    switch (parsed->platform) {
+      case KeyPlatform::kX:
+        return StartX(job);
+      case KeyPlatform::kMastodon:
+        return StartMastodon(job);
+      case KeyPlatform::kBluesky:
+        return StartBluesky(job);
+    }
+  }
+
+  // Asks `url` once per run for `name`, caching the answer (parsed by `parse`) in `cache`.
+  void Lookup(std::map<std::string, Result<std::string>>& cache, const std::string& name,
+              const std::string& url, Result<std::string> (*parse)(std::string_view),
+              std::function<void(const Result<std::string>&)> then) {
+    if (auto it = cache.find(name); it != cache.end()) return then(it->second);
+    auto& queue_for = waiting[url];
+    queue_for.push_back(std::move(then));
+    if (queue_for.size() > 1) return;  // already asked
+    http.Add({url, BodyKind::kJson}, [this, &cache, name, url, parse](Result<HttpResponse> r) {
+      Result<std::string> answer = UnavailableError("no answer");
+      if (!r) {
+        answer = r.error();
+      } else if (r->status != 200) {
+        answer = UnavailableError(url + ": HTTP " + std::to_string(r->status));
+      } else {
+        answer = parse(r->body);
+      }
+      cache.insert_or_assign(name, answer);
+      auto callbacks = std::move(waiting[url]);
+      waiting.erase(url);
+      for (auto& cb : callbacks) cb(answer);
+    });
+  }
+
+  void ResolveHandle(const std::shared_ptr<Job>& job) {
+    const std::string handle = job->ref.bsky_handle;
+    Lookup(did_by_handle, handle, bluesky::ResolveHandleUrl(handle), bluesky::ParseResolveHandle,
+           [this, job, handle](const Result<std::string>& did) {
+             if (!did) {
+               return Done(job->index, Failed(*job, "cannot resolve the Bluesky handle " +
+                                                        handle + ": " + did.error().message()));
+             }
+             Start(job, "bsky/" + *did + "/" + job->ref.bsky_rkey);
+           });
+  }
+
+  void StartX(const std::shared_ptr<Job>& job) {
+    const std::string url = x::TweetResultUrl(job->id);
     http.Add({url, BodyKind::kJson},
              [this, job, url](Result<HttpResponse> r) { OnTweetResult(job, url, std::move(r)); });
   }
@@ -199,6 +269,91 @@ struct Archiver::Impl {
     *job->capture.mutable_post() = std::move(mapped->post);
     job->fallbacks = std::move(mapped->fallbacks);
     FetchMedia(job);
+  }
+
+  // The first answer of a post from Mastodon or Bluesky: a tombstone, a failure, or a mapped
+  // post whose media come next.
+  template <typename TombstoneFn, typename MapFn>
+  void OnPostAnswer(const std::shared_ptr<Job>& job, const std::string& url,
+                    Result<HttpResponse> r, TombstoneFn tombstone_for, MapFn map) {
+    job->capture.set_source_url(url);
+    job->capture.set_fetcher_version(kVersion);
+    if (!r) return Done(job->index, Failed(*job, r.error().message()));
+    *job->capture.mutable_captured_at() = Ts(NowMicros());
+    job->capture.set_http_status(static_cast<int32_t>(r->status));
+    if (r->status != 200) {
+      if (auto t = tombstone_for(static_cast<int>(r->status), r->body)) {
+        job->raw_body = std::move(r->body);
+        return StoreTombstone(job, std::move(*t));
+      }
+      return Done(job->index, Failed(*job, url + ": HTTP " + std::to_string(r->status)));
+    }
+    Result<MappedPost> mapped = map(r->body);
+    if (!mapped) return Done(job->index, Failed(*job, mapped.error().message()));
+    job->raw_body = std::move(r->body);
+    if (mapped->gone) return StoreTombstone(job, std::move(mapped->tombstone));
+    if (mapped->post.key() != job->key) {
+      if (mapped->note.empty()) {
+        return Done(job->index, Failed(*job, "upstream answered with post " +
+                                                 mapped->post.key() + " for " + job->key));
+      }
+      job->key = mapped->post.key();  // a boost: the boosted post is what is archived
+    }
+    job->note = std::move(mapped->note);
+    job->fallbacks = std::move(mapped->fallbacks);
+    job->video_blobs = std::move(mapped->video_blobs);
+    *job->capture.mutable_post() = std::move(mapped->post);
+    if (!job->video_blobs.empty()) return ResolveVideos(job);
+    FetchMedia(job);
+  }
+
+  void StartMastodon(const std::shared_ptr<Job>& job) {
+    const std::string url = mastodon::StatusUrl(job->parsed.host, job->id);
+    http.Add({url, BodyKind::kJson}, [this, job, url](Result<HttpResponse> r) {
+      OnPostAnswer(job, url, std::move(r), mastodon::TombstoneFor, [&](std::string_view body) {
+        return mastodon::MapStatus(body, job->parsed.host);
+      });
+    });
+  }
+
+  void StartBluesky(const std::shared_ptr<Job>& job) {
+    const std::string url = bluesky::PostThreadUrl(job->parsed.did, job->id);
+    http.Add({url, BodyKind::kJson}, [this, job, url](Result<HttpResponse> r) {
+      OnPostAnswer(job, url, std::move(r), bluesky::TombstoneFor, [&](std::string_view body) {
+        return bluesky::MapPostThread(body, job->parsed.did, job->id);
+      });
+    });
+  }
+
+  // Bluesky videos: the original blob from each author's PDS (fetcher/bluesky.h says why).
+  void ResolveVideos(const std::shared_ptr<Job>& job) {
+    auto remaining = std::make_shared<size_t>(job->video_blobs.size());
+    for (const auto& [playlist, ref] : job->video_blobs) {
+      const std::string did = ref.first, cid = ref.second, list = playlist;
+      auto resolved = [this, job, remaining, did, cid, list](const Result<std::string>& pds) {
+        if (pds) {
+          const std::string blob_url = bluesky::GetBlobUrl(*pds, did, cid);
+          RewriteUrl(job->capture.mutable_post(), list, blob_url);
+          job->cid_by_url[blob_url] = cid;
+        } else {
+          job->skip_urls[list] = "cannot find the PDS of " + did + ": " + pds.error().message();
+        }
+        if (--*remaining == 0) FetchMedia(job);
+      };
+      const std::string doc = bluesky::DidDocumentUrl(did);
+      if (doc.empty()) {
+        resolved(InvalidArgumentError("unsupported DID method"));
+        continue;
+      }
+      Lookup(pds_by_did, did, doc, bluesky::PdsFromDidDocument, resolved);
+    }
+  }
+
+  static void RewriteUrl(proto::Post* post, const std::string& from, const std::string& to) {
+    for (auto& m : *post->mutable_media()) {
+      if (m.original_url() == from) m.set_original_url(to);
+    }
+    if (post->has_quoted()) RewriteUrl(post->mutable_quoted(), from, to);
   }
 
   void FallBackToOEmbed(const std::shared_ptr<Job>& job, std::string why) {
@@ -251,7 +406,15 @@ struct Archiver::Impl {
     job->slots = MediaSlots(*job->capture.mutable_post());
     job->pending = job->slots.size();
     if (job->pending == 0) return Commit(job);
-    for (size_t i = 0; i < job->slots.size(); ++i) FetchSlot(job, i, *job->slots[i].url, "");
+    for (size_t i = 0; i < job->slots.size(); ++i) {
+      if (auto skip = job->skip_urls.find(*job->slots[i].url); skip != job->skip_urls.end()) {
+        if (job->slots[i].failure != nullptr) *job->slots[i].failure = skip->second;
+        job->failures.push_back(skip->second);
+        SlotDone(job);
+        continue;
+      }
+      FetchSlot(job, i, *job->slots[i].url, "");
+    }
   }
 
   void FetchSlot(const std::shared_ptr<Job>& job, size_t i, const std::string& url,
@@ -270,7 +433,13 @@ struct Archiver::Impl {
         error = "HTTP " + std::to_string(r->status) + " for " + url;
       } else {
         const std::string mime = sniffer.Sniff(r->body);
-        if (!MimeFits(s.kind, mime)) {
+        std::optional<bool> cid_ok;
+        if (auto cid = job->cid_by_url.find(url); cid != job->cid_by_url.end()) {
+          cid_ok = bluesky::BlobMatchesCid(r->body, cid->second);
+        }
+        if (cid_ok.has_value() && !*cid_ok) {
+          error = url + " does not hold the blob its CID names";
+        } else if (!MimeFits(s.kind, mime)) {
           error = url + " is " + mime + ", not the " +
                   (s.kind == BodyKind::kVideo ? "video" : "image") + " expected";
         } else {
@@ -364,6 +533,7 @@ struct Archiver::Impl {
       o.kind = PostOutcome::Kind::kCaptured;
       o.partial = c.partial();
       o.detail = c.partial_reason();
+      if (!job->note.empty()) o.detail = o.detail.empty() ? job->note : job->note + "; " + o.detail;
     }
     Done(job->index, std::move(o));
   }
@@ -373,11 +543,14 @@ Archiver::Archiver(archive::Store& store, ArchiveOptions options)
     : impl_(std::make_unique<Impl>(store, std::move(options))) {}
 Archiver::~Archiver() = default;
 
-std::vector<PostOutcome> Archiver::ArchiveX(
-    const std::vector<std::string>& ids, const std::function<void(const PostOutcome&)>& on_done) {
-  std::vector<std::string> distinct;
-  for (const auto& id : ids) {
-    if (std::find(distinct.begin(), distinct.end(), id) == distinct.end()) distinct.push_back(id);
+std::vector<PostOutcome> Archiver::Archive(const std::vector<PostRef>& refs,
+                                           const std::function<void(const PostOutcome&)>& on_done) {
+  std::vector<PostRef> distinct;
+  for (const auto& ref : refs) {
+    const bool seen = std::any_of(distinct.begin(), distinct.end(), [&](const PostRef& d) {
+      return d.key == ref.key && d.bsky_handle == ref.bsky_handle && d.bsky_rkey == ref.bsky_rkey;
+    });
+    if (!seen) distinct.push_back(ref);
   }
   std::vector<PostOutcome> outcomes(distinct.size());
   impl_->outcomes = &outcomes;
@@ -388,6 +561,18 @@ std::vector<PostOutcome> Archiver::ArchiveX(
   impl_->outcomes = nullptr;
   impl_->on_done = nullptr;
   return outcomes;
+}
+
+std::vector<PostOutcome> Archiver::Archive(const std::vector<std::string>& keys,
+                                           const std::function<void(const PostOutcome&)>& on_done) {
+  std::vector<PostRef> refs;
+  for (const auto& key : keys) {
+    PostRef ref;
+    ref.key = key;
+    ref.input = key;
+    refs.push_back(std::move(ref));
+  }
+  return Archive(refs, on_done);
 }
 
 }  // namespace stillpost::fetcher

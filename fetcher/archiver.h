@@ -3,7 +3,8 @@
 // HttpClient, so everything runs on the calling thread.
 //
 //   Archiver archiver(store, options);
-//   auto outcomes = archiver.ArchiveX({"20", "21"}, [](const PostOutcome& o) { print(o); });
+//   auto outcomes = archiver.Archive({"x/20", "mastodon/mastodon.social/1"},
+//                                    [](const PostOutcome& o) { print(o); });
 #pragma once
 
 #include <functional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "archive/store.h"
+#include "common/post_ref.h"
 #include "fetcher/http.h"
 
 namespace stillpost::fetcher {
@@ -26,7 +28,7 @@ struct ArchiveOptions {
 
 struct PostOutcome {
   enum class Kind { kCaptured, kGone, kFailed, kUnchanged };
-  std::string key;
+  std::string key;  // the post key; as given, when it could not be resolved
   Kind kind = Kind::kFailed;
   bool partial = false;       // captured, but something is missing (see detail)
   int media = 0;              // media files stored with the capture (avatars, photos, posters)
@@ -53,10 +55,14 @@ class Archiver {
   Archiver(const Archiver&) = delete;
   Archiver& operator=(const Archiver&) = delete;
 
-  // Archives X posts by id, each once, in the given order of completion callbacks. Returns one
-  // outcome per distinct id, in input order.
-  std::vector<PostOutcome> ArchiveX(const std::vector<std::string>& ids,
-                                    const std::function<void(const PostOutcome&)>& on_done = {});
+  // Archives posts of any platform, each once; `on_done` runs as each finishes. Returns one
+  // outcome per distinct reference, in input order. Bluesky handles are resolved first (once
+  // per run); a Mastodon boost archives the boosted post, under its own key (the outcome's).
+  std::vector<PostOutcome> Archive(const std::vector<PostRef>& refs,
+                                   const std::function<void(const PostOutcome&)>& on_done = {});
+  // The same for post keys (x/ID, mastodon/HOST/ID, bsky/DID/RKEY).
+  std::vector<PostOutcome> Archive(const std::vector<std::string>& keys,
+                                   const std::function<void(const PostOutcome&)>& on_done = {});
 
  private:
   struct Impl;

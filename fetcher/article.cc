@@ -84,13 +84,32 @@ struct Scanner {
   const std::vector<std::string>& nitter;
   ScannedArticle out;
 
-  void Add(std::string key, std::string url, const char* how, bool supported = true) {
+  void Add(std::string key, std::string url, const char* how) {
+    PostRef ref;
+    ref.key = key;
+    ref.input = url;
+    Add(std::move(ref), std::move(url), how);
+  }
+
+  void Add(PostRef ref, std::string url, const char* how) {
     for (auto& p : out.posts) {
-      if (p.key != key) continue;
+      if (p.ref.key != ref.key || p.ref.bsky_handle != ref.bsky_handle ||
+          p.ref.bsky_rkey != ref.bsky_rkey) {
+        continue;
+      }
       if (p.found_as == "link" && std::strcmp(how, "link") != 0) p.found_as = how;  // embeds win
       return;
     }
-    out.posts.push_back({std::move(key), std::move(url), how, supported});
+    std::string key = ref.key;
+    out.posts.push_back({std::move(key), std::move(url), how, std::move(ref)});
+  }
+
+  // A Bluesky or Mastodon reference in an embed's attribute, if it names a post.
+  void AddOther(const char* value, const char* how) {
+    if (value == nullptr) return;
+    if (auto ref = ParsePostRef(value); ref && ref->key.rfind("x/", 0) != 0) {
+      Add(std::move(*ref), value, how);
+    }
   }
 
   void Visit(const GumboNode* n) {
@@ -126,17 +145,19 @@ struct Scanner {
       return;
     }
     if (tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "bluesky-embed")) {
-      if (const char* uri = Attr(n, "data-bluesky-uri")) Add(uri, uri, "blockquote", false);
+      AddOther(Attr(n, "data-bluesky-uri"), "blockquote");
       return;
     }
     if (tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "mastodon-embed")) {
-      if (const char* url = Attr(n, "data-embed-url")) Add(url, url, "blockquote", false);
+      AddOther(Attr(n, "data-embed-url"), "blockquote");
       return;
     }
     if (tag == GUMBO_TAG_IFRAME) {
       const char* src = Attr(n, "src");
-      if (HasClass(n, "mastodon-embed") && src != nullptr) {
-        Add(src, src, "iframe", false);
+      if (src != nullptr && (HasClass(n, "mastodon-embed") ||
+                             std::string_view(src).find("://embed.bsky.app/") !=
+                                 std::string_view::npos)) {
+        AddOther(src, "iframe");
         return;
       }
       if (const char* tid = Attr(n, "data-tweet-id")) {
@@ -165,7 +186,7 @@ struct Scanner {
         std::string_view h(href);
         // Only absolute links can name a post on another site; bare ids in hrefs are not posts.
         if (h.find("://") != std::string_view::npos) {
-          if (auto id = ParseXPostRef(href, nitter)) Add("x/" + *id, href, "link");
+          if (auto ref = ParsePostRef(href, nitter)) Add(std::move(*ref), href, "link");
         }
       }
     }

@@ -1,6 +1,7 @@
 // Finding the posts an article references, with a real HTML5 parser (gumbo): embeds
-// (blockquote.twitter-tweet, amp-twitter, platform.twitter.com iframes, Bluesky and Mastodon
-// embeds) and links to posts in the article's content, in document order, each post once.
+// (blockquote.twitter-tweet, amp-twitter, platform.twitter.com iframes, blockquote.bluesky-embed,
+// embed.bsky.app iframes, blockquote.mastodon-embed and iframe.mastodon-embed) and links to posts
+// on X, Bluesky and Mastodon in the article's content, in document order, each post once.
 // Not posts: share/intent, profile, hashtag and search links; links in <nav>, <header>,
 // <footer> and share widgets; anything in <script>, <style> or <template>.
 #pragma once
@@ -9,13 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "common/post_ref.h"
+
 namespace stillpost::fetcher {
 
 struct FoundPost {
-  std::string key;        // x/ID, mastodon/HOST/ID, or for Bluesky the at:// URI (not resolved)
-  std::string url;        // the reference as the page gave it
-  std::string found_as;   // "blockquote", "amp", "iframe" or "link": the first embed form seen
-  bool supported = true;  // false: a platform stillpost does not archive yet
+  std::string key;       // x/ID, mastodon/HOST/ID, bsky/DID/RKEY; a bsky.app URL by handle
+                         // has none until the handle is resolved (ref.NeedsResolving())
+  std::string url;       // the reference as the page gave it
+  std::string found_as;  // "blockquote", "amp", "iframe" or "link": the first embed form seen
+  PostRef ref;           // what to archive
 };
 
 struct ScannedArticle {

@@ -13,6 +13,15 @@ std::vector<MediaSlot> MediaSlots(proto::Post& post) {
     out.push_back(
         {a->mutable_avatar_url(), a->mutable_avatar_blob(), nullptr, nullptr, BodyKind::kImage});
   }
+  // Custom emoji (Mastodon :shortcode:) in the name and the text: their images.
+  auto emoji = [&out](proto::Entity& e) {
+    if (e.kind() == proto::Entity::KIND_CUSTOM_EMOJI && !e.target().empty()) {
+      out.push_back(
+          {e.mutable_target(), e.mutable_target_blob(), nullptr, nullptr, BodyKind::kImage});
+    }
+  };
+  for (auto& e : *a->mutable_name_entities()) emoji(e);
+  for (auto& e : *post.mutable_entities()) emoji(e);
   for (auto& m : *post.mutable_media()) {
     if (!m.original_url().empty()) {
       const bool moving = m.kind() == proto::Media::KIND_VIDEO ||
@@ -67,7 +76,8 @@ bool MimeFits(BodyKind expected, std::string_view mime) {
              mime == "image/webp" || mime == "image/avif";
     case BodyKind::kVideo:
       return mime == "video/mp4" || mime == "video/quicktime" || mime == "video/webm" ||
-             mime == "audio/mp4" || mime == "audio/mpeg" || mime == "image/gif";
+             mime == "audio/mp4" || mime == "audio/mpeg" || mime == "audio/ogg" ||
+             mime == "image/gif";
     case BodyKind::kJson:
       return mime == "application/json" || mime == "text/plain";
     case BodyKind::kHtml:

@@ -10,6 +10,7 @@
 
 #include "common/post_ref.h"
 #include "common/status.h"
+#include "fetcher/mapped.h"
 #include "stillpost.pb.h"
 
 namespace stillpost::fetcher::x {
@@ -41,17 +42,9 @@ std::string CanonicalUrl(std::string_view id, std::string_view screen_name = {})
 
 namespace stillpost::fetcher::x {
 
-// The outcome of one tweet-result body. Mapping fills in the URL fields of the Post (avatar_url,
-// media original_url and poster_url, card image_url); the archiver downloads each and fills in
-// the matching blob field (fetcher/media.h).
-struct MappedTweet {
-  bool gone = false;
-  proto::Tombstone tombstone;  // when gone
-  proto::Post post;            // when not gone
-  // For a media URL, the next one to try when it fails: a photo at name=orig falls back to
-  // name=large, a video to its next lower bitrate, a 400x400 avatar to the size the API gave.
-  std::map<std::string, std::string> fallbacks;
-};
+// The outcome of one tweet-result body. Fallbacks: a photo at name=orig falls back to
+// name=large, a video to its next lower bitrate, a 400x400 avatar to the size the API gave.
+using MappedTweet = MappedPost;
 
 // Maps a syndication tweet-result body (HTTP 200). Missing fields are fine; `entities.hashtags`
 // as an object instead of a list is fine; a field of the wrong type fails the capture with

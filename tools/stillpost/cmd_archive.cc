@@ -9,6 +9,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/post_key.h"
 #include "common/post_ref.h"
 #include "common/time.h"
 #include "fetcher/archiver.h"
@@ -107,22 +108,36 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
     return kExitUsage;
   }
   // Posts named directly, and articles whose posts are found by scanning them.
-  std::vector<std::string> ids;
+  std::vector<PostRef> refs;
+  auto add_ref = [&refs](const PostRef& ref) {
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (refs[i].key == ref.key && refs[i].bsky_handle == ref.bsky_handle &&
+          refs[i].bsky_rkey == ref.bsky_rkey) {
+        return i;
+      }
+    }
+    refs.push_back(ref);
+    return refs.size() - 1;
+  };
   std::vector<proto::Article> articles;
+  std::vector<std::vector<size_t>> article_refs;  // per article: indexes into refs
   std::vector<fetcher::FoundPost> found;
   for (const auto& input : *inputs) {
-    if (auto id = fetcher::x::ParsePostRef(input, options.fetch.nitter_hosts)) {
-      ids.push_back(*id);
+    auto ref = ParsePostRef(input, options.fetch.nitter_hosts);
+    if (ref) {
+      add_ref(*ref);
       continue;
     }
     const bool file = !IsHttpUrl(input) && std::filesystem::is_regular_file(input);
-    // A page on X that is not a post (a profile, a hashtag, a share link) is no article either.
+    // A page on X or Bluesky that is not a post (a profile, a hashtag, a share link) is no
+    // article either.
     auto url = boost::urls::parse_uri(input);
-    const bool on_x = IsHttpUrl(input) && url && IsXHost(url->host(), options.fetch.nitter_hosts);
-    if ((!file && !IsHttpUrl(input)) || on_x) {
-      auto why = fetcher::x::ParsePostRef(input, options.fetch.nitter_hosts);
-      std::cerr << "stillpost: " << why.error().message()
-                << (on_x ? "" : " (nor an article URL or file)") << '\n';
+    const bool on_platform = IsHttpUrl(input) && url &&
+                             (IsXHost(url->host(), options.fetch.nitter_hosts) ||
+                              IsBlueskyHost(url->host()));
+    if ((!file && !IsHttpUrl(input)) || on_platform) {
+      std::cerr << "stillpost: " << ref.error().message()
+                << (on_platform ? "" : " (nor an article URL or file)") << '\n';
       return kExitUsage;
     }
     auto page = LoadArticle(input, *http);
@@ -135,49 +150,55 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
     article.set_title(scanned.title);
     *article.mutable_scanned_at() =
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(NowMicros());
+    std::vector<size_t> indexes;
     for (const auto& p : scanned.posts) {
       found.push_back(p);
-      if (!p.supported) continue;
-      article.add_post_keys(p.key);
-      ids.push_back(p.key.substr(2));
+      indexes.push_back(add_ref(p.ref));
     }
     if (!options.json && !options.dry_run) {
       std::cout << "article " << scanned.canonical_url << " (" << scanned.title
                 << "): " << scanned.posts.size() << " posts\n";
     }
     articles.push_back(std::move(article));
+    article_refs.push_back(std::move(indexes));
   }
-  for (const auto& p : found) {
-    if (options.dry_run) {
+  if (options.dry_run) {
+    for (const auto& p : found) {
+      const std::string key = p.key.empty() ? "(handle " + p.ref.bsky_handle + ")" : p.key;
       if (options.json) {
         boost::json::object j;
         j["key"] = p.key;
         j["url"] = p.url;
         j["found_as"] = p.found_as;
-        if (!p.supported) j["skipped"] = "platform not supported yet";
+        if (p.ref.NeedsResolving()) j["resolve"] = p.ref.bsky_handle;
         std::cout << boost::json::serialize(j) << '\n';
       } else {
-        std::cout << p.key << "  " << p.found_as << "  " << p.url
-                  << (p.supported ? "" : "  (skipped: platform not supported yet)") << '\n';
+        std::cout << key << "  " << p.found_as << "  " << p.url << '\n';
       }
-    } else if (!p.supported && !options.json) {
-      std::cout << p.key << "  skipped  (Mastodon and Bluesky are not supported yet)\n";
     }
+    return kExitOk;
   }
-  if (options.dry_run) return kExitOk;
   auto store = OpenStore(global, /*create=*/true);
   if (!store) return Fail(store.error());
-  for (const auto& a : articles) {
-    if (Status s = (*store)->PutArticle(a); !s.ok()) return Fail(s);
+  std::vector<fetcher::PostOutcome> outcomes;
+  const int code = ArchiveRefs(**store, refs, std::move(*http), options.fetch, options.json,
+                               /*only_if_changed=*/false, &outcomes);
+  // Articles list their posts by key: the keys the archive run found (handles resolved, boosts
+  // followed). A post whose key could not be found is left out, and the failure was reported.
+  for (size_t a = 0; a < articles.size(); ++a) {
+    for (size_t i : article_refs[a]) {
+      if (i < outcomes.size() && ParsePostKey(outcomes[i].key)) {
+        articles[a].add_post_keys(outcomes[i].key);
+      }
+    }
+    if (Status s = (*store)->PutArticle(articles[a]); !s.ok()) return Fail(s);
   }
-
-  return ArchiveIds(**store, ids, std::move(*http), options.fetch, options.json,
-                    /*only_if_changed=*/false);
+  return code;
 }
 
-int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
-               fetcher::HttpOptions http, const FetchFlags& fetch, bool json,
-               bool only_if_changed) {
+int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids,
+                fetcher::HttpOptions http, const FetchFlags& fetch, bool json, bool only_if_changed,
+                std::vector<fetcher::PostOutcome>* outcomes_out) {
   fetcher::ArchiveOptions archive_options;
   archive_options.http = std::move(http);
   archive_options.nitter_hosts = fetch.nitter_hosts;
@@ -231,7 +252,8 @@ int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
       if (done == ids.size()) std::cerr << "\r\033[K" << std::flush;
     }
   };
-  archiver.ArchiveX(ids, report);
+  auto outcomes = archiver.Archive(ids, report);
+  if (outcomes_out != nullptr) *outcomes_out = std::move(outcomes);
   if (!json) {
     std::cout << captured + gone + failed + unchanged << " posts: " << captured << " captured, "
               << gone << " gone, " << failed << " failed";
@@ -264,13 +286,15 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
     keys.insert(keys.end(), a->post_keys().begin(), a->post_keys().end());
   }
   if (options.all) {
-    std::string after;
-    for (;;) {
-      auto page = (*store)->PostsByPlatform("x", 1000, after);
-      if (!page) return Fail(page.error());
-      if (page->empty()) break;
-      keys.insert(keys.end(), page->begin(), page->end());
-      after = page->back();
+    for (const char* platform : {"x", "mastodon", "bsky"}) {
+      std::string after;
+      for (;;) {
+        auto page = (*store)->PostsByPlatform(platform, 1000, after);
+        if (!page) return Fail(page.error());
+        if (page->empty()) break;
+        keys.insert(keys.end(), page->begin(), page->end());
+        after = page->back();
+      }
     }
   }
   if (keys.empty()) {
@@ -279,19 +303,21 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
   }
   const UnixMicros cutoff =
       NowMicros() - static_cast<UnixMicros>(options.older_than_seconds) * 1000000;
-  std::vector<std::string> ids;
+  std::vector<PostRef> refs;
   for (const auto& key : keys) {
-    if (key.rfind("x/", 0) != 0) continue;  // other platforms: not fetched yet
     auto state = (*store)->StateSummary(key);
     if (!state) return Fail(state.error());
     if (options.older_than_seconds > 0 &&
         google::protobuf::util::TimeUtil::TimestampToMicroseconds(state->last_checked()) > cutoff) {
       continue;
     }
-    ids.push_back(key.substr(2));
+    PostRef ref;
+    ref.key = key;
+    ref.input = key;
+    refs.push_back(std::move(ref));
   }
-  return ArchiveIds(**store, ids, std::move(*http), options.fetch, options.json,
-                    /*only_if_changed=*/true);
+  return ArchiveRefs(**store, refs, std::move(*http), options.fetch, options.json,
+                     /*only_if_changed=*/true);
 }
 
 }  // namespace stillpost::cli

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/post_key.h"
+#include "common/post_ref.h"
 #include "common/time.h"
 #include "fetcher/archiver.h"
 #include "fetcher/x.h"
@@ -75,12 +76,13 @@ void PrintPost(const proto::Post& p, const std::string& indent) {
   }
 }
 
-// A post key as given, or the key of a post URL or bare X id.
+// A post key as given, or the key of a post URL (any platform), at:// URI or bare X id. What
+// looks like a key and is not one gets the key's own reason.
 Result<std::string> KeyOf(const std::string& input) {
-  if (ParsePostKey(input)) return input;
   auto key = ParsePostKey(input);
+  if (key) return input;
   if (input.find("://") != std::string::npos || input.find('/') == std::string::npos) {
-    if (auto id = fetcher::x::ParsePostRef(input)) return "x/" + *id;
+    return PostKeyFromRef(input);
   }
   return key.error();
 }

@@ -8,6 +8,8 @@
 
 #include "archive/store.h"
 #include "common/status.h"
+#include "common/post_ref.h"
+#include "fetcher/archiver.h"
 #include "fetcher/http.h"
 
 namespace stillpost::cli {
@@ -57,16 +59,18 @@ struct FetchFlags {
 Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags);
 
 struct ArchiveOptions {
-  std::vector<std::string> posts;  // URLs or ids
+  std::vector<std::string> posts;  // post URLs (X, Mastodon, Bluesky), keys, X ids, articles
   std::string from;                // --from FILE
   bool json = false;
   bool dry_run = false;  // articles: list what was found, fetch nothing
   FetchFlags fetch;
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
-// Archives X ids into an open store and prints an outcome per post (shared by archive, recheck).
-int ArchiveIds(archive::Store& store, const std::vector<std::string>& ids,
-               fetcher::HttpOptions http, const FetchFlags& fetch, bool json, bool only_if_changed);
+// Archives posts into an open store and prints an outcome per post (shared by archive and
+// recheck); `outcomes`, when given, receives them in the order of `refs`.
+int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& refs,
+                fetcher::HttpOptions http, const FetchFlags& fetch, bool json, bool only_if_changed,
+                std::vector<fetcher::PostOutcome>* outcomes = nullptr);
 
 struct RecheckOptions {
   std::vector<std::string> posts;  // keys, URLs or ids

@@ -43,12 +43,36 @@ TEST_CASE("article: every embed form, in document order, each post once") {
   CHECK(a.title == "Embeds");
   CHECK(Keys(a) ==
         std::vector<std::string>{"x/1 blockquote", "x/2 amp", "x/3 iframe", "x/4 iframe",
-                                 "at://did:plc:abc/app.bsky.feed.post/3k2a blockquote",
-                                 "https://mastodon.social/@u/116273220331645030/embed blockquote",
-                                 "https://mastodon.social/@trwnh/99664077509711321/embed iframe",
+                                 "bsky/did:plc:abc/3k2a blockquote",
+                                 "mastodon/mastodon.social/116273220331645030 blockquote",
+                                 "mastodon/mastodon.social/99664077509711321 iframe",
                                  "x/5 link"});
-  CHECK(a.posts[0].supported);
-  CHECK_FALSE(a.posts[4].supported);
+  CHECK(a.posts[4].ref.key == "bsky/did:plc:abc/3k2a");
+  CHECK(a.posts[4].url == "at://did:plc:abc/app.bsky.feed.post/3k2a");
+}
+
+TEST_CASE("article: links to Bluesky and Mastodon posts, by DID, handle and remote account") {
+  const std::string html = R"(<html><body><article>
+<p><a href="https://bsky.app/profile/did:plc:abc/post/3k2a">by DID</a>
+<a href="https://bsky.app/profile/Alice.bsky.social/post/3k2b">by handle</a>
+<a href="https://bsky.app/profile/alice.bsky.social">a profile</a>
+<a href="https://hachyderm.io/@bob@mastodon.social/110000000000000001">remote, seen locally</a>
+<a href="https://mastodon.social/users/bob/statuses/110000000000000002">the uri form</a>
+<a href="https://mastodon.social/@bob">a profile</a>
+<a href="https://mastodon.social/@bob/with_replies">not a post</a>
+<a href="https://www.youtube.com/@bob/videos">not Mastodon</a></p>
+<iframe src="https://embed.bsky.app/embed/did:plc:abc/app.bsky.feed.post/3k2c"></iframe>
+</article></body></html>)";
+  const auto a = ScanArticle(html, "https://news.example/f");
+  CHECK(Keys(a) == std::vector<std::string>{
+                       "bsky/did:plc:abc/3k2a link", " link",
+                       "mastodon/hachyderm.io/110000000000000001 link",
+                       "mastodon/mastodon.social/110000000000000002 link",
+                       "bsky/did:plc:abc/3k2c iframe"});
+  REQUIRE(a.posts.size() == 5);
+  CHECK(a.posts[1].ref.NeedsResolving());
+  CHECK(a.posts[1].ref.bsky_handle == "alice.bsky.social");
+  CHECK(a.posts[1].ref.bsky_rkey == "3k2b");
 }
 
 TEST_CASE("article: share buttons, profiles, hashtags, nav, footer and script JSON are not posts") {
@@ -96,9 +120,9 @@ TEST_CASE("article: pages built for each embed form and the negatives") {
         std::vector<std::string>{"x/1684218600456876032 iframe", "x/2023357708301455483 iframe"});
   CHECK(ScanFixture("fediverse.html") ==
         std::vector<std::string>{
-            "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lhmggpkbw22v blockquote",
-            "https://mastodon.social/@Gargron/103270115826048975/embed blockquote",
-            "https://mastodon.social/@trwnh/99664077509711321/embed iframe",
+            "bsky/did:plc:z72i7hdynmk6r22z27h6tvur/3lhmggpkbw22v blockquote",
+            "mastodon/mastodon.social/103270115826048975 blockquote",
+            "mastodon/mastodon.social/99664077509711321 iframe",
             "x/883275154715705344 blockquote"});
   // Referenced by a link, a blockquote, an iframe and another link: once, as the embed.
   CHECK(ScanFixture("twice.html") ==
