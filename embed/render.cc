@@ -131,6 +131,15 @@ body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,san
 .sp-quote .sp-text{font-size:15px;margin:4px 0}
 .sp-foot{color:var(--dim);font-size:14px;display:flex;flex-direction:column;gap:4px;margin-top:8px}
 .sp-foot a{color:var(--dim);text-decoration:underline}
+.sp-emoji{width:1.2em;height:1.2em;vertical-align:-.2em;object-fit:contain}
+.sp-cw{margin:10px 0;border:1px solid var(--line);border-radius:12px;padding:8px 12px}
+.sp-cw>summary{cursor:pointer;font-weight:600;overflow-wrap:anywhere}
+.sp-media audio{display:block;width:100%;padding:8px;background:var(--card)}
+.sp-poll{margin:10px 0;display:flex;flex-direction:column;gap:6px;font-size:15px}
+.sp-poll-opt{display:grid;grid-template-columns:1fr auto;gap:2px 8px}
+.sp-poll-opt>span{overflow-wrap:anywhere}
+.sp-poll progress{grid-column:1/3;width:100%;height:6px;accent-color:var(--link)}
+.sp-poll-meta{color:var(--dim);font-size:13px}
 )css";
 
 const char* kHeightScript =
@@ -207,23 +216,35 @@ class Writer {
   std::string out_;
 };
 
-// The post's text with its entities as links; offsets are code points.
-void RenderText(Writer& w, const Post& post) {
+// Text with its entities: links for http(s) targets, images for custom emoji that were
+// stored; offsets are code points.
+template <typename Entities>
+void RenderRich(Writer& w, const std::string& raw, const Entities& entities) {
   std::string storage;
-  const std::string_view text = ValidView(post.text(), storage);
+  const std::string_view text = ValidView(raw, storage);
   CodePointCursor cursor(text);
   size_t pos = 0;       // code points written so far
   size_t pos_byte = 0;  // and their byte offset
   const auto total = static_cast<size_t>(utf8::unchecked::distance(text.begin(), text.end()));
-  for (const Entity& e : post.entities()) {
+  for (const Entity& e : entities) {
     const size_t start = e.start(), end = e.end();
     if (start < pos || end > total || start >= end) continue;  // stale or overlapping
     const size_t start_byte = cursor.ByteAt(start);
     const size_t end_byte = cursor.ByteAt(end);
     w.Text(text.substr(pos_byte, start_byte - pos_byte));
-    const std::string_view shown =
-        e.display().empty() ? text.substr(start_byte, end_byte - start_byte) : e.display();
-    if (IsHttpUrl(e.target())) {
+    const std::string_view slice = text.substr(start_byte, end_byte - start_byte);
+    const std::string_view shown = e.display().empty() ? slice : e.display();
+    if (e.kind() == Entity::KIND_CUSTOM_EMOJI) {
+      if (IsSha256Hex(e.target_blob())) {
+        w.Raw("<img class=\"sp-emoji\" src=\"" + MediaUrl(e.target_blob()) + "\" alt=\"");
+        w.Text(slice);
+        w.Raw("\" title=\"");
+        w.Text(slice);
+        w.Raw("\">");
+      } else {
+        w.Text(slice);
+      }
+    } else if (IsHttpUrl(e.target())) {
       w.Raw("<a href=\"");
       w.Text(e.target());
       w.Raw("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">");
@@ -236,6 +257,56 @@ void RenderText(Writer& w, const Post& post) {
     pos_byte = end_byte;
   }
   w.Text(text.substr(pos_byte));
+}
+
+void RenderText(Writer& w, const Post& post) { RenderRich(w, post.text(), post.entities()); }
+
+// Where a handle's profile is, for "Replying to @x".
+std::string ProfileUrl(const Post& post, const std::string& handle) {
+  switch (post.platform()) {
+    case proto::PLATFORM_MASTODON: {
+      const size_t at = handle.find('@');
+      if (at == std::string::npos || at == 0 || at + 1 == handle.size()) return "";
+      return "https://" + handle.substr(at + 1) + "/@" + handle.substr(0, at);
+    }
+    case proto::PLATFORM_BLUESKY:
+      return "https://bsky.app/profile/" + handle;
+    default:
+      return "https://x.com/" + handle;
+  }
+}
+
+// Labels a Bluesky post can carry that mean "hide the media until asked".
+bool HasSensitiveLabel(const Post& post) {
+  for (const auto& l : post.labels()) {
+    if (l == "porn" || l == "sexual" || l == "nudity" || l == "graphic-media" || l == "gore") {
+      return true;
+    }
+  }
+  return false;
+}
+
+void RenderPoll(Writer& w, const Post& post) {
+  if (!post.has_poll() || post.poll().options_size() == 0) return;
+  const auto& poll = post.poll();
+  uint64_t total = 0;
+  for (const auto& opt : poll.options()) total += opt.votes();
+  w.Raw("<div class=\"sp-poll\" role=\"list\" aria-label=\"Poll results at capture\">");
+  for (const auto& opt : poll.options()) {
+    const uint64_t pct = total == 0 ? 0 : (opt.votes() * 100 + total / 2) / total;
+    w.Raw("<div class=\"sp-poll-opt\" role=\"listitem\"><span dir=\"auto\">");
+    w.Text(opt.title());
+    w.Raw("</span><span>" + std::to_string(pct) + "%</span><progress max=\"100\" value=\"" +
+          std::to_string(pct) + "\" aria-hidden=\"true\"></progress></div>");
+  }
+  const uint64_t people = poll.has_voters() ? poll.voters() : total;
+  w.Raw("<div class=\"sp-poll-meta\">" + Thousands(people) + (people == 1 ? " vote" : " votes"));
+  if (poll.expired()) {
+    w.Raw(" \xC2\xB7 Final results");
+  } else if (poll.has_expires_at()) {
+    w.Raw(" \xC2\xB7 Open at capture, closing " + FormatDate(Micros(poll.expires_at())));
+  }
+  w.Raw("</div></div>");
 }
 
 void RenderBadge(Writer& w, proto::VerifiedKind kind) {
@@ -269,7 +340,11 @@ void RenderAuthor(Writer& w, const Post& post, bool logo) {
     w.Raw("<span class=\"sp-avatar\" aria-hidden=\"true\"></span>");
   }
   w.Raw("<span class=\"sp-names\"><span class=\"sp-name\"><bdi>");
-  w.Text(a.display_name().empty() ? a.handle() : a.display_name());
+  if (a.display_name().empty()) {
+    w.Text(a.handle());
+  } else {
+    RenderRich(w, a.display_name(), a.name_entities());
+  }
   w.Raw("</bdi>");
   RenderBadge(w, a.verified());
   w.Raw("</span><span class=\"sp-handle\">@<bdi>");
@@ -308,6 +383,16 @@ void RenderMedia(Writer& w, const Post& post) {
       w.Raw("<img src=\"" + MediaUrl(m.blob()) + "\" alt=\"");
       w.Text(m.alt_text().empty() ? "Image" : m.alt_text());
       w.Raw("\"" + dims + " loading=\"lazy\">");
+      continue;
+    }
+    if (m.kind() == Media::KIND_AUDIO) {
+      w.Raw("<audio controls preload=\"none\" src=\"" + MediaUrl(m.blob()) + "\"");
+      if (!m.alt_text().empty()) {
+        w.Raw(" aria-label=\"");
+        w.Text(m.alt_text());
+        w.Raw("\"");
+      }
+      w.Raw("></audio>");
       continue;
     }
     const bool gif = m.kind() == Media::KIND_GIF;
@@ -362,8 +447,8 @@ void RenderCard(Writer& w, const Post& post) {
 void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nested) {
   if (!nested && !o.hide_thread && !post.reply_to_handle().empty()) {
     w.Raw("<div class=\"sp-reply\">Replying to ");
-    const std::string profile = "https://x.com/" + post.reply_to_handle();
-    if (post.platform() == proto::PLATFORM_X) {
+    const std::string profile = ProfileUrl(post, post.reply_to_handle());
+    if (IsHttpUrl(profile)) {
       w.Raw("<a href=\"");
       w.Text(profile);
       w.Raw("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">@");
@@ -376,6 +461,13 @@ void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nes
     w.Raw("</div>");
   }
   RenderAuthor(w, post, !nested);
+  // A content warning hides everything after it until the reader opens it.
+  const bool cw = !post.content_warning().empty();
+  if (cw) {
+    w.Raw("<details class=\"sp-cw\"><summary dir=\"auto\">");
+    w.Text(post.content_warning());
+    w.Raw("</summary>");
+  }
   w.Raw("<div class=\"sp-text\" dir=\"auto\"");
   if (!post.lang().empty()) {
     w.Raw(" lang=\"");
@@ -388,16 +480,21 @@ void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nes
   if (post.text_truncated()) {
     w.Raw("<p class=\"sp-note\">This is a long post; the platform gave only its beginning.</p>");
   }
+  RenderPoll(w, post);
   if (!o.hide_media) {
+    const bool hide = !cw && post.media_size() > 0 && (post.sensitive() || HasSensitiveLabel(post));
+    if (hide) w.Raw("<details class=\"sp-cw\"><summary>Sensitive media</summary>");
     RenderMedia(w, post);
+    if (hide) w.Raw("</details>");
     RenderCard(w, post);
   }
+  if (cw) w.Raw("</details>");
   if (!nested) {
     if (post.has_quoted()) {
       w.Raw("<div class=\"sp-quote\">");
       RenderPostBody(w, post.quoted(), o, true);
       w.Raw("</div>");
-    } else if (!post.quoted_key().empty()) {
+    } else if (!post.quoted_key().empty() || !post.quoted_unavailable().empty()) {
       w.Raw("<div class=\"sp-quote sp-note\">Quoted post unavailable");
       if (!post.quoted_unavailable().empty()) {
         w.Raw(": ");

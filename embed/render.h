@@ -13,7 +13,7 @@
 namespace stillpost::embed {
 
 // Bump when the output changes: it is part of every ETag.
-inline constexpr int kRendererVersion = 1;
+inline constexpr int kRendererVersion = 2;
 inline constexpr int kMinWidth = 250;
 inline constexpr int kMaxWidth = 550;
 

@@ -50,6 +50,12 @@ struct Mapper {
   Status error;
   std::map<std::string, std::string> fallbacks;
 
+  // acct with the server's domain: "bob" on HOST is bob@HOST.
+  std::string FullAcct(const std::string& acct) const {
+    if (acct.empty() || acct.find('@') != std::string::npos) return acct;
+    return acct + "@" + host;
+  }
+
   std::string KeyOf(const std::string& id) {
     const std::string key = "mastodon/" + host + "/" + id;
     return ParsePostKey(key) ? key : std::string();
@@ -211,8 +217,8 @@ struct Mapper {
     std::map<std::string, std::string> acct_by_url;
     std::map<std::string, std::string> acct_by_id;
     ForEachObject(s, "mentions", [&](const Reader& m) {
-      acct_by_url[m.String("url")] = m.String("acct");
-      acct_by_id[m.String("id")] = m.String("acct");
+      acct_by_url[m.String("url")] = FullAcct(m.String("acct"));
+      acct_by_id[m.String("id")] = FullAcct(m.String("acct"));
     });
     for (auto& e : rich.entities) {
       if (e.kind() != Entity::KIND_MENTION) continue;

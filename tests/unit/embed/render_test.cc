@@ -41,6 +41,12 @@ TEST_CASE("embed: golden HTML per fixture and theme, byte for byte") {
       {"video", "upstream/x/video_mp4_variants_and_hls.json"},
       {"label", "upstream/x/text_only_business_label_empty_entities.json"},
       {"reply", "seed-article/x/883326060983353344.json"},
+      {"mastodon-card", "upstream/mastodon/status_docs_example_link_card.json"},
+      {"mastodon-cw-poll", "built/mastodon_cw_poll_emoji.json"},
+      {"mastodon-reply-gifv", "built/mastodon_reply_gifv.json"},
+      {"bsky-video-tags", "upstream/bluesky/postview_video.json"},
+      {"bsky-quote-media", "upstream/bluesky/postview_record_with_media.json"},
+      {"bsky-card", "upstream/bluesky/postview_external_link_card.json"},
   };
   for (const auto& [name, fixture] : fixtures) {
     const auto c = FixtureCapture(fixture);
@@ -166,6 +172,100 @@ TEST_CASE("embed: oEmbed answers are oEmbed 1.0 rich with our iframe, width clam
         std::string::npos);
   CHECK(RenderOEmbed(EmbedInput{s, c}, "https://a.example", 9999).find("\"width\":550") !=
         std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost::embed
+
+namespace stillpost::embed {
+namespace {
+
+using testing::FixtureCapture;
+using testing::LiveState;
+
+std::string RenderOf(const proto::Capture& c, EmbedOptions o = {}) {
+  return RenderEmbed(EmbedInput{LiveState(c), c}, o);
+}
+
+TEST_CASE("embed: Mastodon marks - @user@host, content warning, poll, custom emoji, View on Mastodon") {
+  const auto c = FixtureCapture("built/mastodon_cw_poll_emoji.json");
+  const std::string html = RenderOf(c);
+  CHECK(html.find("@<bdi>reporter@social.example.org</bdi>") != std::string::npos);
+  // The warning is the summary; text, poll and media are inside the collapsed <details>.
+  const size_t cw = html.find("<details class=\"sp-cw\"><summary dir=\"auto\">Election night "
+                              "spoilers :ballot:</summary>");
+  REQUIRE(cw != std::string::npos);
+  CHECK(html.find("<details class=\"sp-cw\" open") == std::string::npos);
+  const size_t text = html.find("<div class=\"sp-text\"", cw);
+  const size_t close = html.find("</details>", cw);
+  CHECK((cw < text && text < close));
+  CHECK(html.find("Called it</span><span>72%</span><progress max=\"100\" value=\"72\"") !=
+        std::string::npos);
+  CHECK(html.find("250 votes \xC2\xB7 Final results") != std::string::npos);
+  CHECK(html.find("<img class=\"sp-emoji\" src=\"/media/") != std::string::npos);
+  CHECK(html.find("alt=\":ballot:\"") != std::string::npos);
+  CHECK(html.find("href=\"https://other.example/@editor\"") != std::string::npos);
+  CHECK(html.find(">news.example/live/election-202\u2026</a>") != std::string::npos);
+  CHECK(html.find("View on Mastodon</a>") != std::string::npos);
+  CHECK(html.find("href=\"https://social.example.org/@reporter/113500000000000001\"") !=
+        std::string::npos);
+  CHECK(html.find("Edited") != std::string::npos);
+  // Never a link to the emoji's upstream image, never an upstream URL as a source.
+  CHECK(html.find("src=\"https://") == std::string::npos);
+  CHECK(html.find("href=\"https://files.mastodon.social") == std::string::npos);
+}
+
+TEST_CASE("embed: a Mastodon reply with a GIF and a deleted quote, and sensitive media collapsed") {
+  auto c = FixtureCapture("built/mastodon_reply_gifv.json");
+  std::string html = RenderOf(c);
+  CHECK(html.find("Replying to <a href=\"https://mastodon.social/@bert\"") != std::string::npos);
+  CHECK(html.find("<video autoplay muted loop playsinline") != std::string::npos);
+  CHECK(html.find("Quoted post unavailable: deleted") != std::string::npos);
+  CHECK(html.find("lang=\"de\"") != std::string::npos);
+  c.mutable_post()->set_sensitive(true);
+  html = RenderOf(c);
+  CHECK(html.find("<details class=\"sp-cw\"><summary>Sensitive media</summary><div class=\"sp-media") !=
+        std::string::npos);
+}
+
+TEST_CASE("embed: hostile Mastodon HTML never reaches the embed") {
+  auto mapped = fetcher::mastodon::MapStatus(
+      R"j({"id":"1","account":{"acct":"a","url":"https://m.example/@a","display_name":"<img src=x onerror=alert(1)>"},
+      "content":"<p>x<script>alert(2)</script><a href=\"javascript:alert(3)\">j</a><iframe src=\"https://e.example\"></iframe><style>*{}</style><img src=y onerror=alert(4)><a href=\"data:text/html,x\">d</a><a href=\"https://ok.example\" onclick=\"alert(5)\">ok</a></p>",
+      "spoiler_text":"<b onmouseover=alert(6)>cw</b>"})j",
+      "m.example");
+  REQUIRE(mapped);
+  proto::Capture c;
+  *c.mutable_captured_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(testing::kCapturedAt);
+  *c.mutable_post() = mapped->post;
+  const std::string html = RenderOf(c);
+  // The display name and the warning are plain text: escaped, so inert.
+  CHECK(html.find("&lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
+  for (const char* bad : {"alert(2)", "alert(3)", "alert(4)", "alert(5)", "javascript:",
+                          "data:text", "<iframe", "onclick", "<img src=x", "<img src=y", "<b ",
+                          "e.example"}) {
+    INFO(bad);
+    CHECK(html.find(bad) == std::string::npos);
+  }
+  CHECK(html.find("<script>") == html.rfind("<script>"));  // only our height script
+  CHECK(html.find("href=\"https://ok.example\"") != std::string::npos);
+}
+
+TEST_CASE("embed: Bluesky marks - handle, hashtags, quote with media, labels, View on Bluesky") {
+  const auto c = FixtureCapture("upstream/bluesky/postview_record_with_media.json");
+  const std::string html = RenderOf(c);
+  CHECK(html.find("@<bdi>iamkonstantin.eu</bdi>") != std::string::npos);
+  CHECK(html.find("View on Bluesky</a>") != std::string::npos);
+  CHECK(html.find("<div class=\"sp-quote\">") != std::string::npos);
+  CHECK(html.find("Bohdan Pavuk") != std::string::npos);
+  const auto v = FixtureCapture("upstream/bluesky/postview_video.json");
+  const std::string video = RenderOf(v);
+  CHECK(video.find("<a href=\"https://bsky.app/hashtag/swiftUI\" rel=\"nofollow noopener "
+                   "noreferrer\" target=\"_blank\">#swiftUI</a>") != std::string::npos);
+  CHECK(video.find("<video controls") != std::string::npos);
+  auto labelled = v;
+  labelled.mutable_post()->add_labels("graphic-media");
+  CHECK(RenderOf(labelled).find("<summary>Sensitive media</summary>") != std::string::npos);
 }
 
 }  // namespace
