@@ -3,11 +3,11 @@
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <boost/url/url_view.hpp>
 #include <cctype>
 #include <cstring>
 #include <optional>
-#include <boost/url/url.hpp>
 
 #include "common/post_key.h"
 
@@ -149,7 +149,8 @@ std::vector<std::string> DecodedSegments(const boost::urls::url& u) {
 bool IsMastodonUser(std::string_view s) {
   // Local usernames are [A-Za-z0-9_]; a remote acct adds @host.
   if (s.empty() || s.size() > 300) return false;
-  return s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") ==
+  return s.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@") ==
          std::string_view::npos;
 }
 

@@ -1,6 +1,8 @@
-// embed.js: the drop-in for platform.twitter.com/widgets.js. It upgrades every
-// blockquote.twitter-tweet whose post we have archived into our iframe, leaves the others as
-// they are, and never sets a cookie or calls anyone but the server it was loaded from.
+// embed.js: the drop-in for platform.twitter.com/widgets.js, embed.bsky.app's embed.js and
+// Mastodon's embed.js. It upgrades every blockquote.twitter-tweet, blockquote.bluesky-embed,
+// blockquote.mastodon-embed and iframe.mastodon-embed whose post we have archived into our
+// iframe, leaves the others as they are, and never sets a cookie or calls anyone but the server
+// it was loaded from.
 #include "embed/render.h"
 
 namespace stillpost::embed {
@@ -12,33 +14,58 @@ std::string_view EmbedJs() {
   var script = document.currentScript;
   var base = script ? new URL(script.src, location.href).origin : location.origin;
   var STATUS = /^https?:\/\/(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com\/(?:#!\/)?(?:[^\/?#]+\/status(?:es)?|i\/web\/status|i\/status)\/(\d{1,19})(?:[\/?#]|$)/i;
+  var BSKY_URI = /^at:\/\/(did:[a-z]+:[A-Za-z0-9._:%-]+)\/app\.bsky\.feed\.post\/([A-Za-z0-9._:~-]{1,512})$/;
+  var BSKY_URL = /^https:\/\/bsky\.app\/profile\/(did:[a-z]+:[A-Za-z0-9._:%-]+)\/post\/([A-Za-z0-9._:~-]{1,512})(?:[\/?#]|$)/;
+  var MASTODON = /^https:\/\/([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)\/(?:@[A-Za-z0-9_.-]+(?:@[A-Za-z0-9.-]+)?|users\/[A-Za-z0-9_.-]+\/statuses)\/(\d{1,30})(?:\/embed)?(?:[?#]|$)/;
+  var SELECTOR = "blockquote.twitter-tweet,blockquote.bluesky-embed,blockquote.mastodon-embed,iframe.mastodon-embed";
   var MIN = 250, MAX = 550;
   var frames = {};
 
-  function postId(quote) {
-    var links = quote.querySelectorAll("a[href]"), id = null;
+  // The last link in `el` that `re` matches, as the match.
+  function lastLink(el, re) {
+    var links = el.querySelectorAll("a[href]"), found = null;
     for (var i = 0; i < links.length; i++) {
-      var m = STATUS.exec(links[i].getAttribute("href"));
-      if (m) id = m[1];
+      var m = re.exec(links[i].getAttribute("href"));
+      if (m) found = m;
     }
-    return id;
+    return found;
+  }
+
+  // The post key an embed names, or null.
+  function keyOf(el) {
+    var m;
+    if (el.classList.contains("twitter-tweet")) {
+      m = lastLink(el, STATUS);
+      return m ? "x/" + m[1] : null;
+    }
+    if (el.classList.contains("bluesky-embed")) {
+      m = BSKY_URI.exec(el.getAttribute("data-bluesky-uri") || "") || lastLink(el, BSKY_URL);
+      return m ? "bsky/" + decodeURIComponent(m[1]) + "/" + m[2] : null;
+    }
+    m = MASTODON.exec(el.getAttribute(el.tagName === "IFRAME" ? "src" : "data-embed-url") || "") ||
+        (el.tagName === "IFRAME" ? null : lastLink(el, MASTODON));
+    return m ? "mastodon/" + m[1].toLowerCase() + "/" + m[2] : null;
+  }
+
+  function themeOf(el) {
+    var t = el.getAttribute("data-theme") || el.getAttribute("data-bluesky-embed-color-mode");
+    return t === "dark" || t === "light" ? t : null;
   }
 
   function upgrade(quote) {
     if (quote.getAttribute("data-stillpost")) return;
-    var id = postId(quote);
-    if (!id) return;
+    var key = keyOf(quote);
+    if (!key) return;
     quote.setAttribute("data-stillpost", "pending");
-    var key = "x/" + id;
     fetch(base + "/api/v1/posts/" + key, {method: "HEAD", credentials: "omit", referrerPolicy: "no-referrer"})
       .then(function (r) {
         if (!r.ok) { quote.setAttribute("data-stillpost", "not-archived"); return; }
         var params = [];
-        var theme = quote.getAttribute("data-theme");
-        if (theme === "dark" || theme === "light") params.push("theme=" + theme);
+        var theme = themeOf(quote);
+        if (theme) params.push("theme=" + theme);
         if (quote.getAttribute("data-conversation") === "none") params.push("hide_thread=1");
         if (quote.getAttribute("data-cards") === "hidden") params.push("hide_media=1");
-        var width = parseInt(quote.getAttribute("data-width") || "550", 10);
+        var width = parseInt(quote.getAttribute("data-width") || quote.getAttribute("width") || "550", 10);
         if (!(width >= MIN)) width = MIN;
         if (width > MAX) width = MAX;
         var frame = document.createElement("iframe");
@@ -64,7 +91,7 @@ std::string_view EmbedJs() {
   }
 
   function load(root) {
-    var quotes = (root || document).querySelectorAll("blockquote.twitter-tweet");
+    var quotes = (root || document).querySelectorAll(SELECTOR);
     for (var i = 0; i < quotes.length; i++) upgrade(quotes[i]);
   }
 
@@ -88,7 +115,7 @@ std::string_view EmbedJs() {
         for (var j = 0; j < added.length; j++) {
           var n = added[j];
           if (n.nodeType !== 1) continue;
-          if (n.matches && n.matches("blockquote.twitter-tweet")) upgrade(n);
+          if (n.matches && n.matches(SELECTOR)) upgrade(n);
           else if (n.querySelectorAll) load(n);
         }
       }

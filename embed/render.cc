@@ -75,6 +75,16 @@ std::string PlatformName(proto::Platform p) {
 
 std::string MediaUrl(const std::string& sha) { return "/media/" + sha; }
 
+// Bluesky's mark as inline SVG: an emoji would need a colour-emoji font the reader may not have.
+constexpr const char* kButterfly =
+    "<svg viewBox=\"0 0 24 24\" width=\"22\" height=\"22\"><path fill=\"#1185fe\" d=\"M12 "
+    "10.8C10.9 8.7 8 4.9 5.3 3 2.7 1.2 1.7 1.5 1 1.8.3 2.2.2 3.3.2 4c0 .6.4 5.1.6 5.9.8 2.6 3.6 "
+    "3.5 "
+    "6.2 3.2-3.8.6-7.2 2-2.7 7 4.9 5.1 6.8-1.1 7.7-4.2.9 3.1 2 9 7.6 4.2 4.2-4.2 1.1-6.4-2.7-7 "
+    "2.6.3 "
+    "5.4-.6 6.2-3.2.2-.8.6-5.3.6-5.9 0-.7-.1-1.8-.8-2.2-.7-.3-1.7-.6-4.3 1.2C16 4.9 13.1 8.7 12 "
+    "10.8z\"/></svg>";
+
 std::string GoneWord(proto::Tombstone::Kind kind, const std::string& platform) {
   switch (kind) {
     case proto::Tombstone::KIND_DELETED:
@@ -199,6 +209,7 @@ class CodePointCursor {
     }
     return byte_;
   }
+
  private:
   std::string_view text_;
   size_t byte_ = 0;
@@ -354,7 +365,7 @@ void RenderAuthor(Writer& w, const Post& post, bool logo) {
     w.Raw("<span class=\"sp-logo\" aria-hidden=\"true\">");
     w.Raw(post.platform() == proto::PLATFORM_X || post.platform() == proto::PLATFORM_UNSPECIFIED
               ? "&#120143;"
-              : (post.platform() == proto::PLATFORM_BLUESKY ? "&#129419;" : "M"));
+              : (post.platform() == proto::PLATFORM_BLUESKY ? kButterfly : "M"));
     w.Raw("</span>");
   }
   w.Raw("</header>");

@@ -214,8 +214,8 @@ struct Archiver::Impl {
     Lookup(did_by_handle, handle, bluesky::ResolveHandleUrl(handle), bluesky::ParseResolveHandle,
            [this, job, handle](const Result<std::string>& did) {
              if (!did) {
-               return Done(job->index, Failed(*job, "cannot resolve the Bluesky handle " +
-                                                        handle + ": " + did.error().message()));
+               return Done(job->index, Failed(*job, "cannot resolve the Bluesky handle " + handle +
+                                                        ": " + did.error().message()));
              }
              Start(job, "bsky/" + *did + "/" + job->ref.bsky_rkey);
            });
@@ -274,8 +274,8 @@ struct Archiver::Impl {
   // The first answer of a post from Mastodon or Bluesky: a tombstone, a failure, or a mapped
   // post whose media come next.
   template <typename TombstoneFn, typename MapFn>
-  void OnPostAnswer(const std::shared_ptr<Job>& job, const std::string& url,
-                    Result<HttpResponse> r, TombstoneFn tombstone_for, MapFn map) {
+  void OnPostAnswer(const std::shared_ptr<Job>& job, const std::string& url, Result<HttpResponse> r,
+                    TombstoneFn tombstone_for, MapFn map) {
     job->capture.set_source_url(url);
     job->capture.set_fetcher_version(kVersion);
     if (!r) return Done(job->index, Failed(*job, r.error().message()));
@@ -294,8 +294,8 @@ struct Archiver::Impl {
     if (mapped->gone) return StoreTombstone(job, std::move(mapped->tombstone));
     if (mapped->post.key() != job->key) {
       if (mapped->note.empty()) {
-        return Done(job->index, Failed(*job, "upstream answered with post " +
-                                                 mapped->post.key() + " for " + job->key));
+        return Done(job->index, Failed(*job, "upstream answered with post " + mapped->post.key() +
+                                                 " for " + job->key));
       }
       job->key = mapped->post.key();  // a boost: the boosted post is what is archived
     }

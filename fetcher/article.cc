@@ -6,6 +6,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cstring>
+#include <set>
 
 #include "common/post_ref.h"
 
@@ -154,9 +155,9 @@ struct Scanner {
     }
     if (tag == GUMBO_TAG_IFRAME) {
       const char* src = Attr(n, "src");
-      if (src != nullptr && (HasClass(n, "mastodon-embed") ||
-                             std::string_view(src).find("://embed.bsky.app/") !=
-                                 std::string_view::npos)) {
+      if (src != nullptr &&
+          (HasClass(n, "mastodon-embed") ||
+           std::string_view(src).find("://embed.bsky.app/") != std::string_view::npos)) {
         AddOther(src, "iframe");
         return;
       }
@@ -201,15 +202,41 @@ struct Edit {
   std::string text;
 };
 
-void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits) {
+// The host of an http(s) URL, lower case; empty otherwise.
+std::string HostOf(std::string_view url) {
+  auto u = boost::urls::parse_uri(url);
+  if (!u) return "";
+  std::string host(u->host());
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+// Whether a script is one of the platforms' embed scripts that embed.js replaces: X's
+// widgets.js, Bluesky's embed.js, or Mastodon's /embed.js (marked by data-allowed-prefixes, or
+// from a server whose mastodon-embed elements came before it).
+bool IsPlatformScript(const GumboElement& e, std::string_view src,
+                      const std::set<std::string>& mastodon_hosts) {
+  if (src.find("platform.twitter.com/widgets.js") != std::string_view::npos) return true;
+  if (src.find("embed.bsky.app/static/embed.js") != std::string_view::npos) return true;
+  const std::string_view tail = "/embed.js";
+  if (src.size() < tail.size() || src.substr(src.size() - tail.size()) != tail) return false;
+  return gumbo_get_attribute(&e.attributes, "data-allowed-prefixes") != nullptr ||
+         mastodon_hosts.count(HostOf(src)) > 0;
+}
+
+void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits,
+             std::set<std::string>& mastodon_hosts) {
   if (n->type != GUMBO_NODE_ELEMENT) return;
   const GumboElement& e = n->v.element;
+  if (HasClass(n, "mastodon-embed")) {
+    const char* url = Attr(n, e.tag == GUMBO_TAG_IFRAME ? "src" : "data-embed-url");
+    if (url != nullptr) mastodon_hosts.insert(HostOf(url));
+  }
   if (e.tag == GUMBO_TAG_SCRIPT) {
     const GumboAttribute* src = gumbo_get_attribute(&e.attributes, "src");
     if (src != nullptr) {
       std::string_view v(src->value);
-      if (v.find("platform.twitter.com/widgets.js") != std::string_view::npos &&
-          src->original_value.length > 0) {
+      if (IsPlatformScript(e, v, mastodon_hosts) && src->original_value.length > 0) {
         edits.push_back({src->value_start.offset,
                          src->value_start.offset + src->original_value.length,
                          "\"" + o.base + "/embed.js\""});
@@ -240,7 +267,7 @@ void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits)
     }
   }
   for (unsigned i = 0; i < e.children.length; ++i) {
-    Collect(static_cast<const GumboNode*>(e.children.data[i]), o, edits);
+    Collect(static_cast<const GumboNode*>(e.children.data[i]), o, edits, mastodon_hosts);
   }
 }
 
@@ -267,7 +294,8 @@ std::string RewritePage(std::string_view page, const RewriteSpec& spec) {
   while (!o.base.empty() && o.base.back() == '/') o.base.pop_back();
   GumboOutput* doc = gumbo_parse_with_options(&kGumboDefaultOptions, page.data(), page.size());
   std::vector<Edit> edits;
-  Collect(doc->root, o, edits);
+  std::set<std::string> mastodon_hosts;
+  Collect(doc->root, o, edits, mastodon_hosts);
   gumbo_destroy_output(&kGumboDefaultOptions, doc);
   std::sort(edits.begin(), edits.end(),
             [](const Edit& a, const Edit& b) { return a.begin < b.begin; });

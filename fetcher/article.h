@@ -35,8 +35,9 @@ struct RewriteSpec {
   std::string base;      // the archive's origin, e.g. https://archive.example
   bool iframes = false;  // replace each X embed by our iframe, not only the script
 };
-// The page with X's widgets.js swapped for BASE/embed.js (with `iframes`, each recognised X
-// blockquote replaced by our iframe); every other byte as it was (gumbo's source offsets).
+// The page with X's widgets.js, Bluesky's and Mastodon's embed.js swapped for BASE/embed.js
+// (with `iframes`, each recognised X blockquote replaced by our iframe); every other byte as it
+// was (gumbo's source offsets).
 std::string RewritePage(std::string_view page, const RewriteSpec& spec);
 
 }  // namespace stillpost::fetcher

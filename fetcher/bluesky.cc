@@ -243,8 +243,9 @@ struct Mapper {
     const std::string uri = node.String("uri");
     post.set_key(KeyOf(uri));
     if (post.key().empty()) {
-      if (error.ok()) error = InvalidArgumentError("upstream JSON: " + node.path() +
-                                                   ".uri is not a post's at:// URI");
+      if (error.ok())
+        error = InvalidArgumentError("upstream JSON: " + node.path() +
+                                     ".uri is not a post's at:// URI");
       return;
     }
     auto parsed = ParsePostKey(post.key());
@@ -299,8 +300,8 @@ proto::Tombstone NotFound(std::string text) {
 }  // namespace
 
 std::string ResolveHandleUrl(std::string_view handle) {
-  return std::string(kAppView) + "/xrpc/com.atproto.identity.resolveHandle?handle=" +
-         Encode(handle);
+  return std::string(kAppView) +
+         "/xrpc/com.atproto.identity.resolveHandle?handle=" + Encode(handle);
 }
 
 Result<std::string> ParseResolveHandle(std::string_view body) {
@@ -345,7 +346,8 @@ Result<MappedPost> MapPostThread(std::string_view body, std::string_view did,
     return out;
   }
   const Reader post = thread.Object("post");
-  if (!post.present()) return InvalidArgumentError("upstream JSON: response.thread.post is missing");
+  if (!post.present())
+    return InvalidArgumentError("upstream JSON: response.thread.post is missing");
   m.MapPost(post, /*view_record=*/false, out.post, 0);
   if (!m.error.ok()) return m.error;
   const std::string want = "bsky/" + std::string(did) + "/" + std::string(rkey);

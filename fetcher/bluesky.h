@@ -36,8 +36,8 @@ Result<MappedPost> MapPostThread(std::string_view body, std::string_view did,
 // What an error answer means: XRPC 400 {"error":"NotFound"} is a tombstone; nullopt otherwise.
 std::optional<proto::Tombstone> TombstoneFor(int http_status, std::string_view body);
 
-// Where a DID's document is: https://plc.directory/DID for did:plc, https://HOST/.well-known/did.json
-// for did:web:HOST; empty for other methods.
+// Where a DID's document is: https://plc.directory/DID for did:plc,
+// https://HOST/.well-known/did.json for did:web:HOST; empty for other methods.
 std::string DidDocumentUrl(std::string_view did);
 // The atproto PDS endpoint of a DID document (service #atproto_pds); InvalidArgument if none.
 Result<std::string> PdsFromDidDocument(std::string_view body);

@@ -20,7 +20,7 @@ namespace stillpost::fetcher {
 std::string SanitizeHtml(std::string_view html);
 
 struct RichText {
-  std::string text;                    // paragraphs separated by "\n\n", <br> by "\n"
+  std::string text;                     // paragraphs separated by "\n\n", <br> by "\n"
   std::vector<proto::Entity> entities;  // code points, sorted, non-overlapping
 };
 

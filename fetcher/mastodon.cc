@@ -275,8 +275,8 @@ Result<MappedPost> MapStatus(std::string_view body, std::string_view host) {
   MappedPost out;
   Reader status = top;
   if (const Reader boosted = top.Object("reblog"); boosted.present()) {
-    out.note = "a boost by @" + top.Object("account").String("acct") +
-               "; archived the boosted post";
+    out.note =
+        "a boost by @" + top.Object("account").String("acct") + "; archived the boosted post";
     status = boosted;
   }
   m.MapStatusInto(status, out.post, 0);

@@ -120,3 +120,96 @@ TEST_CASE("browser: embed.js turns the seed article's blockquotes into sized arc
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE(
+    "browser: one article, three networks - embed.js upgrades X, Bluesky and Mastodon embeds") {
+  REQUIRE(fs::exists(kChromium));
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  testing::ReplayServer upstream(testing::ReplayRoot());
+  const std::string page = std::string(STILLPOST_FIXTURES) + "/articles/three-networks.html";
+  auto archived = Run(testing::StillpostBinary(),
+                      {"--db", db, "archive", "--upstream", upstream.upstream_flag(),
+                       "--allow-private-upstreams", page});
+  INFO(archived.out << archived.err);
+  REQUIRE(archived.exit_code == 0);
+  REQUIRE(archived.out.find("3 posts: 3 captured") != std::string::npos);
+
+  testing::ServeProcess serve(db);
+  // The publisher's page through `stillpost rewrite`: each platform's script becomes ours.
+  auto rewritten =
+      Run(testing::StillpostBinary(), {"--db", db, "rewrite", page, "--base", serve.base()});
+  REQUIRE(rewritten.exit_code == 0);
+  const std::string article = rewritten.out;
+  CHECK(article.find("platform.twitter.com/widgets.js") == std::string::npos);
+  CHECK(article.find("embed.bsky.app/static/embed.js") == std::string::npos);
+  CHECK(article.find("https://mastodon.social/embed.js") == std::string::npos);
+  fs::create_directories(dir.Sub("site/news"));
+  std::ofstream(dir.Sub("site/news/three.html")) << article;
+  std::ofstream(dir.Sub("site/news/three-dark.html")) << Replace(
+      Replace(Replace(Replace(article, "class=\"twitter-tweet\"",
+                              "class=\"twitter-tweet\" data-theme=\"dark\""),
+                      "class=\"bluesky-embed\"",
+                      "class=\"bluesky-embed\" data-bluesky-embed-color-mode=\"dark\""),
+              "class=\"mastodon-embed\"", "class=\"mastodon-embed\" data-theme=\"dark\""),
+      "<body>", "<body style=\"background:#000;color:#ddd\">");
+  testing::ReplayServer site(dir.Sub("site"));
+
+  auto args = ChromiumArgs(dir.Sub("profile"));
+  args.push_back("--virtual-time-budget=10000");
+  args.push_back("--window-size=900,3000");
+  args.push_back("--disable-features=IsolateOrigins,site-per-process");
+  args.push_back("--disable-site-isolation-trials");
+  args.push_back("--dump-dom");
+  args.push_back(site.base() + "/news/three.html");
+  auto dom = Run(kChromium, args);
+  REQUIRE(dom.exit_code == 0);
+  std::regex frame(R"(<iframe[^>]*class="stillpost-embed"[^>]*>)");
+  std::vector<std::string> frames;
+  for (auto it = std::sregex_iterator(dom.out.begin(), dom.out.end(), frame);
+       it != std::sregex_iterator(); ++it) {
+    frames.push_back(it->str());
+  }
+  INFO(dom.out.substr(0, 6000));
+  REQUIRE(frames.size() == 3);
+  const std::string keys[] = {"x/1641086480675225601",
+                              "bsky/did:plc:z7ja7uhcr5is6uqmnsjyn3k7/3lhmggpkbw22v",
+                              "mastodon/mastodon.social/103270115826048975"};
+  const std::string texts[] = {"If you are interested", "It was time to go M1 to M4",
+                               "I lost my inheritance"};
+  testing::HttpGetter http;
+  for (size_t i = 0; i < 3; ++i) {
+    INFO(frames[i]);
+    CHECK(frames[i].find("/embed/" + keys[i]) != std::string::npos);
+    std::smatch h;
+    REQUIRE(std::regex_search(frames[i], h, std::regex(R"re(height="(\d+)")re")));
+    CHECK(std::stoi(h[1]) > 100);
+    CHECK(std::stoi(h[1]) != 300);
+    CHECK(http.Get(serve.base() + "/embed/" + keys[i]).body.find(texts[i]) != std::string::npos);
+  }
+  CHECK(dom.out.find("blockquote class=\"bluesky-embed\"") == std::string::npos);
+  CHECK(dom.out.find("blockquote class=\"mastodon-embed\"") == std::string::npos);
+
+  const fs::path artifacts = fs::path(STILLPOST_BIN_DIR).parent_path() / "tests" / "artifacts";
+  fs::create_directories(artifacts);
+  for (const char* variant : {"three", "three-dark"}) {
+    auto shot = ChromiumArgs(dir.Sub(std::string("profile-") + variant));
+    const std::string png =
+        (artifacts / (std::string("three-networks-") +
+                      (std::string(variant) == "three" ? "light" : "dark") + ".png"))
+            .string();
+    shot.push_back("--virtual-time-budget=10000");
+    shot.push_back("--window-size=900,2600");
+    shot.push_back("--screenshot=" + png);
+    shot.push_back(site.base() + "/news/" + variant + ".html");
+    auto r = Run(kChromium, shot);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::file_size(png) > 10000);
+  }
+}
+
+}  // namespace
+}  // namespace stillpost

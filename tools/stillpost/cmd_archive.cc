@@ -132,9 +132,9 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
     // A page on X or Bluesky that is not a post (a profile, a hashtag, a share link) is no
     // article either.
     auto url = boost::urls::parse_uri(input);
-    const bool on_platform = IsHttpUrl(input) && url &&
-                             (IsXHost(url->host(), options.fetch.nitter_hosts) ||
-                              IsBlueskyHost(url->host()));
+    const bool on_platform =
+        IsHttpUrl(input) && url &&
+        (IsXHost(url->host(), options.fetch.nitter_hosts) || IsBlueskyHost(url->host()));
     if ((!file && !IsHttpUrl(input)) || on_platform) {
       std::cerr << "stillpost: " << ref.error().message()
                 << (on_platform ? "" : " (nor an article URL or file)") << '\n';
@@ -196,8 +196,8 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   return code;
 }
 
-int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids,
-                fetcher::HttpOptions http, const FetchFlags& fetch, bool json, bool only_if_changed,
+int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher::HttpOptions http,
+                const FetchFlags& fetch, bool json, bool only_if_changed,
                 std::vector<fetcher::PostOutcome>* outcomes_out) {
   fetcher::ArchiveOptions archive_options;
   archive_options.http = std::move(http);

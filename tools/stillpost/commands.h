@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "archive/store.h"
-#include "common/status.h"
 #include "common/post_ref.h"
+#include "common/status.h"
 #include "fetcher/archiver.h"
 #include "fetcher/http.h"
 
@@ -68,8 +68,8 @@ struct ArchiveOptions {
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
 // Archives posts into an open store and prints an outcome per post (shared by archive and
 // recheck); `outcomes`, when given, receives them in the order of `refs`.
-int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& refs,
-                fetcher::HttpOptions http, const FetchFlags& fetch, bool json, bool only_if_changed,
+int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& refs, fetcher::HttpOptions http,
+                const FetchFlags& fetch, bool json, bool only_if_changed,
                 std::vector<fetcher::PostOutcome>* outcomes = nullptr);
 
 struct RecheckOptions {

@@ -155,7 +155,9 @@ int main(int argc, char** argv) {
 
   cli::RewriteOptions rewrite;
   CLI::App* rewrite_cmd = app.add_subcommand(
-      "rewrite", "Print a page with X's widgets.js swapped for our embed.js, all else unchanged");
+      "rewrite",
+      "Print a page with X's, Bluesky's and Mastodon's embed scripts swapped for our embed.js, all "
+      "else unchanged");
   rewrite_cmd->add_option("page", rewrite.page, "The article's .html file")->required();
   rewrite_cmd->add_option("--base", rewrite.base, "The archive's origin (https://archive.example)")
       ->required();

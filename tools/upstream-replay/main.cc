@@ -30,7 +30,7 @@ constexpr size_t kMaxRequestBody = 1 << 20;
 constexpr auto kHangFor = std::chrono::minutes(10);
 constexpr uint64_t kDefaultOversizeBytes = 64ull << 20;
 // Query parameters that name the answer of a query-keyed endpoint, in the order tried.
-constexpr const char* kKeyParams[] = {"id", "uri", "url", "handle", "q"};
+constexpr const char* kKeyParams[] = {"id", "uri", "url", "handle", "cid", "q"};
 
 // What a request maps to: the file of the answer, found by host, path and key parameter.
 struct Target {
@@ -71,10 +71,17 @@ std::optional<Target> Resolve(const fs::path& root, std::string_view target) {
       std::string value = (*it).value;
       if (std::string_view(name) == "url" || std::string_view(name) == "uri")
         value = LastSegment(value);
-      const fs::path keyed = file / (Sanitize(value) + ".json");
+      fs::path keyed = file / (Sanitize(value) + ".json");
+      if (!fs::is_regular_file(keyed, ec)) keyed = file / Sanitize(value);  // a blob by CID
       return Target{keyed, path + "?" + name + "=" + Sanitize(value)};
     }
     return std::nullopt;
+  }
+  // A JSON answer at a path without an extension (/api/v1/statuses/ID) is kept as ID.json.
+  if (!fs::is_regular_file(file, ec)) {
+    fs::path json = file;
+    json += ".json";
+    if (fs::is_regular_file(json, ec)) return Target{json, path};
   }
   return Target{file, path};
 }
@@ -168,8 +175,11 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
     if (path == "/_replay/gone") {
       std::string as = Param(*u, "as");
       if (as.empty()) as = "404";
-      if (as != "404" && as != "empty" && as != "tombstone") {
-        return {Make(http::status::bad_request, R"({"error":"as is 404, empty or tombstone"})")};
+      if (as != "404" && as != "410" && as != "empty" && as != "tombstone" &&
+          as != "xrpc-notfound" && as != "notfoundpost") {
+        return {
+            Make(http::status::bad_request,
+                 R"({"error":"as is 404, 410, empty, tombstone, xrpc-notfound or notfoundpost"})")};
       }
       st.gone[t->key] = as;
     } else if (path == "/_replay/restore") {
@@ -236,7 +246,22 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
     if (fault->kind == "truncate") plan.truncate = true;
   }
   if (gone == "404") {
-    plan.response = Make(http::status::not_found, R"({"error":"not found"})");
+    plan.response = Make(http::status::not_found, R"({"error":"Record not found"})");
+    return plan;
+  }
+  if (gone == "410") {
+    plan.response = Make(http::status::gone, R"({"error":"Gone"})");
+    return plan;
+  }
+  if (gone == "xrpc-notfound") {
+    plan.response =
+        Make(http::status::bad_request, R"({"error":"NotFound","message":"Post not found"})");
+    return plan;
+  }
+  if (gone == "notfoundpost") {
+    plan.response = Make(
+        http::status::ok,
+        R"({"thread":{"$type":"app.bsky.feed.defs#notFoundPost","uri":"at://deleted","notFound":true}})");
     return plan;
   }
   if (gone == "empty") {

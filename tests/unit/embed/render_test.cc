@@ -187,13 +187,15 @@ std::string RenderOf(const proto::Capture& c, EmbedOptions o = {}) {
   return RenderEmbed(EmbedInput{LiveState(c), c}, o);
 }
 
-TEST_CASE("embed: Mastodon marks - @user@host, content warning, poll, custom emoji, View on Mastodon") {
+TEST_CASE(
+    "embed: Mastodon marks - @user@host, content warning, poll, custom emoji, View on Mastodon") {
   const auto c = FixtureCapture("built/mastodon_cw_poll_emoji.json");
   const std::string html = RenderOf(c);
   CHECK(html.find("@<bdi>reporter@social.example.org</bdi>") != std::string::npos);
   // The warning is the summary; text, poll and media are inside the collapsed <details>.
-  const size_t cw = html.find("<details class=\"sp-cw\"><summary dir=\"auto\">Election night "
-                              "spoilers :ballot:</summary>");
+  const size_t cw = html.find(
+      "<details class=\"sp-cw\"><summary dir=\"auto\">Election night "
+      "spoilers :ballot:</summary>");
   REQUIRE(cw != std::string::npos);
   CHECK(html.find("<details class=\"sp-cw\" open") == std::string::npos);
   const size_t text = html.find("<div class=\"sp-text\"", cw);
@@ -224,7 +226,8 @@ TEST_CASE("embed: a Mastodon reply with a GIF and a deleted quote, and sensitive
   CHECK(html.find("lang=\"de\"") != std::string::npos);
   c.mutable_post()->set_sensitive(true);
   html = RenderOf(c);
-  CHECK(html.find("<details class=\"sp-cw\"><summary>Sensitive media</summary><div class=\"sp-media") !=
+  CHECK(html.find(
+            "<details class=\"sp-cw\"><summary>Sensitive media</summary><div class=\"sp-media") !=
         std::string::npos);
 }
 
@@ -236,14 +239,15 @@ TEST_CASE("embed: hostile Mastodon HTML never reaches the embed") {
       "m.example");
   REQUIRE(mapped);
   proto::Capture c;
-  *c.mutable_captured_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(testing::kCapturedAt);
+  *c.mutable_captured_at() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(testing::kCapturedAt);
   *c.mutable_post() = mapped->post;
   const std::string html = RenderOf(c);
   // The display name and the warning are plain text: escaped, so inert.
   CHECK(html.find("&lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
-  for (const char* bad : {"alert(2)", "alert(3)", "alert(4)", "alert(5)", "javascript:",
-                          "data:text", "<iframe", "onclick", "<img src=x", "<img src=y", "<b ",
-                          "e.example"}) {
+  for (const char* bad :
+       {"alert(2)", "alert(3)", "alert(4)", "alert(5)", "javascript:", "data:text", "<iframe",
+        "onclick", "<img src=x", "<img src=y", "<b ", "e.example"}) {
     INFO(bad);
     CHECK(html.find(bad) == std::string::npos);
   }

@@ -45,8 +45,7 @@ TEST_CASE("article: every embed form, in document order, each post once") {
         std::vector<std::string>{"x/1 blockquote", "x/2 amp", "x/3 iframe", "x/4 iframe",
                                  "bsky/did:plc:abc/3k2a blockquote",
                                  "mastodon/mastodon.social/116273220331645030 blockquote",
-                                 "mastodon/mastodon.social/99664077509711321 iframe",
-                                 "x/5 link"});
+                                 "mastodon/mastodon.social/99664077509711321 iframe", "x/5 link"});
   CHECK(a.posts[4].ref.key == "bsky/did:plc:abc/3k2a");
   CHECK(a.posts[4].url == "at://did:plc:abc/app.bsky.feed.post/3k2a");
 }
@@ -64,11 +63,10 @@ TEST_CASE("article: links to Bluesky and Mastodon posts, by DID, handle and remo
 <iframe src="https://embed.bsky.app/embed/did:plc:abc/app.bsky.feed.post/3k2c"></iframe>
 </article></body></html>)";
   const auto a = ScanArticle(html, "https://news.example/f");
-  CHECK(Keys(a) == std::vector<std::string>{
-                       "bsky/did:plc:abc/3k2a link", " link",
-                       "mastodon/hachyderm.io/110000000000000001 link",
-                       "mastodon/mastodon.social/110000000000000002 link",
-                       "bsky/did:plc:abc/3k2c iframe"});
+  CHECK(Keys(a) == std::vector<std::string>{"bsky/did:plc:abc/3k2a link", " link",
+                                            "mastodon/hachyderm.io/110000000000000001 link",
+                                            "mastodon/mastodon.social/110000000000000002 link",
+                                            "bsky/did:plc:abc/3k2c iframe"});
   REQUIRE(a.posts.size() == 5);
   CHECK(a.posts[1].ref.NeedsResolving());
   CHECK(a.posts[1].ref.bsky_handle == "alice.bsky.social");
@@ -119,11 +117,10 @@ TEST_CASE("article: pages built for each embed form and the negatives") {
   CHECK(ScanFixture("iframes.html") ==
         std::vector<std::string>{"x/1684218600456876032 iframe", "x/2023357708301455483 iframe"});
   CHECK(ScanFixture("fediverse.html") ==
-        std::vector<std::string>{
-            "bsky/did:plc:z72i7hdynmk6r22z27h6tvur/3lhmggpkbw22v blockquote",
-            "mastodon/mastodon.social/103270115826048975 blockquote",
-            "mastodon/mastodon.social/99664077509711321 iframe",
-            "x/883275154715705344 blockquote"});
+        std::vector<std::string>{"bsky/did:plc:z72i7hdynmk6r22z27h6tvur/3lhmggpkbw22v blockquote",
+                                 "mastodon/mastodon.social/103270115826048975 blockquote",
+                                 "mastodon/mastodon.social/99664077509711321 iframe",
+                                 "x/883275154715705344 blockquote"});
   // Referenced by a link, a blockquote, an iframe and another link: once, as the embed.
   CHECK(ScanFixture("twice.html") ==
         std::vector<std::string>{"x/883302522549305344 blockquote", "x/883326060983353344 link"});

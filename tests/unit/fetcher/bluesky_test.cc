@@ -1,9 +1,8 @@
 #include "fetcher/bluesky.h"
 
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
 
 #include "tests/support/fixtures.h"
 
@@ -47,7 +46,8 @@ MappedPost MapFixture(const std::string& name) {
 std::string PostView(const std::string& record, const std::string& embed = "") {
   std::string pv = R"({"uri":"at://did:plc:abc/app.bsky.feed.post/3kaaa","cid":"bafyreiaaa",
     "author":{"did":"did:plc:abc","handle":"alice.bsky.social","displayName":"Alice"},
-    "record":)" + record + R"(,"indexedAt":"2025-01-01T00:00:00.000Z","likeCount":3)";
+    "record":)" + record +
+                   R"(,"indexedAt":"2025-01-01T00:00:00.000Z","likeCount":3)";
   if (!embed.empty()) pv += R"(,"embed":)" + embed;
   return pv + "}";
 }
@@ -78,8 +78,8 @@ TEST_CASE("bluesky: images with alt text and aspect ratio") {
   CHECK(p.text() == "It was time to go M1 to M4");
   REQUIRE(p.media_size() == 1);
   CHECK(p.media(0).kind() == Media::KIND_PHOTO);
-  CHECK(p.media(0).original_url().find("/img/feed_fullsize/plain/did:plc:z7ja7uhcr5is6uqmnsjyn3k7/") !=
-        std::string::npos);
+  CHECK(p.media(0).original_url().find(
+            "/img/feed_fullsize/plain/did:plc:z7ja7uhcr5is6uqmnsjyn3k7/") != std::string::npos);
   CHECK(p.media(0).width() == 1999);
   CHECK(p.media(0).height() == 1500);
   // The thumbnail is the fallback when the full size fails.
@@ -91,7 +91,8 @@ TEST_CASE("bluesky: an external link card over non-ASCII text") {
   const auto p = MapFixture("postview_external_link_card.json").post;
   CHECK(p.text().find("A great user experience isn\u2019t just about") == 0);
   CHECK(p.card().url() ==
-        "https://www.createwithswift.com/designing-for-application-states-creating-seamless-user-experiences/");
+        "https://www.createwithswift.com/"
+        "designing-for-application-states-creating-seamless-user-experiences/");
   CHECK(p.card().title() == "Designing for Application States: Creating Seamless User Experiences");
   CHECK(p.card().domain() == "createwithswift.com");
   CHECK(p.card().image_url().find("/feed_thumbnail/") != std::string::npos);
@@ -238,17 +239,21 @@ TEST_CASE("bluesky: a thread answer for another post, wrong types and malformed 
   CHECK_FALSE(MapPostThread(R"({"thread":5})", "did:plc:abc", "3kaaa"));
   auto wrong = MapPostThread(Thread(PostView(R"({"text":7})")), "did:plc:abc", "3kaaa");
   REQUIRE_FALSE(wrong);
-  CHECK(wrong.error().message() == "upstream JSON: response.thread.post.record.text is not a string");
+  CHECK(wrong.error().message() ==
+        "upstream JSON: response.thread.post.record.text is not a string");
 }
 
 TEST_CASE("bluesky: handle resolution, DID documents, getBlob and CID checks") {
   CHECK(ResolveHandleUrl("alice.bsky.social") ==
-        "https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle?handle=alice.bsky.social");
+        "https://public.api.bsky.app/xrpc/"
+        "com.atproto.identity.resolveHandle?handle=alice.bsky.social");
   CHECK(*ParseResolveHandle(R"({"did":"did:plc:abc"})") == "did:plc:abc");
   CHECK_FALSE(ParseResolveHandle(R"({"error":"HandleNotFound"})"));
   CHECK_FALSE(ParseResolveHandle(R"({"did":"not a did"})"));
   CHECK(PostThreadUrl("did:plc:abc", "3kaaa") ==
-        "https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread?uri=at%3A%2F%2Fdid%3Aplc%3Aabc%2Fapp.bsky.feed.post%2F3kaaa&depth=0&parentHeight=1");
+        "https://public.api.bsky.app/xrpc/"
+        "app.bsky.feed.getPostThread?uri=at%3A%2F%2Fdid%3Aplc%3Aabc%2Fapp.bsky.feed.post%2F3kaaa&"
+        "depth=0&parentHeight=1");
   CHECK(DidDocumentUrl("did:plc:abc") == "https://plc.directory/did:plc:abc");
   CHECK(DidDocumentUrl("did:web:example.com") == "https://example.com/.well-known/did.json");
   CHECK(DidDocumentUrl("did:web:evil.com:8080") == "");
@@ -256,7 +261,8 @@ TEST_CASE("bluesky: handle resolution, DID documents, getBlob and CID checks") {
   CHECK(*PdsFromDidDocument(R"({"id":"did:plc:abc","service":[{"id":"#atproto_pds",
       "type":"AtprotoPersonalDataServer","serviceEndpoint":"https://morel.us-east.host.bsky.network/"}]})") ==
         "https://morel.us-east.host.bsky.network");
-  CHECK_FALSE(PdsFromDidDocument(R"({"service":[{"id":"#atproto_pds","serviceEndpoint":"javascript:x"}]})"));
+  CHECK_FALSE(PdsFromDidDocument(
+      R"({"service":[{"id":"#atproto_pds","serviceEndpoint":"javascript:x"}]})"));
   CHECK_FALSE(PdsFromDidDocument(R"({"service":[]})"));
   CHECK(GetBlobUrl("https://pds.example", "did:plc:abc", "bafk") ==
         "https://pds.example/xrpc/com.atproto.sync.getBlob?did=did%3Aplc%3Aabc&cid=bafk");

@@ -11,12 +11,15 @@ using testing::Slice;
 
 TEST_CASE("html_text: the allowlist keeps p, br, http(s) links and spans, and their text") {
   CHECK(SanitizeHtml("<p>a<br>b</p><p>c</p>") == "<p>a<br>b</p><p>c</p>");
-  CHECK(SanitizeHtml(R"h(<a href="https://a.example/x?y=1&amp;z=2" target="_blank" class="u-url mention evil">t</a>)h") ==
-        R"h(<a href="https://a.example/x?y=1&amp;z=2" rel="nofollow noopener noreferrer" class="u-url mention">t</a>)h");
+  CHECK(
+      SanitizeHtml(
+          R"h(<a href="https://a.example/x?y=1&amp;z=2" target="_blank" class="u-url mention evil">t</a>)h") ==
+      R"h(<a href="https://a.example/x?y=1&amp;z=2" rel="nofollow noopener noreferrer" class="u-url mention">t</a>)h");
   CHECK(SanitizeHtml(R"h(<span class="invisible" style="x">https://</span>)h") ==
         R"h(<span class="invisible">https://</span>)h");
   CHECK(SanitizeHtml("<ul><li>one</li><li>two</li></ul><h1>T</h1>") == "one<br>two<br>T<br>");
-  CHECK(SanitizeHtml("<p>x &lt;script&gt; &quot;q&quot;</p>") == "<p>x &lt;script&gt; &quot;q&quot;</p>");
+  CHECK(SanitizeHtml("<p>x &lt;script&gt; &quot;q&quot;</p>") ==
+        "<p>x &lt;script&gt; &quot;q&quot;</p>");
   // HTML5 parsing: a <p> closes the open one, and the stray </p> makes an empty paragraph.
   CHECK(SanitizeHtml("<p>nested <p>p</p></p>") == "<p>nested </p><p>p</p><p></p>");
   CHECK(SanitizeHtml("bad \xff utf8") == "bad \xef\xbf\xbd utf8");
@@ -31,10 +34,10 @@ TEST_CASE("html_text: hostile markup - nothing active survives") {
       R"h(<object data="x"></object><embed src="x"><form><input value="i"></form><noscript>n</noscript>)h"
       R"h(<math><mi>m</mi></math><!-- comment --><![CDATA[cd]]></p>)h";
   const std::string safe = SanitizeHtml(hostile);
-  for (const char* bad : {"script", "alert", "onclick", "onerror", "style", "iframe", "img",
-                          "svg", "template", "javascript", "JaVaScRiPt", "data:", "vbscript",
-                          "evil", "object", "embed", "form", "input", "noscript", "math",
-                          "comment", "<b>"}) {
+  for (const char* bad :
+       {"script",   "alert",      "onclick",    "onerror", "style",    "iframe", "img",    "svg",
+        "template", "javascript", "JaVaScRiPt", "data:",   "vbscript", "evil",   "object", "embed",
+        "form",     "input",      "noscript",   "math",    "comment",  "<b>"}) {
     INFO(bad);
     CHECK(safe.find(bad) == std::string::npos);
   }
@@ -49,8 +52,7 @@ TEST_CASE("html_text: Mastodon's link, mention and hashtag markup to text and en
       R"h(<a href="https://www.example.com/a/very/long/path" rel="nofollow"><span class="invisible">https://www.</span><span class="ellipsis">example.com/a/very</span><span class="invisible">/long/path</span></a></p>)h"
       R"h(<p>line<br>two <a href="https://m.example/tags/t" class="mention hashtag" rel="tag">#<span>t</span></a></p>)h";
   const RichText rich = HtmlToRichText(SanitizeHtml(html));
-  CHECK(rich.text ==
-        "Hello @bob 日本 https://www.example.com/a/very/long/path\n\nline\ntwo #t");
+  CHECK(rich.text == "Hello @bob 日本 https://www.example.com/a/very/long/path\n\nline\ntwo #t");
   REQUIRE(rich.entities.size() == 3);
   CHECK(Slice(rich.text, rich.entities[0].start(), rich.entities[0].end()) == "@bob");
   CHECK(rich.entities[0].kind() == proto::Entity::KIND_MENTION);

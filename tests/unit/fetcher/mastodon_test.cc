@@ -1,9 +1,8 @@
 #include "fetcher/mastodon.h"
 
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
 
 #include "fetcher/html_text.h"
 #include "tests/support/fixtures.h"
@@ -32,7 +31,7 @@ std::string Status(const std::string& extra) {
                 "avatar": "https://files.mastodon.social/accounts/avatars/a.png", "emojis": []},
     "content": "<p>hello</p>", "spoiler_text": "", "sensitive": false, "language": "en",
     "media_attachments": [], "mentions": [], "tags": [], "emojis": []})j")
-                             .as_object();
+                              .as_object();
   const boost::json::value more = boost::json::parse(extra);
   for (const auto& [k, v] : more.as_object()) o[k] = v;
   return boost::json::serialize(o);
@@ -51,15 +50,15 @@ TEST_CASE("mastodon: the docs' Status with a link card") {
   const std::string link =
       "https://www.theguardian.com/money/2019/dec/07/"
       "i-lost-my-193000-inheritance-with-one-wrong-digit-on-my-sort-code";
-  CHECK(p.text() ==
-        "\"I lost my inheritance with one wrong digit on my sort code\"\n\n" + link);
+  CHECK(p.text() == "\"I lost my inheritance with one wrong digit on my sort code\"\n\n" + link);
   REQUIRE(p.entities_size() == 1);
   CHECK(p.entities(0).kind() == Entity::KIND_LINK);
   CHECK(Slice(p.text(), p.entities(0).start(), p.entities(0).end()) == link);
   CHECK(p.entities(0).target() == link);
   CHECK(p.entities(0).display() == "theguardian.com/money/2019/dec\u2026");
   CHECK(p.card().title() ==
-        "\u2018I lost my \u00a3193,000 inheritance \u2013 with one wrong digit on my sort code\u2019");
+        "\u2018I lost my \u00a3193,000 inheritance \u2013 with one wrong digit on my sort "
+        "code\u2019");
   CHECK(p.card().domain() == "theguardian.com");
   CHECK(p.card().image_url().empty());
   CHECK(p.counts().replies() == 5);
@@ -75,7 +74,8 @@ TEST_CASE("mastodon: the docs' Status with a link card") {
 
 TEST_CASE("mastodon: real mastodon.social statuses - CJK text, a photo, a video card") {
   const auto list =
-      boost::json::parse(Fixture("upstream/mastodon/account_statuses_mastodon_social_image_card_cjk.json"))
+      boost::json::parse(
+          Fixture("upstream/mastodon/account_statuses_mastodon_social_image_card_cjk.json"))
           .as_array();
   REQUIRE(list.size() == 3);
   const auto text = Map(boost::json::serialize(list[0])).post;
@@ -112,7 +112,8 @@ TEST_CASE("mastodon: real mastodon.social statuses - CJK text, a photo, a video 
 
 TEST_CASE("mastodon: each attachment type of the docs, with alt text, sizes and posters") {
   const auto examples =
-      boost::json::parse(Fixture("upstream/mastodon/media_attachments_docs_examples.json")).as_object();
+      boost::json::parse(Fixture("upstream/mastodon/media_attachments_docs_examples.json"))
+          .as_object();
   boost::json::array media{examples.at("image"), examples.at("video"), examples.at("gifv"),
                            examples.at("audio")};
   boost::json::object extra;
@@ -128,10 +129,12 @@ TEST_CASE("mastodon: each attachment type of the docs, with alt text, sizes and 
   CHECK(p.media(1).width() == 1280);
   CHECK(p.media(1).duration_ms() == 88654);
   CHECK(p.media(1).poster_url() ==
-        "https://files.mastodon.social/media_attachments/files/022/546/306/small/dab9a597f68b9745.png");
+        "https://files.mastodon.social/media_attachments/files/022/546/306/small/"
+        "dab9a597f68b9745.png");
   CHECK(p.media(2).kind() == Media::KIND_GIF);
   CHECK(p.media(2).original_url() ==
-        "https://files.mastodon.social/media_attachments/files/021/130/559/original/bc84838f77991326.mp4");
+        "https://files.mastodon.social/media_attachments/files/021/130/559/original/"
+        "bc84838f77991326.mp4");
   CHECK(p.media(3).kind() == Media::KIND_AUDIO);
   CHECK(p.media(3).duration_ms() == 402860);
   CHECK(p.media(3).poster_url().empty());  // an audio's preview_url is the audio itself
@@ -145,7 +148,8 @@ TEST_CASE("mastodon: a content warning, sensitive media, mentions, hashtags and 
     "emojis": [{"shortcode": "blobcat", "url": "https://files.mastodon.social/emoji/blobcat.png", "static_url": "https://files.mastodon.social/emoji/blobcat_static.png"}],
     "account": {"id": "7", "acct": "alice", "display_name": "Alice :blobcat:", "url": "https://mastodon.social/@alice",
                 "emojis": [{"shortcode": "blobcat", "url": "https://e/x.gif", "static_url": "https://files.mastodon.social/emoji/blobcat_static.png"}]}
-  })j")).post;
+  })j"))
+                     .post;
   CHECK(p.content_warning() == "Spoilers :blobcat:");
   CHECK(p.sensitive());
   CHECK(p.text() == "Hi @bob :blobcat: #café");
@@ -184,7 +188,8 @@ TEST_CASE("mastodon: a poll, a reply and quotes - shown, deleted and shallow") {
              "options": [{"title": "yes", "votes_count": 7}, {"title": "no", "votes_count": 3}]},
     "quote": {"state": "accepted", "quoted_status": {"id": "108", "content": "<p>quoted</p>",
               "account": {"id": "8", "acct": "dan", "url": "https://mastodon.social/@dan"}}}
-  })j")).post;
+  })j"))
+                     .post;
   REQUIRE(p.poll().options_size() == 2);
   CHECK(p.poll().options(0).title() == "yes");
   CHECK(p.poll().options(0).votes() == 7);
@@ -199,7 +204,8 @@ TEST_CASE("mastodon: a poll, a reply and quotes - shown, deleted and shallow") {
   const auto gone = Map(Status(R"j({"quote": {"state": "deleted", "quoted_status": null}})j")).post;
   CHECK_FALSE(gone.has_quoted());
   CHECK(gone.quoted_unavailable() == "deleted");
-  const auto shallow = Map(Status(R"j({"quote": {"state": "accepted", "quoted_status_id": "107"}})j")).post;
+  const auto shallow =
+      Map(Status(R"j({"quote": {"state": "accepted", "quoted_status_id": "107"}})j")).post;
   CHECK(shallow.quoted_key() == "mastodon/mastodon.social/107");
   CHECK_FALSE(shallow.quoted_unavailable().empty());
 }
@@ -217,10 +223,12 @@ TEST_CASE("mastodon: hostile HTML leaves nothing active in the stored post") {
     CHECK(p.content_html().find(bad) == std::string::npos);
   }
   CHECK(p.content_html() ==
-        "<p>abjs data <a href=\"https://ok.example/\" rel=\"nofollow noopener noreferrer\">ok</a>bold</p>");
+        "<p>abjs data <a href=\"https://ok.example/\" rel=\"nofollow noopener "
+        "noreferrer\">ok</a>bold</p>");
 }
 
-TEST_CASE("mastodon: 404 and 410 are tombstones, 401 is a failure, bad JSON fails naming the field") {
+TEST_CASE(
+    "mastodon: 404 and 410 are tombstones, 401 is a failure, bad JSON fails naming the field") {
   auto t = TombstoneFor(404, R"j({"error":"Record not found"})j");
   REQUIRE(t.has_value());
   CHECK(t->kind() == proto::Tombstone::KIND_NOT_FOUND);
