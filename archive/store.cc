@@ -762,6 +762,13 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
     header.set_capture_count(header.capture_count() + 1);
     counters.set_captures(counters.captures() + 1);
     batch.Put(im.indexes, detail::TimeIndexKey(t, key), rocksdb::Slice());
+    // Bluesky: the handle this capture shows, for lookups by bsky.app URL without the network.
+    if (capture.has_post() && capture.post().platform() == proto::PLATFORM_BLUESKY) {
+      const auto& author = capture.post().author();
+      if (!author.handle().empty() && author.handle() != "handle.invalid" && !author.id().empty()) {
+        batch.Put(im.indexes, detail::HandleIndexKey(author.handle()), author.id());
+      }
+    }
   }
 
   std::string header_bytes, value;
@@ -966,6 +973,18 @@ Result<proto::Article> Store::GetArticle(std::string_view url) const {
   return a;
 }
 
+Result<std::string> Store::DidOfHandle(std::string_view handle) const {
+  const auto read_guard = impl_->ReadGuard();
+  std::string did;
+  auto s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->indexes, detail::HandleIndexKey(handle), &did);
+  if (s.IsNotFound()) {
+    return NotFoundError("no archived Bluesky post by " + std::string(handle));
+  }
+  SP_RETURN_IF_ERROR(impl_->Rocks(s));
+  return did;
+}
+
 Result<std::vector<std::string>> Store::PostsByPlatform(std::string_view platform, size_t limit,
                                                         std::string_view start_after) const {
   const auto read_guard = impl_->ReadGuard();
@@ -1051,6 +1070,13 @@ Status Store::Compact() {
     SP_RETURN_IF_ERROR(im.Rocks(im.db->CompactRange(opts, h, nullptr, nullptr)));
   }
   return Status::Ok();
+}
+
+Result<std::string> KeyOfRef(const Store& store, const PostRef& ref) {
+  if (!ref.NeedsResolving()) return ref.key;
+  auto did = store.DidOfHandle(ref.bsky_handle);
+  if (!did) return did.error();
+  return "bsky/" + *did + "/" + ref.bsky_rkey;
 }
 
 }  // namespace stillpost::archive

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/post_ref.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "stillpost.pb.h"
@@ -154,6 +155,10 @@ class Store {
   Status PutArticle(const proto::Article& article);
   Result<proto::Article> GetArticle(std::string_view url) const;
 
+  // The DID a Bluesky handle had in the newest capture that showed it (handles move; this is
+  // for lookups that cannot ask the network, such as a bsky.app URL given to `show` or oEmbed).
+  Result<std::string> DidOfHandle(std::string_view handle) const;
+
   // Post keys of one platform ("x", "mastodon", "bsky") in key order, from after `start_after`.
   Result<std::vector<std::string>> PostsByPlatform(std::string_view platform, size_t limit,
                                                    std::string_view start_after = {}) const;
@@ -172,5 +177,10 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The key a post reference names (common/post_ref.h), with a Bluesky handle resolved from the
+// archive's own captures (Store::DidOfHandle) rather than the network. NotFound when the archive
+// has no post by that handle.
+Result<std::string> KeyOfRef(const Store& store, const PostRef& ref);
 
 }  // namespace stillpost::archive

@@ -343,7 +343,9 @@ Response Router::OEmbed(std::string_view query) {
   std::string ref = url;
   const std::string own = options_.public_base + "/embed/";
   if (ref.rfind(own, 0) == 0) ref = ref.substr(own.size(), ref.find('?') - own.size());
-  auto key = PostKeyFromRef(ref);
+  auto parsed = ParsePostRef(ref);
+  if (!parsed) return Error(404, "not an archived post: " + url);
+  auto key = archive::KeyOfRef(store_, *parsed);
   if (!key) return Error(404, "not an archived post: " + url);
   auto state = store_.State(*key);
   if (!state || !state->has_latest_good()) return Error(404, "not an archived post: " + url);
@@ -426,7 +428,12 @@ Response Router::Home(std::string_view query) {
       "<input id=\"q\" name=\"q\" value=\"" +
       embed::HtmlEscape(lookup) + "\"> <button>Look up</button></form>";
   if (!lookup.empty()) {
-    auto key = PostKeyFromRef(lookup);
+    Result<std::string> key = InvalidArgumentError("");
+    if (auto parsed = ParsePostRef(lookup); parsed) {
+      key = archive::KeyOfRef(store_, *parsed);
+    } else {
+      key = parsed.error();
+    }
     if (!key) {
       html += "<p>" + embed::HtmlEscape(key.error().message()) + "</p>";
     } else if (auto s = store_.State(*key); !s || !s->has_latest_good()) {

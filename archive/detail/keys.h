@@ -20,10 +20,18 @@ inline constexpr std::string_view kFormatKey = "stillpost/format";
 inline constexpr std::string_view kFormatVersion = "1";
 inline constexpr std::string_view kCountersKey = "stillpost/counters";
 
-// Index entries (values are empty):
-//   't' BE64(time) post-key      captures by time
+// Index entries:
+//   't' BE64(time) post-key      captures by time (empty value)
+//   'h' handle                   Bluesky handle -> the DID it had in its newest capture
 // (Posts by platform need no index: state keys start with the platform.)
 inline constexpr char kTimeIndex = 't';
+inline constexpr char kHandleIndex = 'h';
+
+inline std::string HandleIndexKey(std::string_view handle) {
+  std::string k(1, kHandleIndex);
+  k.append(handle);
+  return k;
+}
 
 inline void AppendBigEndian64(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {

@@ -62,9 +62,15 @@ TEST_CASE("fediverse: Mastodon and Bluesky posts by URL, handle and at:// URI, w
   CHECK(r.out.find(kImages + "  captured  2 media") != std::string::npos);
   CHECK(r.out.find("4 posts: 4 captured, 0 gone, 0 failed") != std::string::npos);
 
+  // A bsky.app URL by handle: the archive knows the handle's DID from its own capture.
   auto show = Run(StillpostBinary(), {"--db", env.db, "show", kVideoByHandle});
-  CHECK(show.exit_code == 2);  // a handle needs the network; the message says what to give
-  CHECK(show.err.find("must be resolved") != std::string::npos);
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.rfind(kVideo + "  live", 0) == 0);
+  show =
+      Run(StillpostBinary(), {"--db", env.db, "history",
+                              "https://bsky.app/profile/someone.else.example/post/3lhnr2o6kb22h"});
+  CHECK(show.exit_code == 1);
+  CHECK(show.err == "stillpost: no archived Bluesky post by someone.else.example\n");
   show = Run(StillpostBinary(),
              {"--db", env.db, "show",
               "https://bsky.app/profile/did:plc:l7mosai5i2u562b5qbosw6c7/post/3lhnr2o6kb22h"});
@@ -180,7 +186,7 @@ TEST_CASE("fediverse: an article with one post from each network, archived in on
 
 TEST_CASE("fediverse: served embeds, oEmbed and the API for Mastodon and Bluesky posts") {
   Env env;
-  REQUIRE(env.Archive({kGargronUrl, kVideo, kReporter}).exit_code == 0);
+  REQUIRE(env.Archive({kGargronUrl, kVideoByHandle, kReporter}).exit_code == 0);
   testing::ServeProcess serve(env.db);
   testing::HttpGetter http;
   auto m = http.Get(serve.base() + "/embed/" + kGargron);
@@ -203,6 +209,9 @@ TEST_CASE("fediverse: served embeds, oEmbed and the API for Mastodon and Bluesky
       serve.base() +
       "/oembed?url=at://did:plc:l7mosai5i2u562b5qbosw6c7/app.bsky.feed.post/3lhnr2o6kb22h");
   CHECK(at.status == 200);
+  auto by_handle = http.Get(serve.base() + "/oembed?url=" + kVideoByHandle);
+  CHECK(by_handle.status == 200);
+  CHECK(by_handle.body.find("/embed/" + kVideo) != std::string::npos);
   CHECK(http.Get(serve.base() + "/embed/mastodon/mastodon.social/1").status == 404);
   CHECK(http.Get(serve.base() + "/embed/bsky/not-a-did/x").status == 400);
 }

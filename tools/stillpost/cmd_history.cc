@@ -11,13 +11,15 @@
 namespace stillpost::cli {
 
 int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
-  auto key = PostKeyFromRef(options.post);
-  if (!key) {
-    std::cerr << "stillpost: " << key.error().message() << '\n';
+  auto ref = ParsePostRef(options.post);
+  if (!ref) {
+    std::cerr << "stillpost: " << ref.error().message() << '\n';
     return kExitUsage;
   }
   auto store = OpenStore(global, /*create=*/false);
   if (!store) return Fail(store.error());
+  auto key = archive::KeyOfRef(**store, *ref);
+  if (!key) return Fail(key.error());
   auto captures = (*store)->Captures(*key);
   if (!captures) return Fail(captures.error());
   boost::json::array list;

@@ -76,13 +76,12 @@ void PrintPost(const proto::Post& p, const std::string& indent) {
   }
 }
 
-// A post key as given, or the key of a post URL (any platform), at:// URI or bare X id. What
+// A post key as given, or what a post URL (any platform), at:// URI or bare X id names. What
 // looks like a key and is not one gets the key's own reason.
-Result<std::string> KeyOf(const std::string& input) {
+Result<PostRef> RefOf(const std::string& input) {
   auto key = ParsePostKey(input);
-  if (key) return input;
-  if (input.find("://") != std::string::npos || input.find('/') == std::string::npos) {
-    return PostKeyFromRef(input);
+  if (key || input.find("://") != std::string::npos || input.find('/') == std::string::npos) {
+    return ParsePostRef(input);
   }
   return key.error();
 }
@@ -91,14 +90,16 @@ Result<std::string> KeyOf(const std::string& input) {
 
 int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   ShowOptions options = options_in;
-  auto key = KeyOf(options.key);
-  if (!key) {
-    std::cerr << "stillpost: " << key.error().message() << '\n';
+  auto ref = RefOf(options.key);
+  if (!ref) {
+    std::cerr << "stillpost: " << ref.error().message() << '\n';
     return kExitUsage;
   }
-  options.key = *key;
   auto store = OpenStore(global, /*create=*/false);
   if (!store) return Fail(store.error());
+  auto key = archive::KeyOfRef(**store, *ref);
+  if (!key) return Fail(key.error());
+  options.key = *key;
   auto state = (*store)->State(options.key);
   if (!state) return Fail(state.error());
   auto captures = (*store)->Captures(options.key);

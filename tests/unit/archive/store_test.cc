@@ -72,6 +72,34 @@ TEST_CASE("archive: a capture reads back whole, with its state and indexes") {
   CHECK(store->Stats().captures == 1);
 }
 
+TEST_CASE("archive: a Bluesky capture remembers its handle's DID, the newest one winning") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  CHECK(store->DidOfHandle("alice.bsky.social").error().code() == StatusCode::kNotFound);
+  auto bsky = [](const std::string& did, const std::string& rkey, UnixMicros at) {
+    proto::Capture c = SampleCapture("1", at, 1);
+    auto* p = c.mutable_post();
+    p->set_platform(proto::PLATFORM_BLUESKY);
+    p->set_key("bsky/" + did + "/" + rkey);
+    p->mutable_author()->set_id(did);
+    p->mutable_author()->set_handle("alice.bsky.social");
+    return c;
+  };
+  REQUIRE_OK(store->AddCapture("bsky/did:plc:old/3kaaa", bsky("did:plc:old", "3kaaa", kT0)));
+  CHECK(*store->DidOfHandle("alice.bsky.social") == "did:plc:old");
+  // The handle moved to another account; its newest capture says so.
+  REQUIRE_OK(store->AddCapture("bsky/did:plc:new/3kbbb", bsky("did:plc:new", "3kbbb", kT0 + 1)));
+  CHECK(*store->DidOfHandle("alice.bsky.social") == "did:plc:new");
+  PostRef ref;
+  ref.bsky_handle = "alice.bsky.social";
+  ref.bsky_rkey = "3kbbb";
+  CHECK(*KeyOfRef(*store, ref) == "bsky/did:plc:new/3kbbb");
+  ref.bsky_handle = "bob.bsky.social";
+  CHECK(KeyOfRef(*store, ref).error().message() == "no archived Bluesky post by bob.bsky.social");
+  // The time index is not disturbed by the handle entries.
+  CHECK(store->RecentCaptures(10)->size() == 2);
+}
+
 TEST_CASE("archive: captures are append-only and kept in time order") {
   TempDir dir;
   auto store = OpenOrDie(dir.Sub("db"));
