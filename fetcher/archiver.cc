@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "common/version.h"
 #include "fetcher/bluesky.h"
+#include "fetcher/detail/html.h"
 #include "fetcher/mastodon.h"
 #include "fetcher/media.h"
 #include "fetcher/x.h"
@@ -24,8 +25,21 @@ using google::protobuf::util::TimeUtil;
 google::protobuf::Timestamp Ts(UnixMicros t) { return TimeUtil::MicrosecondsToTimestamp(t); }
 
 // Text content of the first <p> under a blockquote in oEmbed html: what the widget shows
-// before its script runs.
-void CollectText(const GumboNode* node, std::string& out) {
+// before its script runs. <br> is a line break.
+const GumboNode* FindFirst(const GumboNode* node, GumboTag tag, int depth = 0) {
+  if (node->type != GUMBO_NODE_ELEMENT || depth > detail::kMaxHtmlDepth) return nullptr;
+  if (node->v.element.tag == tag) return node;
+  const GumboVector& children = node->v.element.children;
+  for (unsigned i = 0; i < children.length; ++i) {
+    if (auto* found = FindFirst(static_cast<const GumboNode*>(children.data[i]), tag, depth + 1)) {
+      return found;
+    }
+  }
+  return nullptr;
+}
+
+void CollectText(const GumboNode* node, std::string& out, int depth = 0) {
+  if (depth > detail::kMaxHtmlDepth) return detail::AppendAllText(node, out);
   if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE) {
     out += node->v.text.text;
     return;
@@ -34,25 +48,14 @@ void CollectText(const GumboNode* node, std::string& out) {
   if (node->v.element.tag == GUMBO_TAG_BR) out += '\n';
   const GumboVector& children = node->v.element.children;
   for (unsigned i = 0; i < children.length; ++i) {
-    CollectText(static_cast<const GumboNode*>(children.data[i]), out);
+    CollectText(static_cast<const GumboNode*>(children.data[i]), out, depth + 1);
   }
-}
-
-const GumboNode* FindFirst(const GumboNode* node, GumboTag tag) {
-  if (node->type != GUMBO_NODE_ELEMENT) return nullptr;
-  if (node->v.element.tag == tag) return node;
-  const GumboVector& children = node->v.element.children;
-  for (unsigned i = 0; i < children.length; ++i) {
-    if (auto* found = FindFirst(static_cast<const GumboNode*>(children.data[i]), tag)) return found;
-  }
-  return nullptr;
 }
 
 std::string OEmbedText(const std::string& html) {
-  GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
+  const detail::Html doc(html);
   std::string text;
-  if (const GumboNode* p = FindFirst(out->root, GUMBO_TAG_P)) CollectText(p, text);
-  gumbo_destroy_output(&kGumboDefaultOptions, out);
+  if (const GumboNode* p = FindFirst(doc.root(), GUMBO_TAG_P)) CollectText(p, text);
   return text;
 }
 

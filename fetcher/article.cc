@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/post_ref.h"
+#include "fetcher/detail/html.h"
 
 namespace stillpost::fetcher {
 namespace {
@@ -53,20 +54,12 @@ bool IsShareWidget(const GumboNode* n) {
   return false;
 }
 
-void Text(const GumboNode* n, std::string& out) {
-  if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE) {
-    out += n->v.text.text;
-    return;
-  }
-  if (n->type != GUMBO_NODE_ELEMENT) return;
-  const GumboVector& kids = n->v.element.children;
-  for (unsigned i = 0; i < kids.length; ++i) Text(static_cast<const GumboNode*>(kids.data[i]), out);
-}
+void Text(const GumboNode* n, std::string& out) { detail::AppendAllText(n, out); }
 
 // The last status link inside a blockquote names its post (the date link, after the text).
 void LastStatusLink(const GumboNode* n, const std::vector<std::string>& nitter, std::string& id,
-                    std::string& url) {
-  if (n->type != GUMBO_NODE_ELEMENT) return;
+                    std::string& url, int depth = 0) {
+  if (n->type != GUMBO_NODE_ELEMENT || depth > detail::kMaxHtmlDepth) return;
   if (n->v.element.tag == GUMBO_TAG_A) {
     if (const char* href = Attr(n, "href")) {
       if (auto r = ParseXPostRef(href, nitter)) {
@@ -77,7 +70,7 @@ void LastStatusLink(const GumboNode* n, const std::vector<std::string>& nitter, 
   }
   const GumboVector& kids = n->v.element.children;
   for (unsigned i = 0; i < kids.length; ++i) {
-    LastStatusLink(static_cast<const GumboNode*>(kids.data[i]), nitter, id, url);
+    LastStatusLink(static_cast<const GumboNode*>(kids.data[i]), nitter, id, url, depth + 1);
   }
 }
 
@@ -113,8 +106,9 @@ struct Scanner {
     }
   }
 
-  void Visit(const GumboNode* n) {
-    if (n->type != GUMBO_NODE_ELEMENT) return;
+  void Visit(const GumboNode* n, int depth = 0) {
+    // Deeper than any real page nests: not content a reader sees as an embed.
+    if (n->type != GUMBO_NODE_ELEMENT || depth > detail::kMaxHtmlDepth) return;
     const GumboTag tag = n->v.element.tag;
     switch (tag) {
       case GUMBO_TAG_SCRIPT:
@@ -192,7 +186,9 @@ struct Scanner {
       }
     }
     const GumboVector& kids = n->v.element.children;
-    for (unsigned i = 0; i < kids.length; ++i) Visit(static_cast<const GumboNode*>(kids.data[i]));
+    for (unsigned i = 0; i < kids.length; ++i) {
+      Visit(static_cast<const GumboNode*>(kids.data[i]), depth + 1);
+    }
   }
 };
 
@@ -225,8 +221,8 @@ bool IsPlatformScript(const GumboElement& e, std::string_view src,
 }
 
 void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits,
-             std::set<std::string>& mastodon_hosts) {
-  if (n->type != GUMBO_NODE_ELEMENT) return;
+             std::set<std::string>& mastodon_hosts, int depth = 0) {
+  if (n->type != GUMBO_NODE_ELEMENT || depth > detail::kMaxHtmlDepth) return;
   const GumboElement& e = n->v.element;
   if (HasClass(n, "mastodon-embed")) {
     const char* url = Attr(n, e.tag == GUMBO_TAG_IFRAME ? "src" : "data-embed-url");
@@ -267,7 +263,7 @@ void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits,
     }
   }
   for (unsigned i = 0; i < e.children.length; ++i) {
-    Collect(static_cast<const GumboNode*>(e.children.data[i]), o, edits, mastodon_hosts);
+    Collect(static_cast<const GumboNode*>(e.children.data[i]), o, edits, mastodon_hosts, depth + 1);
   }
 }
 
@@ -275,10 +271,11 @@ void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits,
 
 ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
                            const std::vector<std::string>& nitter_hosts) {
-  GumboOutput* doc = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
   Scanner s{nitter_hosts, {}};
-  s.Visit(doc->root);
-  gumbo_destroy_output(&kGumboDefaultOptions, doc);
+  {
+    const detail::Html doc(html);
+    s.Visit(doc.root());
+  }
   if (s.out.canonical_url.empty()) s.out.canonical_url = fetched_url;
   auto trim = [](std::string& t) {
     const size_t a = t.find_first_not_of(" \t\r\n");
@@ -292,11 +289,12 @@ ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
 std::string RewritePage(std::string_view page, const RewriteSpec& spec) {
   RewriteSpec o = spec;
   while (!o.base.empty() && o.base.back() == '/') o.base.pop_back();
-  GumboOutput* doc = gumbo_parse_with_options(&kGumboDefaultOptions, page.data(), page.size());
   std::vector<Edit> edits;
   std::set<std::string> mastodon_hosts;
-  Collect(doc->root, o, edits, mastodon_hosts);
-  gumbo_destroy_output(&kGumboDefaultOptions, doc);
+  {
+    const detail::Html doc(page);
+    Collect(doc.root(), o, edits, mastodon_hosts);
+  }
   std::sort(edits.begin(), edits.end(),
             [](const Edit& a, const Edit& b) { return a.begin < b.begin; });
   std::string out;

@@ -8,6 +8,8 @@
 #include <boost/algorithm/string/split.hpp>
 #include <boost/url/parse.hpp>
 
+#include "fetcher/detail/html.h"
+
 namespace stillpost::fetcher {
 namespace {
 
@@ -136,7 +138,14 @@ struct Sanitizer {
   int p_depth = 0;  // inside an emitted <p>: a nested one is flattened
   int a_depth = 0;  // inside an emitted <a>: a nested link keeps only its text
 
-  void Visit(const GumboNode* n) {
+  void Visit(const GumboNode* n, int depth = 0) {
+    if (depth > detail::kMaxHtmlDepth) {
+      // Past any real nesting: the text stays, the markup goes (and the recursion stops).
+      std::string text;
+      detail::AppendAllText(n, text);
+      Escape(out, text);
+      return;
+    }
     switch (n->type) {
       case GUMBO_NODE_TEXT:
       case GUMBO_NODE_WHITESPACE:
@@ -151,7 +160,7 @@ struct Sanitizer {
     }
     const GumboTag tag = n->v.element.tag;
     if (n->type == GUMBO_NODE_TEMPLATE || DropWhole(tag)) return;
-    auto children = [&] { ForChildren(n, [&](const GumboNode* c) { Visit(c); }); };
+    auto children = [&] { ForChildren(n, [&](const GumboNode* c) { Visit(c, depth + 1); }); };
     switch (tag) {
       case GUMBO_TAG_BR:
         out += "<br>";
@@ -201,12 +210,8 @@ struct Sanitizer {
 
 template <typename F>
 void WithFragment(std::string_view html, F&& f) {
-  GumboOptions options = kGumboDefaultOptions;
-  options.fragment_context = GUMBO_TAG_DIV;
-  options.fragment_namespace = GUMBO_NAMESPACE_HTML;
-  GumboOutput* parsed = gumbo_parse_with_options(&options, html.data(), html.size());
-  f(parsed->root);
-  gumbo_destroy_output(&options, parsed);
+  const detail::Html parsed(html, GUMBO_TAG_DIV);
+  f(parsed.root());
 }
 
 size_t CodePoints(std::string_view s) {
@@ -235,7 +240,8 @@ struct TextBuilder {
     if (HasClass(n, "ellipsis")) out += "\u2026";
   }
 
-  void Visit(const GumboNode* n) {
+  void Visit(const GumboNode* n, int depth = 0) {
+    if (depth > 2 * detail::kMaxHtmlDepth) return;  // sanitised HTML is never this deep
     if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE ||
         n->type == GUMBO_NODE_CDATA) {
       Append(n->v.text.text);
@@ -252,12 +258,12 @@ struct TextBuilder {
       any_paragraph = true;
     }
     if (tag != GUMBO_TAG_A) {
-      ForChildren(n, [&](const GumboNode* c) { Visit(c); });
+      ForChildren(n, [&](const GumboNode* c) { Visit(c, depth + 1); });
       return;
     }
     const size_t start = cps;
     const size_t byte_start = rich.text.size();
-    ForChildren(n, [&](const GumboNode* c) { Visit(c); });
+    ForChildren(n, [&](const GumboNode* c) { Visit(c, depth + 1); });
     if (cps == start) return;
     proto::Entity e;
     e.set_start(static_cast<uint32_t>(start));
@@ -290,7 +296,24 @@ std::string SanitizeHtml(std::string_view html_in) {
     html = valid;
   }
   Sanitizer s;
-  WithFragment(html, [&](const GumboNode* root) { s.Visit(root); });
+  const detail::Html parsed(html, GUMBO_TAG_DIV);
+  s.Visit(parsed.root());
+  if (parsed.truncated()) {
+    // Nested past any real post: the rest keeps its text, without its markup (tags removed,
+    // then parsed as text so character references are decoded; linear either way).
+    const std::string_view rest = html.substr(detail::NestingCut(html));
+    std::string plain;
+    bool in_tag = false;
+    for (char c : rest) {
+      if (c == '<') in_tag = true;
+      if (!in_tag) plain += c;
+      if (c == '>') in_tag = false;
+    }
+    const detail::Html text(plain, GUMBO_TAG_DIV);
+    std::string out;
+    detail::AppendAllText(text.root(), out);
+    Escape(s.out, out);
+  }
   return std::move(s.out);
 }
 

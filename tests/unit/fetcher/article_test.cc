@@ -135,3 +135,31 @@ TEST_CASE("article: pages built for each embed form and the negatives") {
 
 }  // namespace
 }  // namespace stillpost::fetcher
+
+namespace stillpost::fetcher {
+namespace {
+
+TEST_CASE("article: a page nested 100,000 deep is scanned and rewritten without falling over") {
+  std::string page = "<html><body><p><a href=\"https://x.com/a/status/1\">first</a></p>";
+  for (int i = 0; i < 100000; ++i) page += "<div>";
+  page += "<a href=\"https://x.com/a/status/2\">too deep to matter</a>";
+  page += "<script src=\"https://platform.twitter.com/widgets.js\"></script></body></html>";
+  const auto a = ScanArticle(page, "https://news.example/deep");
+  REQUIRE(a.posts.size() == 1);
+  CHECK(a.posts[0].key == "x/1");
+  CHECK(RewritePage(page, {"https://archive.example", false}).size() == page.size());
+}
+
+TEST_CASE("article: long legitimate pages are not cut - unclosed p and li, scripts with '<'") {
+  std::string page = "<html><body><ul>";
+  for (int i = 0; i < 3000; ++i) page += "<li><p>item <img src=x.png><br>";
+  page += "</ul><script>for (var i = 0; i<9; i++) { if (a <b) {} }</script>";
+  for (int i = 0; i < 600; ++i) page += "<div><span>ok</span></div><!-- <div> -->";
+  page += "<a href=\"https://x.com/a/status/3\">the post at the end</a></body></html>";
+  const auto a = ScanArticle(page, "https://news.example/long");
+  REQUIRE(a.posts.size() == 1);
+  CHECK(a.posts[0].key == "x/3");
+}
+
+}  // namespace
+}  // namespace stillpost::fetcher
