@@ -10,9 +10,12 @@
 
 #include "common/post_ref.h"
 #include "fetcher/detail/html.h"
+#include "fetcher/detail/links.h"
 
 namespace stillpost::fetcher {
 namespace {
+
+using detail::HostOf;
 
 const char* Attr(const GumboNode* n, const char* name) {
   const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
@@ -197,15 +200,6 @@ struct Edit {
   size_t end;
   std::string text;
 };
-
-// The host of an http(s) URL, lower case; empty otherwise.
-std::string HostOf(std::string_view url) {
-  auto u = boost::urls::parse_uri(url);
-  if (!u) return "";
-  std::string host(u->host());
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host;
-}
 
 // Whether a script is one of the platforms' embed scripts that embed.js replaces: X's
 // widgets.js, Bluesky's embed.js, or Mastodon's /embed.js (marked by data-allowed-prefixes, or

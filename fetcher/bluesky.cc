@@ -16,6 +16,7 @@
 #include "common/sha256.h"
 #include "common/time.h"
 #include "fetcher/detail/json_reader.h"
+#include "fetcher/detail/links.h"
 
 namespace stillpost::fetcher::bluesky {
 namespace {
@@ -37,11 +38,6 @@ google::protobuf::Timestamp Ts(UnixMicros t) {
 
 std::string Encode(std::string_view s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);
-}
-
-std::string HostOf(std::string_view url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  return u ? std::string(u->host()) : std::string();
 }
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
@@ -190,15 +186,8 @@ struct Mapper {
       const Reader ext = v.Object("external");
       const std::string uri = ext.String("uri");
       if (uri.empty()) return;
-      auto* card = post.mutable_card();
-      card->set_url(uri);
-      card->set_expanded_url(uri);
-      card->set_title(ext.String("title"));
-      card->set_description(ext.String("description"));
-      std::string domain = HostOf(uri);
-      if (domain.rfind("www.", 0) == 0) domain.erase(0, 4);
-      card->set_domain(domain);
-      card->set_image_url(ext.String("thumb"));
+      detail::FillLinkCard(*post.mutable_card(), uri, ext.String("title"),
+                           ext.String("description"), ext.String("thumb"));
     }
   }
 

@@ -17,9 +17,12 @@
 #include <unordered_map>
 
 #include "common/version.h"
+#include "fetcher/detail/links.h"
 
 namespace stillpost::fetcher {
 namespace {
+
+using detail::HostOf;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -30,11 +33,6 @@ constexpr long kIdlePollMs = 1000;
 void GlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string HostOf(std::string_view url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  return u ? boost::algorithm::to_lower_copy(u->host()) : std::string();
 }
 
 bool InV4(uint32_t a, uint32_t net, int bits) {

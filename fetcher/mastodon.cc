@@ -10,6 +10,7 @@
 #include "common/post_key.h"
 #include "common/time.h"
 #include "fetcher/detail/json_reader.h"
+#include "fetcher/detail/links.h"
 #include "fetcher/html_text.h"
 
 namespace stillpost::fetcher::mastodon {
@@ -17,6 +18,7 @@ namespace {
 
 namespace json = boost::json;
 using detail::ForEachObject;
+using detail::HostOf;
 using detail::Reader;
 using proto::Entity;
 using proto::Media;
@@ -27,11 +29,6 @@ constexpr double kMaxDurationSeconds = 24 * 3600;
 
 google::protobuf::Timestamp Ts(UnixMicros t) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(t);
-}
-
-std::string HostOf(std::string_view url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  return u ? std::string(u->host()) : std::string();
 }
 
 std::vector<std::pair<std::string, std::string>> Emoji(const Reader& r) {
@@ -140,14 +137,7 @@ struct Mapper {
     const std::string url = c.String("url");
     if (url.empty()) return;
     auto* card = post.mutable_card();
-    card->set_url(url);
-    card->set_expanded_url(url);
-    card->set_title(c.String("title"));
-    card->set_description(c.String("description"));
-    std::string domain = HostOf(url);
-    if (domain.rfind("www.", 0) == 0) domain.erase(0, 4);
-    card->set_domain(domain);
-    card->set_image_url(c.String("image"));
+    detail::FillLinkCard(*card, url, c.String("title"), c.String("description"), c.String("image"));
     if (!card->image_url().empty()) {
       const auto w = c.Count("width"), h = c.Count("height");
       if (w && h && *w > 0 && *h > 0 && *w < (1u << 20) && *h < (1u << 20)) {

@@ -40,6 +40,57 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
+// The page's DOM once its scripts ran, and the stillpost iframes in it, in document order.
+struct LoadedPage {
+  std::string dom;
+  std::vector<std::string> frames;
+};
+
+LoadedPage LoadPage(const testing::TempDir& dir, const std::string& url, int height) {
+  auto args = ChromiumArgs(dir.Sub("profile"));
+  args.push_back("--virtual-time-budget=10000");
+  args.push_back("--window-size=900," + std::to_string(height));  // every embed in view
+  // --dump-dom ends with virtual time, before messages from out-of-process (cross-site) frames
+  // arrive; in one process they arrive in time. The screenshots keep site isolation on.
+  args.push_back("--disable-features=IsolateOrigins,site-per-process");
+  args.push_back("--disable-site-isolation-trials");
+  args.push_back("--dump-dom");
+  args.push_back(url);
+  auto dom = Run(kChromium, args);
+  INFO(dom.err.substr(0, 2000));
+  REQUIRE(dom.exit_code == 0);
+  LoadedPage page{dom.out, {}};
+  std::regex frame(R"(<iframe[^>]*class="stillpost-embed"[^>]*>)");
+  for (auto it = std::sregex_iterator(page.dom.begin(), page.dom.end(), frame);
+       it != std::sregex_iterator(); ++it) {
+    page.frames.push_back(it->str());
+  }
+  return page;
+}
+
+// The height an iframe was given (by the height message the embed posted).
+int FrameHeight(const std::string& frame) {
+  std::smatch h;
+  if (!std::regex_search(frame, h, std::regex(R"re(height="(\d+)")re"))) return -1;
+  return std::stoi(h[1]);
+}
+
+// A screenshot of `url`, kept under build/tests/artifacts/NAME for a person to look at.
+void Screenshot(const testing::TempDir& dir, const std::string& url, const std::string& name,
+                int height) {
+  const fs::path artifacts = fs::path(STILLPOST_BIN_DIR).parent_path() / "tests" / "artifacts";
+  fs::create_directories(artifacts);
+  auto shot = ChromiumArgs(dir.Sub("profile-" + name));
+  const std::string png = (artifacts / name).string();
+  shot.push_back("--virtual-time-budget=10000");
+  shot.push_back("--window-size=900," + std::to_string(height));
+  shot.push_back("--screenshot=" + png);
+  shot.push_back(url);
+  auto r = Run(kChromium, shot);
+  CHECK(r.exit_code == 0);
+  CHECK(fs::file_size(png) > 10000);
+}
+
 TEST_CASE("browser: embed.js turns the seed article's blockquotes into sized archived embeds") {
   REQUIRE(fs::exists(kChromium));  // scripts/setup installs Debian's chromium
   testing::TempDir dir;
@@ -65,27 +116,11 @@ TEST_CASE("browser: embed.js turns the seed article's blockquotes into sized arc
       "<body>", "<body style=\"background:#000;color:#ddd\">");
   testing::ReplayServer site(dir.Sub("site"));
 
-  auto args = ChromiumArgs(dir.Sub("profile"));
-  args.push_back("--virtual-time-budget=10000");
-  args.push_back("--window-size=900,4200");  // every embed in view: lazy frames load
-  // --dump-dom ends with virtual time, before messages from out-of-process (cross-site) frames
-  // arrive; in one process they arrive in time. The screenshots below keep site isolation on.
-  args.push_back("--disable-features=IsolateOrigins,site-per-process");
-  args.push_back("--disable-site-isolation-trials");
-  args.push_back("--dump-dom");
-  args.push_back(site.base() + "/news/article.html");
-  auto dom = Run(kChromium, args);
-  INFO(dom.err.substr(0, 2000));
-  REQUIRE(dom.exit_code == 0);
-  std::regex frame(R"(<iframe[^>]*class="stillpost-embed"[^>]*>)");
-  std::vector<std::string> frames;
-  for (auto it = std::sregex_iterator(dom.out.begin(), dom.out.end(), frame);
-       it != std::sregex_iterator(); ++it) {
-    frames.push_back(it->str());
-  }
-  INFO(dom.out.substr(0, 4000));
+  const LoadedPage dom = LoadPage(dir, site.base() + "/news/article.html", 4200);
+  const auto& frames = dom.frames;
+  INFO(dom.dom.substr(0, 4000));
   REQUIRE(frames.size() == 3);
-  CHECK(dom.out.find("blockquote class=\"twitter-tweet\"") == std::string::npos);
+  CHECK(dom.dom.find("blockquote class=\"twitter-tweet\"") == std::string::npos);
   const std::string ids[] = {"883275154715705344", "883302522549305344", "883326060983353344"};
   const std::string texts[] = {"I look forward to all meetings today",
                                "Everyone here is talking about", "Get a grip man"};
@@ -93,9 +128,7 @@ TEST_CASE("browser: embed.js turns the seed article's blockquotes into sized arc
   for (size_t i = 0; i < 3; ++i) {
     INFO(frames[i]);
     CHECK(frames[i].find("/embed/x/" + ids[i]) != std::string::npos);
-    std::smatch h;
-    REQUIRE(std::regex_search(frames[i], h, std::regex(R"re(height="(\d+)")re")));
-    const int height = std::stoi(h[1]);
+    const int height = FrameHeight(frames[i]);
     CHECK(height > 100);
     CHECK(height != 300);  // set from the height the embed posted, not the placeholder
     CHECK(http.Get(serve.base() + "/embed/x/" + ids[i]).body.find(texts[i]) != std::string::npos);
@@ -103,19 +136,8 @@ TEST_CASE("browser: embed.js turns the seed article's blockquotes into sized arc
   CHECK(frames[2].find("hide_thread=1") != std::string::npos);  // data-conversation="none"
 
   // Screenshots, kept for a person to look at.
-  const fs::path artifacts = fs::path(STILLPOST_BIN_DIR).parent_path() / "tests" / "artifacts";
-  fs::create_directories(artifacts);
-  for (const char* variant : {"article", "article-dark"}) {
-    auto shot = ChromiumArgs(dir.Sub(std::string("profile-") + variant));
-    const std::string png = (artifacts / (std::string("seed-") + variant + ".png")).string();
-    shot.push_back("--virtual-time-budget=10000");
-    shot.push_back("--window-size=900,4200");
-    shot.push_back("--screenshot=" + png);
-    shot.push_back(site.base() + "/news/" + variant + ".html");
-    auto r = Run(kChromium, shot);
-    CHECK(r.exit_code == 0);
-    CHECK(fs::file_size(png) > 10000);
-  }
+  Screenshot(dir, site.base() + "/news/article.html", "seed-article.png", 4200);
+  Screenshot(dir, site.base() + "/news/article-dark.html", "seed-article-dark.png", 4200);
 }
 
 }  // namespace
@@ -158,22 +180,9 @@ TEST_CASE(
       "<body>", "<body style=\"background:#000;color:#ddd\">");
   testing::ReplayServer site(dir.Sub("site"));
 
-  auto args = ChromiumArgs(dir.Sub("profile"));
-  args.push_back("--virtual-time-budget=10000");
-  args.push_back("--window-size=900,3000");
-  args.push_back("--disable-features=IsolateOrigins,site-per-process");
-  args.push_back("--disable-site-isolation-trials");
-  args.push_back("--dump-dom");
-  args.push_back(site.base() + "/news/three.html");
-  auto dom = Run(kChromium, args);
-  REQUIRE(dom.exit_code == 0);
-  std::regex frame(R"(<iframe[^>]*class="stillpost-embed"[^>]*>)");
-  std::vector<std::string> frames;
-  for (auto it = std::sregex_iterator(dom.out.begin(), dom.out.end(), frame);
-       it != std::sregex_iterator(); ++it) {
-    frames.push_back(it->str());
-  }
-  INFO(dom.out.substr(0, 6000));
+  const LoadedPage dom = LoadPage(dir, site.base() + "/news/three.html", 3000);
+  const auto& frames = dom.frames;
+  INFO(dom.dom.substr(0, 6000));
   REQUIRE(frames.size() == 3);
   const std::string keys[] = {"x/1641086480675225601",
                               "bsky/did:plc:z7ja7uhcr5is6uqmnsjyn3k7/3lhmggpkbw22v",
@@ -184,31 +193,15 @@ TEST_CASE(
   for (size_t i = 0; i < 3; ++i) {
     INFO(frames[i]);
     CHECK(frames[i].find("/embed/" + keys[i]) != std::string::npos);
-    std::smatch h;
-    REQUIRE(std::regex_search(frames[i], h, std::regex(R"re(height="(\d+)")re")));
-    CHECK(std::stoi(h[1]) > 100);
-    CHECK(std::stoi(h[1]) != 300);
+    CHECK(FrameHeight(frames[i]) > 100);
+    CHECK(FrameHeight(frames[i]) != 300);
     CHECK(http.Get(serve.base() + "/embed/" + keys[i]).body.find(texts[i]) != std::string::npos);
   }
-  CHECK(dom.out.find("blockquote class=\"bluesky-embed\"") == std::string::npos);
-  CHECK(dom.out.find("blockquote class=\"mastodon-embed\"") == std::string::npos);
+  CHECK(dom.dom.find("blockquote class=\"bluesky-embed\"") == std::string::npos);
+  CHECK(dom.dom.find("blockquote class=\"mastodon-embed\"") == std::string::npos);
 
-  const fs::path artifacts = fs::path(STILLPOST_BIN_DIR).parent_path() / "tests" / "artifacts";
-  fs::create_directories(artifacts);
-  for (const char* variant : {"three", "three-dark"}) {
-    auto shot = ChromiumArgs(dir.Sub(std::string("profile-") + variant));
-    const std::string png =
-        (artifacts / (std::string("three-networks-") +
-                      (std::string(variant) == "three" ? "light" : "dark") + ".png"))
-            .string();
-    shot.push_back("--virtual-time-budget=10000");
-    shot.push_back("--window-size=900,2600");
-    shot.push_back("--screenshot=" + png);
-    shot.push_back(site.base() + "/news/" + variant + ".html");
-    auto r = Run(kChromium, shot);
-    CHECK(r.exit_code == 0);
-    CHECK(fs::file_size(png) > 10000);
-  }
+  Screenshot(dir, site.base() + "/news/three.html", "three-networks-light.png", 2600);
+  Screenshot(dir, site.base() + "/news/three-dark.html", "three-networks-dark.png", 2600);
 }
 
 }  // namespace

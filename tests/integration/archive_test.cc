@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "archive/store.h"
+#include "tests/support/archive_env.h"
 #include "tests/support/replay.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -14,7 +15,6 @@ namespace {
 
 using testing::ReplayServer;
 using testing::Run;
-using testing::RunResult;
 using testing::StillpostBinary;
 using testing::TempDir;
 
@@ -26,24 +26,7 @@ std::string TweetUrl(const std::string& id) {
   return "https://cdn.syndication.twimg.com/tweet-result?id=" + id;
 }
 
-struct Env {
-  TempDir dir;
-  ReplayServer replay{testing::ReplayRoot()};
-  std::string db = dir.Sub("db");
-
-  RunResult Archive(std::vector<std::string> args, bool allow_private = true) {
-    std::vector<std::string> all = {
-        "--db", db, "archive", "--upstream", replay.upstream_flag(), "--backoff-ms", "50"};
-    if (allow_private) all.push_back("--allow-private-upstreams");
-    all.insert(all.end(), args.begin(), args.end());
-    return Run(StillpostBinary(), all);
-  }
-  RunResult Show(const std::string& key, bool json = false) {
-    std::vector<std::string> args = {"--db", db, "show", key};
-    if (json) args.push_back("--json");
-    return Run(StillpostBinary(), args);
-  }
-};
+using Env = testing::ArchiveEnv;
 
 TEST_CASE("archive: posts by URL and id are captured with their media, then shown") {
   Env env;

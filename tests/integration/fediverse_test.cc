@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "archive/store.h"
+#include "tests/support/archive_env.h"
 #include "tests/support/replay.h"
 #include "tests/support/run.h"
 #include "tests/support/serve.h"
@@ -12,11 +13,8 @@
 namespace stillpost {
 namespace {
 
-using testing::ReplayServer;
 using testing::Run;
-using testing::RunResult;
 using testing::StillpostBinary;
-using testing::TempDir;
 
 const std::string kGargron = "mastodon/mastodon.social/103270115826048975";
 const std::string kGargronUrl = "https://mastodon.social/@Gargron/103270115826048975";
@@ -30,24 +28,7 @@ const std::string kImagesThread =
     "https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread?uri=at://"
     "did:plc:z7ja7uhcr5is6uqmnsjyn3k7/app.bsky.feed.post/3lhmggpkbw22v";
 
-struct Env {
-  TempDir dir;
-  ReplayServer replay{testing::ReplayRoot()};
-  std::string db = dir.Sub("db");
-
-  RunResult Archive(std::vector<std::string> args, const std::string& command = "archive") {
-    std::vector<std::string> all = {"--db",
-                                    db,
-                                    command,
-                                    "--upstream",
-                                    replay.upstream_flag(),
-                                    "--backoff-ms",
-                                    "50",
-                                    "--allow-private-upstreams"};
-    all.insert(all.end(), args.begin(), args.end());
-    return Run(StillpostBinary(), all);
-  }
-};
+using Env = testing::ArchiveEnv;
 
 TEST_CASE("fediverse: Mastodon and Bluesky posts by URL, handle and at:// URI, with their media") {
   Env env;
@@ -129,11 +110,11 @@ TEST_CASE(
       Env env;
       REQUIRE(env.Archive({c.ref}).exit_code == 0);
       REQUIRE(env.replay.Admin("gone", c.url, "as=" + c.as) == 200);
-      auto r = env.Archive({c.ref}, "recheck");
+      auto r = env.Fetch("recheck", {c.ref});
       INFO(r.out << r.err);
       CHECK(r.exit_code == 0);
       CHECK(r.out.find(c.key + "  " + c.word + "  [" + c.word + "]") != std::string::npos);
-      auto again = env.Archive({c.ref}, "recheck");
+      auto again = env.Fetch("recheck", {c.ref});
       CHECK(again.out.find(c.key + "  unchanged") != std::string::npos);
       auto store = archive::Store::Open(env.db, {});
       REQUIRE_OK(store);
