@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <charconv>
 #include <cstdio>
 #include <list>
 #include <unordered_map>
@@ -108,46 +109,78 @@ std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
 }
 
 // A thread-safe LRU map from string keys to shared values, bounded by a total cost: the render
-// cache counts entries, the media cache bytes. A value costing more than the budget is not kept.
+// cache counts entries, the media cache bytes. A value costing more than a shard's budget is not
+// kept. Keys are spread over `shards` independently locked shards (the render cache is read and
+// written by every request on every thread). Each shard indexes by the key's hash, each entry
+// keeps its key to check against, and an evicted entry's node and key storage are reused: under
+// a stream of misses (uniformly random posts) a Put allocates only the index node.
 template <typename V>
 class Lru {
  public:
-  Lru(size_t budget, size_t (*cost)(const V&)) : budget_(budget), cost_(cost) {}
+  Lru(size_t budget, size_t (*cost)(const V&), size_t shards = 1)
+      : shards_(std::max<size_t>(1, shards)), budget_(budget / shards_.size()), cost_(cost) {}
 
-  std::shared_ptr<const V> Get(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = index_.find(key);
-    if (it == index_.end()) return nullptr;
-    order_.splice(order_.begin(), order_, it->second);
-    return it->second->second;
+  std::shared_ptr<const V> Get(std::string_view key) {
+    const size_t h = std::hash<std::string_view>{}(key);
+    Shard& sh = shards_[h % shards_.size()];
+    std::lock_guard<std::mutex> lock(sh.mu);
+    auto it = sh.index.find(h);
+    if (it == sh.index.end() || it->second->key != key) return nullptr;
+    sh.order.splice(sh.order.begin(), sh.order, it->second);
+    return it->second->value;
   }
 
-  void Put(const std::string& key, std::shared_ptr<const V> value) {
+  void Put(std::string_view key, std::shared_ptr<const V> value) {
     const size_t cost = cost_(*value);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (cost > budget_ || index_.count(key)) return;
-    used_ += cost;
-    order_.emplace_front(key, std::move(value));
-    index_[key] = order_.begin();
-    while (used_ > budget_) {
-      used_ -= cost_(*order_.back().second);
-      index_.erase(order_.back().first);
-      order_.pop_back();
+    const size_t h = std::hash<std::string_view>{}(key);
+    Shard& sh = shards_[h % shards_.size()];
+    std::shared_ptr<const V> evicted;  // released after the lock
+    std::lock_guard<std::mutex> lock(sh.mu);
+    if (cost > budget_ || sh.index.count(h)) return;  // kept already (or a hash twin: skip it)
+    sh.used += cost;
+    while (!sh.order.empty() && sh.used > budget_) {
+      Entry& last = sh.order.back();
+      sh.used -= last.cost;
+      sh.index.erase(last.hash);
+      evicted = std::move(last.value);
+      sh.spare.splice(sh.spare.begin(), sh.order, std::prev(sh.order.end()));
     }
+    if (sh.spare.empty()) sh.spare.emplace_front();
+    sh.order.splice(sh.order.begin(), sh.spare, sh.spare.begin());
+    Entry& e = sh.order.front();
+    e.hash = h;
+    e.key.assign(key.data(), key.size());  // reuses the evicted key's capacity
+    e.value = std::move(value);
+    e.cost = cost;
+    sh.index.emplace(h, sh.order.begin());
   }
 
  private:
-  std::mutex mu_;
-  std::list<std::pair<std::string, std::shared_ptr<const V>>> order_;
-  std::unordered_map<std::string, typename decltype(order_)::iterator> index_;
-  size_t used_ = 0;
-  const size_t budget_;
+  struct Entry {
+    size_t hash = 0;
+    std::string key;
+    std::shared_ptr<const V> value;
+    size_t cost = 0;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::list<Entry> order;  // most recent first
+    std::list<Entry> spare;  // evicted nodes (values released), for reuse
+    std::unordered_map<size_t, typename std::list<Entry>::iterator> index;
+    size_t used = 0;
+  };
+  std::vector<Shard> shards_;
+  const size_t budget_;  // per shard
   size_t (*const cost_)(const V&);
 };
 
 // Rendered embeds by URL and ETag, counted by entries.
 struct Router::Cache : Lru<std::string> {
-  explicit Cache(size_t entries) : Lru(entries, [](const std::string&) -> size_t { return 1; }) {}
+  static constexpr size_t kShards = 16;
+  explicit Cache(size_t entries)
+      : Lru(
+            entries, [](const std::string&) -> size_t { return 1; },
+            entries >= kShards ? kShards : 1) {}
 };
 
 // Stored media by digest, counted by bytes. Blobs never change, so entries never go stale.
@@ -254,19 +287,27 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
     if (!shown_state.has_latest_good_at()) return Error(404, key + " was never captured whole");
     shown_at = Micros(shown_state.latest_good_at());
   }
-  char etag_buf[128];
-  std::snprintf(etag_buf, sizeof etag_buf, "\"r%d-%lld-%d-%lld-%d-%d%d%d\"",
-                embed::kRendererVersion, static_cast<long long>(shown_at),
-                static_cast<int>(shown_state.current()),
-                static_cast<long long>(Micros(shown_state.gone_since())),
-                static_cast<int>(shown_state.gone_kind()), static_cast<int>(opts.theme),
-                opts.hide_media, opts.hide_thread);
-  const std::string etag = etag_buf;
+  // "r<renderer>-<shown at>-<current>-<gone since>-<gone kind>-<theme><media><thread>"
+  std::string etag = "\"r";
+  auto add = [&etag](long long v, char sep) {
+    char buf[24];
+    etag.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+    if (sep != 0) etag += sep;
+  };
+  add(embed::kRendererVersion, '-');
+  add(shown_at, '-');
+  add(static_cast<int>(shown_state.current()), '-');
+  add(Micros(shown_state.gone_since()), '-');
+  add(static_cast<int>(shown_state.gone_kind()), '-');
+  add(static_cast<int>(opts.theme), 0);
+  add(opts.hide_media, 0);
+  add(opts.hide_thread, 0);
+  etag += '"';
   Response r;
   r.Set("ETag", etag);
   r.Set("Cache-Control", pinned.empty() ? kLatestCache : kImmutable);
   r.Set("Content-Type", "text/html; charset=utf-8");
-  r.Set("Content-Security-Policy", embed::EmbedContentSecurityPolicy());
+  r.SetStatic("Content-Security-Policy", embed::EmbedContentSecurityPolicy());
   r.Set("Referrer-Policy", "no-referrer");
   const std::string cache_key = key + etag;
   auto html = cache_->Get(cache_key);
@@ -359,7 +400,7 @@ Response Router::OEmbed(std::string_view query) {
   s.clear_latest_good();
   Response r =
       Json(200, embed::RenderOEmbed(embed::EmbedInput{s, latest}, options_.public_base, maxwidth));
-  r.headers.back().second = "public, max-age=300";
+  r.Replace("Cache-Control", "public, max-age=300");
   return r;
 }
 
@@ -377,7 +418,7 @@ Response Router::Api(std::string_view rest) {
     auto c = store_.CaptureAt(key, *t);
     if (!c) return Error(StatusFor(c.error()), c.error().message());
     Response r = Json(200, ProtoJson(*c));
-    r.headers.back().second = kImmutable;
+    r.Replace("Cache-Control", kImmutable);
     return r;
   }
   auto state = store_.State(key);
@@ -459,41 +500,66 @@ Response Router::Home(std::string_view query) {
   return r;
 }
 
-void Metrics::Record(const std::string& route, int status, double seconds, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  requests_[{route, status}]++;
-  for (size_t i = 0; i < std::size(kBuckets); ++i) {
-    if (seconds <= kBuckets[i]) buckets_[i]++;
+void Metrics::Record(std::string_view route, int status, double seconds, size_t bytes) {
+  static std::atomic<size_t> next_slot{0};
+  thread_local const size_t mine = next_slot.fetch_add(1) % kSlots;
+  Slot& slot = slots_[mine];
+  size_t r = std::size(kRoutes) - 1;
+  for (size_t i = 0; i < std::size(kRoutes); ++i) {
+    if (kRoutes[i] == route) r = i;
   }
-  count_++;
-  sum_ += seconds;
-  bytes_ += bytes;
+  size_t st = std::size(kStatuses);
+  for (size_t i = 0; i < std::size(kStatuses); ++i) {
+    if (kStatuses[i] == status) st = i;
+  }
+  constexpr auto relaxed = std::memory_order_relaxed;
+  slot.requests[r][st].fetch_add(1, relaxed);
+  for (size_t i = 0; i < std::size(kBuckets); ++i) {
+    if (seconds <= kBuckets[i]) slot.buckets[i].fetch_add(1, relaxed);
+  }
+  slot.count.fetch_add(1, relaxed);
+  slot.sum_micros.fetch_add(static_cast<uint64_t>(seconds * 1e6), relaxed);
+  slot.bytes.fetch_add(bytes, relaxed);
 }
 
 std::string Metrics::Render(const archive::StoreStats& stats) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  auto total = [this](auto field) {
+    uint64_t n = 0;
+    for (const Slot& s : slots_) n += field(s).load(std::memory_order_relaxed);
+    return n;
+  };
   std::string out =
       "# HELP stillpost_requests_total HTTP requests by route and status.\n"
       "# TYPE stillpost_requests_total counter\n";
-  for (const auto& [k, n] : requests_) {
-    out += "stillpost_requests_total{route=\"" + k.first + "\",status=\"" +
-           std::to_string(k.second) + "\"} " + std::to_string(n) + "\n";
+  for (size_t r = 0; r < std::size(kRoutes); ++r) {
+    for (size_t st = 0; st <= std::size(kStatuses); ++st) {
+      const uint64_t n = total([&](const Slot& s) -> const auto& { return s.requests[r][st]; });
+      if (n == 0) continue;
+      out += "stillpost_requests_total{route=\"" + std::string(kRoutes[r]) + "\",status=\"" +
+             (st < std::size(kStatuses) ? std::to_string(kStatuses[st]) : std::string("other")) +
+             "\"} " + std::to_string(n) + "\n";
+    }
   }
+  const uint64_t count = total([](const Slot& s) -> const auto& { return s.count; });
   out +=
       "# HELP stillpost_request_seconds Time to answer a request.\n"
       "# TYPE stillpost_request_seconds histogram\n";
   char buf[128];
   for (size_t i = 0; i < std::size(kBuckets); ++i) {
     std::snprintf(buf, sizeof buf, "stillpost_request_seconds_bucket{le=\"%g\"} %llu\n",
-                  kBuckets[i], static_cast<unsigned long long>(buckets_[i]));
+                  kBuckets[i],
+                  static_cast<unsigned long long>(
+                      total([&](const Slot& s) -> const auto& { return s.buckets[i]; })));
     out += buf;
   }
-  out += "stillpost_request_seconds_bucket{le=\"+Inf\"} " + std::to_string(count_) + "\n";
-  std::snprintf(buf, sizeof buf, "stillpost_request_seconds_sum %.6f\n", sum_);
+  out += "stillpost_request_seconds_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+  std::snprintf(
+      buf, sizeof buf, "stillpost_request_seconds_sum %.6f\n",
+      static_cast<double>(total([](const Slot& s) -> const auto& { return s.sum_micros; })) / 1e6);
   out += buf;
-  out += "stillpost_request_seconds_count " + std::to_string(count_) + "\n";
+  out += "stillpost_request_seconds_count " + std::to_string(count) + "\n";
   out += "# TYPE stillpost_response_bytes_total counter\nstillpost_response_bytes_total " +
-         std::to_string(bytes_) + "\n";
+         std::to_string(total([](const Slot& s) -> const auto& { return s.bytes; })) + "\n";
   out += "# TYPE stillpost_store_posts gauge\nstillpost_store_posts " +
          std::to_string(stats.posts) + "\n";
   out += "# TYPE stillpost_store_captures gauge\nstillpost_store_captures " +

@@ -16,26 +16,57 @@
 
 namespace stillpost::server {
 
+// Views into the received request, valid while Handle() runs.
 struct Request {
-  std::string method;  // "GET", "HEAD", ...
-  std::string target;  // path and query, as received
-  std::string if_none_match;
-  std::string range;
+  std::string_view method;  // "GET", "HEAD", ...
+  std::string_view target;  // path and query, as received
+  std::string_view if_none_match;
+  std::string_view range;
+};
+
+// A response header. Names are always literals; a value is either a literal (or a string that
+// lives as long as the program, such as the embed CSP) or owned by the header. Most of an
+// embed's headers are fixed, so they cost no allocation or copy per request.
+struct Header {
+  std::string_view name;
+  std::string_view fixed;  // when `owned` is empty
+  std::string owned;
+  std::string_view Value() const { return owned.empty() ? fixed : std::string_view(owned); }
 };
 
 struct Response {
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<Header> headers;
   std::string body;
   std::shared_ptr<const std::string> shared_body;  // a cached body, served without a copy
   // Media: the stored bytes themselves (no copy), served from offset for length bytes.
   std::shared_ptr<const archive::Blob> blob;
   size_t offset = 0;
   size_t length = 0;
-  std::string route = "other";  // for metrics
+  std::string_view route = "other";  // for metrics: always a literal
 
-  void Set(std::string name, std::string value) {
-    headers.emplace_back(std::move(name), std::move(value));
+  // A literal (or otherwise static) value, kept by reference.
+  void Set(std::string_view name, const char* literal) {
+    headers.push_back(Header{name, literal, {}});
+  }
+  void SetStatic(std::string_view name, std::string_view value) {
+    headers.push_back(Header{name, value, {}});
+  }
+  // A value built for this response.
+  void Set(std::string_view name, std::string value) {
+    if (value.empty()) return SetStatic(name, "");
+    headers.push_back(Header{name, {}, std::move(value)});
+  }
+  // Replaces the value of `name` (or adds it).
+  void Replace(std::string_view name, const char* literal) {
+    for (auto& h : headers) {
+      if (h.name == name) {
+        h.fixed = literal;
+        h.owned.clear();
+        return;
+      }
+    }
+    Set(name, literal);
   }
   size_t BodySize() const {
     return blob ? length : (shared_body ? shared_body->size() : body.size());
@@ -45,20 +76,30 @@ struct Response {
   }
 };
 
-// Request counts, latencies and bytes for /metrics.
+// Request counts, latencies and bytes for /metrics. Every request records, on every server
+// thread: each thread counts into its own cache-line-aligned slot (relaxed atomics that no other
+// thread writes), and /metrics adds the slots up. A shared lock or shared counters here cost
+// more than they count.
 class Metrics {
  public:
   static constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0};
-  void Record(const std::string& route, int status, double seconds, size_t bytes);
+  static constexpr std::string_view kRoutes[] = {"embed",   "media",   "oembed", "api",  "embed.js",
+                                                 "healthz", "metrics", "home",   "other"};
+  static constexpr int kStatuses[] = {200, 206, 304, 400, 404, 405, 416, 431, 500, 501, 503};
+  void Record(std::string_view route, int status, double seconds, size_t bytes);
   std::string Render(const archive::StoreStats& stats) const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  uint64_t buckets_[std::size(kBuckets)] = {};
-  uint64_t count_ = 0;
-  double sum_ = 0;
-  uint64_t bytes_ = 0;
+  static constexpr size_t kSlots = 16;  // threads beyond this share slots (still correct)
+  struct alignas(64) Slot {
+    // [route][status], the last status slot counting any other status.
+    std::atomic<uint64_t> requests[std::size(kRoutes)][std::size(kStatuses) + 1] = {};
+    std::atomic<uint64_t> buckets[std::size(kBuckets)] = {};
+    std::atomic<uint64_t> count{0};
+    std::atomic<uint64_t> sum_micros{0};
+    std::atomic<uint64_t> bytes{0};
+  };
+  Slot slots_[kSlots];
 };
 
 struct RouterOptions {

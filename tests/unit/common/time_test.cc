@@ -11,6 +11,8 @@ TEST_CASE("time: RFC 3339 formatting, with a fraction only when there is one") {
   CHECK(FormatRfc3339(1499442660250000) == "2017-07-07T15:51:00.250Z");
   CHECK(FormatRfc3339(1499442660000250) == "2017-07-07T15:51:00.000250Z");
   CHECK(FormatDate(1499442660000000) == "2017-07-07");
+  CHECK(FormatRfc3339(-1) == "1969-12-31T23:59:59.999999Z");
+  CHECK(FormatRfc3339(253402300799000000) == "9999-12-31T23:59:59Z");
 }
 
 TEST_CASE("time: parsing accepts Z, offsets, fractions and bare microseconds") {

@@ -12,8 +12,8 @@ namespace {
 using testing::FixtureCapture;
 
 std::string Header(const Response& r, const std::string& name) {
-  for (const auto& [k, v] : r.headers) {
-    if (k == name) return v;
+  for (const auto& h : r.headers) {
+    if (h.name == name) return std::string(h.Value());
   }
   return "";
 }
