@@ -351,15 +351,20 @@ struct Store::Impl {
 
   // Decodes an encoded capture record.
   Result<Capture> DecodeRecord(std::string_view record, std::string_view key) const {
+    Capture c;
+    SP_RETURN_IF_ERROR(DecodeRecordInto(record, key, c));
+    return c;
+  }
+
+  Status DecodeRecordInto(std::string_view record, std::string_view key, Capture& c) const {
     thread_local std::string decoded;
     if (Status d = codec.Decode(record, decoded); !d.ok()) {
       return d.WithContext("store " + path + ": capture of " + std::string(key));
     }
-    Capture c;
     if (!c.ParseFromString(decoded)) {
       return DataLossError("store " + path + ": unreadable capture of " + std::string(key));
     }
-    return c;
+    return Status::Ok();
   }
 
   // The state as callers see it: key and latest good capture filled in.
@@ -855,6 +860,14 @@ Result<Store::StateAndLatest> Store::StateForServing(std::string_view key) const
 Result<proto::Capture> Store::DecodeLatest(const StateAndLatest& s) const {
   if (s.encoded.empty()) return NotFoundError(s.state.key() + " was never captured whole");
   return impl_->DecodeRecord(s.encoded, s.state.key());
+}
+
+Result<const proto::Capture*> Store::DecodeLatest(const StateAndLatest& s,
+                                                  google::protobuf::Arena& arena) const {
+  if (s.encoded.empty()) return NotFoundError(s.state.key() + " was never captured whole");
+  auto* c = google::protobuf::Arena::CreateMessage<proto::Capture>(&arena);
+  SP_RETURN_IF_ERROR(impl_->DecodeRecordInto(s.encoded, s.state.key(), *c));
+  return c;
 }
 
 Result<proto::PostState> Store::StateSummary(std::string_view key) const {

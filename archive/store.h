@@ -8,6 +8,8 @@
 // Store; reads run in parallel with them and see each AddCapture whole or not at all.
 #pragma once
 
+#include <google/protobuf/arena.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -141,6 +143,10 @@ class Store {
   Result<StateAndLatest> StateForServing(std::string_view key) const;
   // The capture inside StateAndLatest. NotFound when there is none.
   Result<proto::Capture> DecodeLatest(const StateAndLatest& s) const;
+  // The same, allocated on `arena` (the serving path: no per-field allocation, nothing to free
+  // field by field); it lives as long as the arena.
+  Result<const proto::Capture*> DecodeLatest(const StateAndLatest& s,
+                                             google::protobuf::Arena& arena) const;
   // Every capture of the post, oldest first. NotFound for an unknown post.
   Result<std::vector<proto::Capture>> Captures(std::string_view key) const;
   // The capture taken at exactly `at`. NotFound otherwise.

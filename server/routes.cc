@@ -114,11 +114,25 @@ std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
 // written by every request on every thread). Each shard indexes by the key's hash, each entry
 // keeps its key to check against, and an evicted entry's node and key storage are reused: under
 // a stream of misses (uniformly random posts) a Put allocates only the index node.
+//
+// With `admit_on_second_sight`, a key is kept only when it is Put a second time while its first
+// sighting is still remembered (a TinyLFU-style doorkeeper: a bitset of recent key hashes,
+// cleared after a few budgets' worth of sightings). A post requested once is then rendered and
+// not cached: it does not push a post that is requested again and again out of the cache, and
+// the miss costs no eviction.
 template <typename V>
 class Lru {
  public:
-  Lru(size_t budget, size_t (*cost)(const V&), size_t shards = 1)
-      : shards_(std::max<size_t>(1, shards)), budget_(budget / shards_.size()), cost_(cost) {}
+  Lru(size_t budget, size_t (*cost)(const V&), size_t shards = 1,
+      bool admit_on_second_sight = false)
+      : shards_(std::max<size_t>(1, shards)),
+        budget_(budget / shards_.size()),
+        cost_(cost),
+        doorkeeper_(admit_on_second_sight) {
+    if (doorkeeper_) {
+      for (auto& sh : shards_) sh.seen.assign(kSeenWords, 0);
+    }
+  }
 
   std::shared_ptr<const V> Get(std::string_view key) {
     const size_t h = std::hash<std::string_view>{}(key);
@@ -137,6 +151,18 @@ class Lru {
     std::shared_ptr<const V> evicted;  // released after the lock
     std::lock_guard<std::mutex> lock(sh.mu);
     if (cost > budget_ || sh.index.count(h)) return;  // kept already (or a hash twin: skip it)
+    if (doorkeeper_) {
+      uint64_t& word = sh.seen[(h >> 6) % kSeenWords];
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      if ((word & bit) == 0) {
+        word |= bit;
+        if (++sh.sightings > kForgetAfterBudgets * std::max<size_t>(budget_, 64)) {
+          std::fill(sh.seen.begin(), sh.seen.end(), 0);
+          sh.sightings = 0;
+        }
+        return;  // first sighting: remembered, not kept
+      }
+    }
     sh.used += cost;
     while (!sh.order.empty() && sh.used > budget_) {
       Entry& last = sh.order.back();
@@ -162,16 +188,21 @@ class Lru {
     std::shared_ptr<const V> value;
     size_t cost = 0;
   };
+  static constexpr size_t kSeenWords = 1024;  // 65,536 bits per shard
+  static constexpr size_t kForgetAfterBudgets = 4;
   struct Shard {
     std::mutex mu;
     std::list<Entry> order;  // most recent first
     std::list<Entry> spare;  // evicted nodes (values released), for reuse
     std::unordered_map<size_t, typename std::list<Entry>::iterator> index;
     size_t used = 0;
+    std::vector<uint64_t> seen;  // the doorkeeper's bitset
+    size_t sightings = 0;
   };
   std::vector<Shard> shards_;
   const size_t budget_;  // per shard
   size_t (*const cost_)(const V&);
+  const bool doorkeeper_;
 };
 
 // Rendered embeds by URL and ETag, counted by entries.
@@ -180,7 +211,7 @@ struct Router::Cache : Lru<std::string> {
   explicit Cache(size_t entries)
       : Lru(
             entries, [](const std::string&) -> size_t { return 1; },
-            entries >= kShards ? kShards : 1) {}
+            entries >= kShards ? kShards : 1, /*admit_on_second_sight=*/true) {}
 };
 
 // Stored media by digest, counted by bytes. Blobs never change, so entries never go stale.
@@ -257,11 +288,13 @@ Response Router::Handle(const Request& req) {
 Response Router::Embed(const Request& req, std::string_view key_in, std::string_view query) {
   const std::string key(key_in);
   if (auto k = ParsePostKey(key); !k) return Error(400, k.error().message());
-  const std::string query_text = "/?" + std::string(query);  // the view below points into it
-  auto q = boost::urls::parse_origin_form(query_text);
   embed::EmbedOptions opts;
   std::string pinned;
-  if (q) {
+  // Most embeds are requested without options: no query to parse.
+  const std::string query_text = query.empty() ? "" : "/?" + std::string(query);
+  auto q = boost::urls::parse_origin_form(query_text.empty() ? std::string_view("/")
+                                                             : std::string_view(query_text));
+  if (q && !query.empty()) {
     const std::string theme = Param(*q, "theme");
     opts.theme = theme == "dark" ? embed::Theme::kDark
                                  : (theme == "light" ? embed::Theme::kLight : embed::Theme::kAuto);
@@ -312,8 +345,26 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
   const std::string cache_key = key + etag;
   auto html = cache_->Get(cache_key);
   if (!html) {
-    auto capture = pinned.empty() ? store_.DecodeLatest(*served) : store_.CaptureAt(key, shown_at);
-    if (!capture) return Error(StatusFor(capture.error()), capture.error().message());
+    // The latest capture is decoded into an arena whose first block is this thread's buffer:
+    // no allocation per field, and nothing to free field by field afterwards.
+    thread_local char arena_block[64 << 10];
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = arena_block;
+    arena_options.initial_block_size = sizeof arena_block;
+    google::protobuf::Arena arena(arena_options);
+    Result<proto::Capture> pinned_capture = NotFoundError("");
+    const proto::Capture* capture = nullptr;
+    if (pinned.empty()) {
+      auto latest = store_.DecodeLatest(*served, arena);
+      if (!latest) return Error(StatusFor(latest.error()), latest.error().message());
+      capture = *latest;
+    } else {
+      pinned_capture = store_.CaptureAt(key, shown_at);
+      if (!pinned_capture) {
+        return Error(StatusFor(pinned_capture.error()), pinned_capture.error().message());
+      }
+      capture = &*pinned_capture;
+    }
     if (!capture->has_post()) return Error(404, "that capture records the post as gone");
     html = std::make_shared<const std::string>(
         embed::RenderEmbed(embed::EmbedInput{shown_state, *capture}, opts));
