@@ -174,18 +174,18 @@ const char* kHeightScript =
     "path:location.pathname},\"*\")}addEventListener(\"load\",s);"
     "if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement);s()})();";
 
-// Appends `raw` escaped for HTML text and attributes; invalid UTF-8 becomes U+FFFD.
-void EscapeInto(std::string& out, std::string_view raw) {
-  std::string storage;
-  const std::string_view valid = ValidView(raw, storage);
-  if (valid.data() != raw.data()) {
-    EscapeInto(out, valid);
-    return;
-  }
+// Appends `valid` (known valid UTF-8) escaped for HTML text and attributes.
+void EscapeValidInto(std::string& out, std::string_view valid) {
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (char c : std::string_view("&<>\"'")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+  }();
   size_t run = 0;  // start of the pending run of characters that need no escaping
-  for (size_t i = 0; i < raw.size(); ++i) {
+  for (size_t i = 0; i < valid.size(); ++i) {
+    if (!kSpecial[static_cast<unsigned char>(valid[i])]) continue;
     const char* rep = nullptr;
-    switch (raw[i]) {
+    switch (valid[i]) {
       case '&':
         rep = "&amp;";
         break;
@@ -198,25 +198,31 @@ void EscapeInto(std::string& out, std::string_view raw) {
       case '"':
         rep = "&quot;";
         break;
-      case '\'':
+      default:
         rep = "&#39;";
         break;
-      default:
-        continue;
     }
-    out.append(raw.data() + run, i - run);
+    out.append(valid.data() + run, i - run);
     out += rep;
     run = i + 1;
   }
-  out.append(raw.data() + run, raw.size() - run);
+  out.append(valid.data() + run, valid.size() - run);
+}
+
+// Appends `raw` escaped for HTML text and attributes; invalid UTF-8 becomes U+FFFD.
+void EscapeInto(std::string& out, std::string_view raw) {
+  std::string storage;
+  EscapeValidInto(out, ValidView(raw, storage));
 }
 
 // Byte offsets of code-point positions in valid UTF-8, walking forward only.
 class CodePointCursor {
  public:
-  explicit CodePointCursor(std::string_view text) : text_(text) {}
+  explicit CodePointCursor(std::string_view text) : text_(text), ascii_(IsAscii(text)) {}
+  bool ascii() const { return ascii_; }
   // The byte offset of code point `index` (clamped to the end); indexes must not decrease.
   size_t ByteAt(size_t index) {
+    if (ascii_) return std::min(index, text_.size());  // one byte per code point
     while (cp_ < index && byte_ < text_.size()) {
       const char* it = text_.data() + byte_;
       utf8::unchecked::next(it);
@@ -228,6 +234,7 @@ class CodePointCursor {
 
  private:
   std::string_view text_;
+  bool ascii_;
   size_t byte_ = 0;
   size_t cp_ = 0;
 };
@@ -237,6 +244,7 @@ class Writer {
   Writer() { out_.reserve(8192); }
   void Raw(std::string_view s) { out_ += s; }
   void Text(std::string_view s) { EscapeInto(out_, s); }
+  void ValidText(std::string_view s) { EscapeValidInto(out_, s); }  // `s` is valid UTF-8
   std::string& str() { return out_; }
 
  private:
@@ -252,24 +260,26 @@ void RenderRich(Writer& w, const std::string& raw, const Entities& entities) {
   CodePointCursor cursor(text);
   size_t pos = 0;       // code points written so far
   size_t pos_byte = 0;  // and their byte offset
-  const auto total = static_cast<size_t>(utf8::unchecked::distance(text.begin(), text.end()));
+  const auto total = cursor.ascii()
+                         ? text.size()
+                         : static_cast<size_t>(utf8::unchecked::distance(text.begin(), text.end()));
   for (const Entity& e : entities) {
     const size_t start = e.start(), end = e.end();
     if (start < pos || end > total || start >= end) continue;  // stale or overlapping
     const size_t start_byte = cursor.ByteAt(start);
     const size_t end_byte = cursor.ByteAt(end);
-    w.Text(text.substr(pos_byte, start_byte - pos_byte));
+    w.ValidText(text.substr(pos_byte, start_byte - pos_byte));
     const std::string_view slice = text.substr(start_byte, end_byte - start_byte);
     const std::string_view shown = e.display().empty() ? slice : e.display();
     if (e.kind() == Entity::KIND_CUSTOM_EMOJI) {
       if (IsSha256Hex(e.target_blob())) {
         w.Raw("<img class=\"sp-emoji\" src=\"" + MediaUrl(e.target_blob()) + "\" alt=\"");
-        w.Text(slice);
+        w.ValidText(slice);
         w.Raw("\" title=\"");
-        w.Text(slice);
+        w.ValidText(slice);
         w.Raw("\">");
       } else {
-        w.Text(slice);
+        w.ValidText(slice);
       }
     } else if (IsHttpUrl(e.target())) {
       w.Raw("<a href=\"");
@@ -283,7 +293,7 @@ void RenderRich(Writer& w, const std::string& raw, const Entities& entities) {
     pos = end;
     pos_byte = end_byte;
   }
-  w.Text(text.substr(pos_byte));
+  w.ValidText(text.substr(pos_byte));
 }
 
 void RenderText(Writer& w, const Post& post) { RenderRich(w, post.text(), post.entities()); }
