@@ -87,3 +87,35 @@ echo "serve: $posts posts, wrk -t2 -c64 -d$duration --latency, random keys, $run
 printf "/embed/:  stillpost %.0f rps (p99 %.2f ms), nginx %.0f rps (p99 %.2f ms), ratio %.2fx\n" "$mo" "$po" "$mn" "$pn" "$(echo "$mo / $mn" | bc -l)"
 printf "/media/ (5 MB, -c16): stillpost %.0f rps, nginx %.0f rps, ratio %.2fx\n" "$mmo" "$mmn" "$(echo "$mmo / $mmn" | bc -l)"
 echo "stillpost serve peak RSS: $((rss_kb / 1024)) MB"
+
+# The same comparison with each side on one core: the server (one thread; nginx one worker)
+# pinned to CPU 0 and wrk (one thread) to CPU 1. On a 2-core machine the run above shares both
+# cores between four threads and moves by +-15% from minute to minute; pinned runs isolate what
+# each server costs per request. Informative; the target is the run above.
+if command -v taskset > /dev/null && [ "$(nproc)" -ge 2 ]; then
+  kill "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  taskset -c 0 "$build/tools/stillpost" --db "$work/db" serve --listen 127.0.0.1:0 --threads 1 > "$work/serve1.out" &
+  pids+=($!)
+  for _ in $(seq 50); do grep -q serving "$work/serve1.out" && break; sleep 0.1; done
+  ours1=$(sed -n 's/.* on //p' "$work/serve1.out")
+  port1=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  sed -e 's/worker_processes 2;/worker_processes 1;/' -e "s/127.0.0.1:$port;/127.0.0.1:$port1;/" \
+      -e "s#$work/nginx.pid#$work/nginx1.pid#" "$work/nginx.conf" > "$work/nginx1.conf"
+  taskset -c 0 nginx -c "$work/nginx1.conf" -g 'daemon off;' &
+  pids+=($!)
+  sleep 0.5
+  pinned() {  # URL -> rps
+    KEYS="$work/keys.txt" PREFIX=/embed/ taskset -c 1 wrk -t1 -c32 -d"$duration" -s "$here/random_key.lua" "$1" |
+      awk '/Requests\/sec/ {print $2}'
+  }
+  pinned "$ours1" > /dev/null
+  pinned "http://127.0.0.1:$port1" > /dev/null
+  p_o=(); p_n=()
+  for r in $(seq "$runs"); do
+    p_o+=("$(pinned "$ours1")"); p_n+=("$(pinned "http://127.0.0.1:$port1")")
+  done
+  po1=$(median "${p_o[@]}"); pn1=$(median "${p_n[@]}")
+  printf "/embed/ pinned, one core each (runs: stillpost %s | nginx %s): stillpost %.0f rps, nginx %.0f rps, ratio %.2fx\n" \
+    "${p_o[*]}" "${p_n[*]}" "$po1" "$pn1" "$(echo "$po1 / $pn1" | bc -l)"
+fi
