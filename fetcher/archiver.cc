@@ -230,6 +230,13 @@ struct Archiver::Impl {
              [this, job, url](Result<HttpResponse> r) { OnTweetResult(job, url, std::move(r)); });
   }
 
+  // What the post shows, digested as mapped: before media are fetched, since a fallback URL or
+  // a Bluesky video whose PDS could not be found changes the stored URLs, not the post (a
+  // re-check must not call that an edit).
+  static void SetContentDigest(Job& job) {
+    job.capture.set_content_digest(ContentDigest(job.capture.post()));
+  }
+
   PostOutcome Failed(const Job& job, std::string why) {
     PostOutcome o;
     o.key = job.key;
@@ -270,6 +277,7 @@ struct Archiver::Impl {
                                                " for " + job->id));
     }
     *job->capture.mutable_post() = std::move(mapped->post);
+    SetContentDigest(*job);
     job->fallbacks = std::move(mapped->fallbacks);
     FetchMedia(job);
   }
@@ -306,6 +314,7 @@ struct Archiver::Impl {
     job->fallbacks = std::move(mapped->fallbacks);
     job->video_blobs = std::move(mapped->video_blobs);
     *job->capture.mutable_post() = std::move(mapped->post);
+    SetContentDigest(*job);
     if (!job->video_blobs.empty()) return ResolveVideos(job);
     FetchMedia(job);
   }
@@ -476,7 +485,7 @@ struct Archiver::Impl {
   void Commit(const std::shared_ptr<Job>& job) {
     proto::Capture& c = job->capture;
     if (!c.has_captured_at()) *c.mutable_captured_at() = Ts(NowMicros());
-    if (c.has_post()) c.set_content_digest(ContentDigest(c.post()));
+    if (c.has_post() && !c.has_content_digest()) c.set_content_digest(ContentDigest(c.post()));
     // What changed since the newest capture, for re-checks.
     std::string transition;
     if (auto before = store.StateSummary(job->key)) {

@@ -199,3 +199,25 @@ TEST_CASE("fediverse: served embeds, oEmbed and the API for Mastodon and Bluesky
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("fediverse: a video whose PDS was unreachable once is no edit when it is fetched later") {
+  testing::ArchiveEnv env;
+  const std::string doc = "https://plc.directory/did:plc:l7mosai5i2u562b5qbosw6c7";
+  REQUIRE(env.replay.Admin("fault", doc, "kind=500&times=0") == 200);
+  auto first = env.Archive({kVideoByHandle, "--attempts", "1"});
+  INFO(first.out << first.err);
+  CHECK(first.out.find(kVideo + "  partial") != std::string::npos);
+  CHECK(first.out.find("cannot find the PDS of did:plc:l7mosai5i2u562b5qbosw6c7") !=
+        std::string::npos);
+  REQUIRE(env.replay.Admin("restore", doc, "") == 200);
+  // The stored video URL differs now (getBlob instead of the playlist); the post does not.
+  auto again = env.Fetch("recheck", {kVideo});
+  INFO(again.out << again.err);
+  CHECK(again.out.find(kVideo + "  unchanged") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost
