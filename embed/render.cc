@@ -13,6 +13,7 @@
 
 #include "common/sha256.h"
 #include "common/time.h"
+#include "common/web.h"
 
 namespace stillpost::embed {
 namespace {
@@ -175,39 +176,7 @@ const char* kHeightScript =
     "if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement);s()})();";
 
 // Appends `valid` (known valid UTF-8) escaped for HTML text and attributes.
-void EscapeValidInto(std::string& out, std::string_view valid) {
-  static constexpr auto kSpecial = [] {
-    std::array<bool, 256> t{};
-    for (char c : std::string_view("&<>\"'")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-  }();
-  size_t run = 0;  // start of the pending run of characters that need no escaping
-  for (size_t i = 0; i < valid.size(); ++i) {
-    if (!kSpecial[static_cast<unsigned char>(valid[i])]) continue;
-    const char* rep = nullptr;
-    switch (valid[i]) {
-      case '&':
-        rep = "&amp;";
-        break;
-      case '<':
-        rep = "&lt;";
-        break;
-      case '>':
-        rep = "&gt;";
-        break;
-      case '"':
-        rep = "&quot;";
-        break;
-      default:
-        rep = "&#39;";
-        break;
-    }
-    out.append(valid.data() + run, i - run);
-    out += rep;
-    run = i + 1;
-  }
-  out.append(valid.data() + run, valid.size() - run);
-}
+void EscapeValidInto(std::string& out, std::string_view valid) { AppendHtmlEscaped(out, valid); }
 
 // Appends `raw` escaped for HTML text and attributes; invalid UTF-8 becomes U+FFFD.
 void EscapeInto(std::string& out, std::string_view raw) {
@@ -551,19 +520,7 @@ std::string HtmlEscape(std::string_view raw) {
   return out;
 }
 
-bool IsHttpUrl(std::string_view url) {
-  // Only "http:" and "https:" can pass: anything else is refused before the full parse.
-  if (url.size() < 7 || (url[0] | 0x20) != 'h' || (url[1] | 0x20) != 't' ||
-      (url[2] | 0x20) != 't' || (url[3] | 0x20) != 'p') {
-    return false;
-  }
-  auto u = boost::urls::parse_absolute_uri(url);
-  if (!u || u->host().empty()) return false;
-  std::string scheme(u->scheme());
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return scheme == "http" || scheme == "https";
-}
+bool IsHttpUrl(std::string_view url) { return stillpost::IsHttpUrl(url); }
 
 std::string_view HeightScript() { return kHeightScript; }
 

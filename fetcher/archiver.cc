@@ -13,6 +13,7 @@
 #include "common/version.h"
 #include "fetcher/bluesky.h"
 #include "fetcher/detail/html.h"
+#include "fetcher/detail/timestamp.h"
 #include "fetcher/mastodon.h"
 #include "fetcher/media.h"
 #include "fetcher/x.h"
@@ -20,9 +21,7 @@
 namespace stillpost::fetcher {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp Ts(UnixMicros t) { return TimeUtil::MicrosecondsToTimestamp(t); }
+using detail::Ts;
 
 // Text content of the first <p> under a blockquote in oEmbed html: what the widget shows
 // before its script runs. <br> is a line break.

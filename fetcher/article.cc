@@ -17,24 +17,8 @@ namespace {
 
 using detail::HostOf;
 
-const char* Attr(const GumboNode* n, const char* name) {
-  const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
-  return a != nullptr ? a->value : nullptr;
-}
-
-bool HasClass(const GumboNode* n, std::string_view cls) {
-  const char* c = Attr(n, "class");
-  if (c == nullptr) return false;
-  std::string_view all(c);
-  size_t pos = 0;
-  while (pos < all.size()) {
-    size_t end = all.find_first_of(" \t\n\r\f", pos);
-    if (end == std::string_view::npos) end = all.size();
-    if (all.substr(pos, end - pos) == cls) return true;
-    pos = end + 1;
-  }
-  return false;
-}
+using detail::Attr;
+using detail::HasClass;
 
 std::string_view TagName(const GumboNode* n) {
   if (n->v.element.tag != GUMBO_TAG_UNKNOWN) return gumbo_normalized_tagname(n->v.element.tag);

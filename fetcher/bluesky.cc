@@ -17,6 +17,7 @@
 #include "common/time.h"
 #include "fetcher/detail/json_reader.h"
 #include "fetcher/detail/links.h"
+#include "fetcher/detail/timestamp.h"
 
 namespace stillpost::fetcher::bluesky {
 namespace {
@@ -32,9 +33,7 @@ constexpr std::string_view kAppView = "https://public.api.bsky.app";
 constexpr int kMaxNesting = 1;  // a quote is mapped; a quote inside a quote is only named
 constexpr uint32_t kMaxDimension = 1u << 20;
 
-google::protobuf::Timestamp Ts(UnixMicros t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(t);
-}
+using detail::Ts;
 
 std::string Encode(std::string_view s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);

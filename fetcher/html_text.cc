@@ -4,10 +4,9 @@
 #include <utf8.h>
 
 #include <algorithm>
-#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/algorithm/string/split.hpp>
-#include <boost/url/parse.hpp>
 
+#include "common/web.h"
 #include "fetcher/detail/html.h"
 
 namespace stillpost::fetcher {
@@ -17,39 +16,12 @@ namespace {
 constexpr std::string_view kKeptClasses[] = {"mention", "hashtag",   "u-url",
                                              "h-card",  "invisible", "ellipsis"};
 
-bool IsHttpUrl(std::string_view url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  if (!u || u->host().empty()) return false;
-  const std::string scheme = boost::algorithm::to_lower_copy(std::string(u->scheme()));
-  return scheme == "http" || scheme == "https";
-}
+using detail::Attr;
+using detail::HasClass;
 
-void Escape(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
+void Escape(std::string& out, std::string_view s) { AppendHtmlEscaped(out, s); }
 
-const char* Attr(const GumboNode* n, const char* name) {
-  const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
-  return a != nullptr ? a->value : nullptr;
-}
-
+// The classes of an element that are worth keeping.
 std::vector<std::string> Classes(const GumboNode* n) {
   std::vector<std::string> out;
   const char* cls = Attr(n, "class");
@@ -61,11 +33,6 @@ std::vector<std::string> Classes(const GumboNode* n) {
       out.push_back(p);
   }
   return out;
-}
-
-bool HasClass(const GumboNode* n, std::string_view cls) {
-  const auto c = Classes(n);
-  return std::find(c.begin(), c.end(), cls) != c.end();
 }
 
 // Elements whose content is no text for a reader: dropped whole.

@@ -11,6 +11,7 @@
 #include "common/time.h"
 #include "fetcher/detail/json_reader.h"
 #include "fetcher/detail/links.h"
+#include "fetcher/detail/timestamp.h"
 #include "fetcher/html_text.h"
 
 namespace stillpost::fetcher::mastodon {
@@ -27,9 +28,7 @@ using proto::Post;
 constexpr int kMaxNesting = 1;  // a quote is mapped, a quote inside it only named
 constexpr double kMaxDurationSeconds = 24 * 3600;
 
-google::protobuf::Timestamp Ts(UnixMicros t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(t);
-}
+using detail::Ts;
 
 std::vector<std::pair<std::string, std::string>> Emoji(const Reader& r) {
   std::vector<std::pair<std::string, std::string>> out;

@@ -11,6 +11,7 @@
 
 #include "common/time.h"
 #include "fetcher/detail/json_reader.h"
+#include "fetcher/detail/timestamp.h"
 #include "fetcher/x.h"
 
 namespace stillpost::fetcher::x {
@@ -80,9 +81,7 @@ std::string ToUtf8(std::u32string_view s) {
   return out;
 }
 
-google::protobuf::Timestamp Ts(UnixMicros t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(t);
-}
+using detail::Ts;
 
 // "https://pbs.twimg.com/media/FsZNOgcWAAEQtrd.jpg" -> "...FsZNOgcWAAEQtrd?format=jpg&name=NAME"
 std::string PhotoUrl(const std::string& media_url, std::string_view name) {

@@ -11,6 +11,7 @@
 
 #include <gumbo.h>
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <cctype>
 #include <string>
 #include <string_view>
@@ -25,12 +26,25 @@ inline constexpr int kMaxSourceDepth = 512;
 // elements whose end tag may be left out, comments and raw-text content do not count); the
 // source's size when it never does.
 inline size_t NestingCut(std::string_view html, int max_depth = kMaxSourceDepth) {
+  // A tag's name, lower case, in a small buffer (no allocation per tag on the ingest path);
+  // longer names are not HTML's and count as ordinary elements.
+  char buf[16];
   auto name_at = [&](size_t i) {
-    size_t j = i;
-    while (j < html.size() && (std::isalnum(static_cast<unsigned char>(html[j])) != 0)) ++j;
-    std::string name(html.substr(i, j - i));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return name;
+    size_t n = 0;
+    for (; i < html.size() && std::isalnum(static_cast<unsigned char>(html[i])) != 0; ++i) {
+      if (n < sizeof buf)
+        buf[n] = static_cast<char>(std::tolower(static_cast<unsigned char>(html[i])));
+      ++n;
+    }
+    return n <= sizeof buf ? std::string_view(buf, n) : std::string_view("x-long");
+  };
+  // The next "</name" at or after `from`, in any letter case.
+  auto end_tag = [&](size_t from, std::string_view name) {
+    for (size_t k = html.find("</", from); k != std::string_view::npos;
+         k = html.find("</", k + 2)) {
+      if (boost::algorithm::istarts_with(html.substr(k + 2), name)) return k;
+    }
+    return std::string_view::npos;
   };
   static constexpr std::string_view kNotCounted[] = {
       "area",    "base",     "br",     "col",   "embed", "hr",    "img",   "input", "link",
@@ -53,7 +67,7 @@ inline size_t NestingCut(std::string_view html, int max_depth = kMaxSourceDepth)
             : std::isalpha(static_cast<unsigned char>(c)) == 0) {
       continue;
     }
-    const std::string name = name_at(i + (closing ? 2 : 1));
+    const std::string_view name = name_at(i + (closing ? 2 : 1));
     const size_t gt = html.find('>', i);
     if (gt == std::string_view::npos) break;
     const bool self_closing = gt > 0 && html[gt - 1] == '/';
@@ -64,7 +78,7 @@ inline size_t NestingCut(std::string_view html, int max_depth = kMaxSourceDepth)
     } else if (name == "script" || name == "style" || name == "textarea" || name == "title" ||
                name == "xmp" || name == "noscript" || name == "iframe" || name == "noembed") {
       // Raw text: skip to its end tag (a '<' inside is not a tag).
-      const size_t end = html.find("</" + name, gt);
+      const size_t end = end_tag(gt, name);
       if (end == std::string_view::npos) break;
       i = end;
       continue;
@@ -103,6 +117,27 @@ class Html {
   GumboOutput* out_ = nullptr;
   bool truncated_ = false;
 };
+
+// The value of an element's attribute, or null.
+inline const char* Attr(const GumboNode* n, const char* name) {
+  const GumboAttribute* a = gumbo_get_attribute(&n->v.element.attributes, name);
+  return a != nullptr ? a->value : nullptr;
+}
+
+// Whether an element's class attribute lists `cls`.
+inline bool HasClass(const GumboNode* n, std::string_view cls) {
+  const char* c = Attr(n, "class");
+  if (c == nullptr) return false;
+  std::string_view all(c);
+  size_t pos = 0;
+  while (pos < all.size()) {
+    size_t end = all.find_first_of(" \t\n\r\f", pos);
+    if (end == std::string_view::npos) end = all.size();
+    if (all.substr(pos, end - pos) == cls) return true;
+    pos = end + 1;
+  }
+  return false;
+}
 
 // Every text under `node`, in document order, without recursion (for content past the depth
 // limit, whose markup is dropped).

@@ -1,20 +1,15 @@
-// Small URL helpers the fetcher's adapters share. Private to fetcher/.
+// Link-card building the fetcher's adapters share (URL helpers: common/web.h). Private to fetcher/.
 #pragma once
 
-#include <boost/algorithm/string/case_conv.hpp>
-#include <boost/url/parse.hpp>
 #include <string>
 #include <string_view>
 
+#include "common/web.h"
 #include "stillpost.pb.h"
 
 namespace stillpost::fetcher::detail {
 
-// The host of an absolute URL, lower case; empty when `url` is not one.
-inline std::string HostOf(std::string_view url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  return u ? boost::algorithm::to_lower_copy(std::string(u->host())) : std::string();
-}
+using stillpost::HostOf;
 
 // A link card for `url` as Mastodon and Bluesky give one: the URL is its own expansion, and the
 // domain shown is the URL's host without "www.".

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/fixtures.h"
+#include "tests/support/posts.h"
 
 namespace stillpost::fetcher::bluesky {
 namespace {
@@ -31,13 +32,7 @@ std::string BlueskyFixture(const std::string& name) {
 }
 
 MappedPost MapFixture(const std::string& name) {
-  const std::string pv = BlueskyFixture(name);
-  const auto uri = boost::json::parse(pv).as_object().at("uri").as_string();
-  const std::string u(uri.data(), uri.size());
-  // at://DID/app.bsky.feed.post/RKEY
-  const std::string did = u.substr(5, u.find('/', 5) - 5);
-  const std::string rkey = u.substr(u.rfind('/') + 1);
-  auto m = MapPostThread(Thread(pv), did, rkey);
+  auto m = testing::MapBlueskyPostView(BlueskyFixture(name));
   REQUIRE(m);
   return std::move(*m);
 }

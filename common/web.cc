@@ -1,0 +1,25 @@
+#include "common/web.h"
+
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/url/parse.hpp>
+
+namespace stillpost {
+
+bool IsHttpUrl(std::string_view url) {
+  // Only "http:" and "https:" can pass: anything else is refused before the full parse.
+  if (url.size() < 7 || (url[0] | 0x20) != 'h' || (url[1] | 0x20) != 't' ||
+      (url[2] | 0x20) != 't' || (url[3] | 0x20) != 'p') {
+    return false;
+  }
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u || u->host().empty()) return false;
+  const std::string scheme = boost::algorithm::to_lower_copy(std::string(u->scheme()));
+  return scheme == "http" || scheme == "https";
+}
+
+std::string HostOf(std::string_view url) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  return u ? boost::algorithm::to_lower_copy(std::string(u->host())) : std::string();
+}
+
+}  // namespace stillpost

@@ -1,0 +1,53 @@
+// Small web helpers every layer needs the same way: which URLs may become links, a URL's host,
+// and HTML escaping. One definition, used by fetcher/ (the sanitiser, the adapters) and embed/.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace stillpost {
+
+// An absolute http or https URL with a host (the only URLs that become links anywhere).
+bool IsHttpUrl(std::string_view url);
+
+// The host of an absolute URL, lower case; empty when `url` is not one.
+std::string HostOf(std::string_view url);
+
+// Appends `text`, which must be valid UTF-8, escaped for HTML text and attribute values
+// (& < > " '). Inline: the renderer calls it for every run of text.
+inline void AppendHtmlEscaped(std::string& out, std::string_view text) {
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (char c : std::string_view("&<>\"'")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+  }();
+  size_t run = 0;  // start of the pending run of characters that need no escaping
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!kSpecial[static_cast<unsigned char>(text[i])]) continue;
+    const char* rep = nullptr;
+    switch (text[i]) {
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '"':
+        rep = "&quot;";
+        break;
+      default:
+        rep = "&#39;";
+        break;
+    }
+    out.append(text.data() + run, i - run);
+    out += rep;
+    run = i + 1;
+  }
+  out.append(text.data() + run, text.size() - run);
+}
+
+}  // namespace stillpost
