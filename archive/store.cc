@@ -793,8 +793,10 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
     header.set_capture_count(header.capture_count() + 1);
     counters.set_captures(counters.captures() + 1);
     batch.Put(im.indexes, detail::TimeIndexKey(t, key), rocksdb::Slice());
-    // Bluesky: the handle this capture shows, for lookups by bsky.app URL without the network.
-    if (capture.has_post() && capture.post().platform() == proto::PLATFORM_BLUESKY) {
+    // Bluesky: the handle this capture shows, for lookups by bsky.app URL without the network;
+    // only when the capture resolved the handle to this DID (a post cannot claim a handle).
+    if (capture.has_post() && capture.post().platform() == proto::PLATFORM_BLUESKY &&
+        capture.handle_verified()) {
       const auto& author = capture.post().author();
       if (!author.handle().empty() && author.handle() != "handle.invalid" && !author.id().empty()) {
         batch.Put(im.indexes, detail::HandleIndexKey(author.handle()), author.id());

@@ -161,7 +161,8 @@ class Store {
   Status PutArticle(const proto::Article& article);
   Result<proto::Article> GetArticle(std::string_view url) const;
 
-  // The DID a Bluesky handle had in the newest capture that showed it (handles move; this is
+  // The DID a Bluesky handle had in the newest capture that showed it with the handle verified
+  // (Capture.handle_verified: resolved to that DID during the capture). Handles move; this is
   // for lookups that cannot ask the network, such as a bsky.app URL given to `show` or oEmbed).
   Result<std::string> DidOfHandle(std::string_view handle) const;
 

@@ -17,7 +17,6 @@ namespace {
 constexpr size_t kMaxIdDigits = 19;  // snowflakes fit in an int64
 constexpr const char* kOwnHosts[] = {"twitter.com",   "x.com",      "fxtwitter.com",
                                      "vxtwitter.com", "fixupx.com", "fixvx.com"};
-constexpr const char* kHostPrefixes[] = {"www.", "mobile.", "m."};
 
 bool IsId(std::string_view s) {
   return !s.empty() && s.size() <= kMaxIdDigits &&
@@ -48,14 +47,15 @@ bool IsXHost(std::string_view host_in, const std::vector<std::string>& extra_hos
   for (const auto& h : extra_hosts) {
     if (boost::algorithm::iequals(host, h)) return true;
   }
-  for (const char* prefix : kHostPrefixes) {
-    if (host.rfind(prefix, 0) == 0) {
-      host.erase(0, std::strlen(prefix));
-      break;
-    }
-  }
+  // The hosts themselves and any subdomain: www., mobile., m., and the language hosts
+  // (de.twitter.com, fr.twitter.com) that old links and localized pages carry.
   for (const char* own : kOwnHosts) {
-    if (host == own) return true;
+    const std::string_view o(own);
+    if (host == o) return true;
+    if (host.size() > o.size() + 1 && host.compare(host.size() - o.size(), o.size(), o) == 0 &&
+        host[host.size() - o.size() - 1] == '.') {
+      return true;
+    }
   }
   return false;
 }

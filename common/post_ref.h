@@ -12,8 +12,8 @@
 namespace stillpost {
 
 // The ID of the X post that `input` names: a bare numeric ID, or a URL on twitter.com / x.com
-// (www., mobile., m.), fxtwitter.com, vxtwitter.com, fixupx.com, fixvx.com or one of
-// `extra_hosts` (nitter instances), in any of the forms /USER/status/ID, /USER/statuses/ID,
+// (or a subdomain: www., mobile., m., de.), fxtwitter.com, vxtwitter.com, fixupx.com, fixvx.com or
+// one of `extra_hosts` (nitter instances), in any of the forms /USER/status/ID, /USER/statuses/ID,
 // /i/web/status/ID, /i/status/ID, with /photo/N or /video/N after, #!/USER/status/ID, any query
 // or fragment. InvalidArgument, saying why, for anything else (a profile, a hashtag, a search,
 // an intent/share link, another site).
@@ -46,6 +46,10 @@ struct PostRef {
   std::string bsky_handle;
   std::string bsky_rkey;
   std::string input;  // as given
+  // A Mastodon-shaped URL on a host nothing says is a Mastodon server (a link in an article, not
+  // an embed): archiving asks the host, and one that does not answer the Mastodon API makes it
+  // "not a post" rather than a failed one.
+  bool unverified = false;
   bool NeedsResolving() const { return key.empty(); }
 };
 

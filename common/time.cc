@@ -1,5 +1,6 @@
 #include "common/time.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -7,6 +8,10 @@ namespace stillpost {
 namespace {
 
 constexpr int64_t kMicrosPerSecond = 1'000'000;
+// What a protobuf Timestamp can hold (0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z), and so
+// what a stored time may be: outside it protobuf's TimeUtil aborts the process.
+constexpr int64_t kMinSeconds = -62'135'596'800;
+constexpr int64_t kMaxSeconds = 253'402'300'799;
 
 bool ParseDigits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
@@ -83,9 +88,19 @@ std::string FormatRfc3339(UnixMicros t) {
 
 std::string FormatDate(UnixMicros t) { return FormatRfc3339(t).substr(0, 10); }
 
+bool InTimeRange(UnixMicros t) {
+  return t >= kMinSeconds * kMicrosPerSecond && t <= kMaxSeconds * kMicrosPerSecond + 999'999;
+}
+
 Result<UnixMicros> ParseTime(std::string_view s) {
-  if (!s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string_view::npos) {
-    return static_cast<UnixMicros>(std::stoll(std::string(s)));
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
+    UnixMicros v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || !InTimeRange(v)) {
+      return InvalidArgumentError("time '" + std::string(s) +
+                                  "' is out of range (microseconds up to year 9999)");
+    }
+    return v;
   }
   int year, month, day, hour, minute, second;
   if (!ParseDigits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !ParseDigits(s, 5, 2, month) ||
@@ -134,6 +149,10 @@ Result<UnixMicros> ParseTime(std::string_view s) {
   if (pos != s.size()) return BadTime(s);
   const int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  if (secs < kMinSeconds || secs > kMaxSeconds) {
+    return InvalidArgumentError("time '" + std::string(s) +
+                                "' is out of range (years 0001 to 9999, in UTC)");
+  }
   return secs * kMicrosPerSecond + micros;
 }
 

@@ -21,7 +21,12 @@ std::string FormatRfc3339(UnixMicros t);
 std::string FormatDate(UnixMicros t);
 
 // Accepts RFC 3339 with 'Z' or a ±HH:MM offset and up to 9 fractional digits (kept to the
-// microsecond), or a bare count of microseconds since the epoch. InvalidArgument otherwise.
+// microsecond), or a bare count of microseconds since the epoch. InvalidArgument otherwise:
+// malformed, an impossible date (2024-02-30), or a time outside 0001-01-01T00:00:00Z ..
+// 9999-12-31T23:59:59.999999Z (what a protobuf Timestamp can hold) once in UTC.
 Result<UnixMicros> ParseTime(std::string_view text);
+
+// Whether `t` lies in the range ParseTime accepts (and protobuf's Timestamp can hold).
+bool InTimeRange(UnixMicros t);
 
 }  // namespace stillpost

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <deque>
 #include <map>
+#include <set>
 
 #include "common/post_key.h"
 #include "common/sha256.h"
@@ -22,6 +23,10 @@ namespace stillpost::fetcher {
 namespace {
 
 using detail::Ts;
+
+// How many URLs one media slot may try: the first, then fallbacks (smaller photo, lower
+// bitrate, the origin's copy). Real chains are two or three long.
+constexpr size_t kMaxFallbacks = 4;
 
 // Text content of the first <p> under a blockquote in oEmbed html: what the widget shows
 // before its script runs. <br> is a line break.
@@ -87,6 +92,8 @@ std::string_view OutcomeName(const PostOutcome& o) {
       return "failed";
     case PostOutcome::Kind::kUnchanged:
       return "unchanged";
+    case PostOutcome::Kind::kNotAPost:
+      return "not a post";
   }
   return "failed";
 }
@@ -126,12 +133,22 @@ struct Archiver::Impl {
     std::map<std::string, std::string> fallbacks;
     std::vector<MediaSlot> slots;
     size_t pending = 0;
-    std::vector<std::string> media_data;  // bodies kept alive until the capture is stored
+    // Each distinct URL of the post's media, fetched once for every slot that names it.
+    struct Group {
+      std::vector<size_t> slots;
+      BodyKind kind = BodyKind::kImage;
+    };
+    std::vector<Group> groups;
+    std::chrono::steady_clock::time_point deadline{};  // --post-timeout; none when zero
+    // Bodies (spooled to disk, mapped) kept alive until the capture is stored.
+    std::vector<std::shared_ptr<const SpooledBody>> media_data;
     std::vector<proto::BlobMeta> media_meta;
+    std::deque<std::string> inline_media;  // media bodies not spooled (stable addresses)
     std::vector<std::string> failures;
     std::map<std::string, std::pair<std::string, std::string>> video_blobs;  // bluesky
-    std::map<std::string, std::string> cid_by_url;  // getBlob URL -> CID to check the bytes by
-    std::map<std::string, std::string> skip_urls;   // media URL -> why it is not fetched
+    std::map<std::string, std::string> cid_by_url;   // getBlob URL -> CID to check the bytes by
+    std::map<std::string, std::string> skip_urls;    // media URL -> why it is not fetched
+    std::map<std::string, std::string> failed_urls;  // media URL -> why it failed, this post
     std::string note;
   };
 
@@ -162,6 +179,9 @@ struct Archiver::Impl {
       auto job = std::make_shared<Job>();
       job->index = index;
       job->ref = std::move(ref);
+      if (options.post_timeout.count() > 0) {
+        job->deadline = std::chrono::steady_clock::now() + options.post_timeout;
+      }
       if (job->ref.NeedsResolving()) {
         job->key = job->ref.input;
         ResolveHandle(job);
@@ -225,7 +245,7 @@ struct Archiver::Impl {
 
   void StartX(const std::shared_ptr<Job>& job) {
     const std::string url = x::TweetResultUrl(job->id);
-    http.Add({url, BodyKind::kJson},
+    http.Add({url, BodyKind::kJson, job->deadline},
              [this, job, url](Result<HttpResponse> r) { OnTweetResult(job, url, std::move(r)); });
   }
 
@@ -277,6 +297,7 @@ struct Archiver::Impl {
     }
     *job->capture.mutable_post() = std::move(mapped->post);
     SetContentDigest(*job);
+    job->note = std::move(mapped->note);
     job->fallbacks = std::move(mapped->fallbacks);
     FetchMedia(job);
   }
@@ -314,13 +335,58 @@ struct Archiver::Impl {
     job->video_blobs = std::move(mapped->video_blobs);
     *job->capture.mutable_post() = std::move(mapped->post);
     SetContentDigest(*job);
-    if (!job->video_blobs.empty()) return ResolveVideos(job);
-    FetchMedia(job);
+    VerifyHandle(job, [this, job] {
+      if (!job->video_blobs.empty()) return ResolveVideos(job);
+      FetchMedia(job);
+    });
+  }
+
+  // Bluesky: whether the author's handle resolves to the author's DID (asked once per handle
+  // per run); only then may the store index the handle (Capture.handle_verified).
+  void VerifyHandle(const std::shared_ptr<Job>& job, std::function<void()> next) {
+    const proto::Author& a = job->capture.post().author();
+    if (job->parsed.platform != KeyPlatform::kBluesky || a.handle().empty() ||
+        a.handle() == "handle.invalid" || a.id().empty()) {
+      return next();
+    }
+    std::string handle = a.handle();
+    for (char& c : handle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    Lookup(did_by_handle, handle, bluesky::ResolveHandleUrl(handle), bluesky::ParseResolveHandle,
+           [job, next, did = a.id()](const Result<std::string>& resolved) {
+             if (resolved && *resolved == did) job->capture.set_handle_verified(true);
+             next();
+           });
+  }
+
+  // A link that only looks like a Mastodon post (PostRef::unverified): unless the host answers
+  // like Mastodon (a Status, or a JSON error), it is not a post and nothing is stored.
+  bool NotMastodon(const std::shared_ptr<Job>& job, const Result<HttpResponse>& r) {
+    if (!job->ref.unverified) return false;
+    std::string why;
+    if (!r) {
+      why = r.error().message();
+    } else {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(r->body, ec);
+      const bool json_object = !ec && v.is_object();
+      if (r->status == 200 && json_object && mastodon::MapStatus(r->body, job->parsed.host)) {
+        return false;
+      }
+      if (r->status != 200 && json_object && v.as_object().contains("error")) return false;
+      why = "HTTP " + std::to_string(r->status) + (json_object ? "" : ", not JSON");
+    }
+    PostOutcome o;
+    o.key = job->key;
+    o.kind = PostOutcome::Kind::kNotAPost;
+    o.detail = job->parsed.host + " does not answer the Mastodon API (" + why + ")";
+    Done(job->index, std::move(o));
+    return true;
   }
 
   void StartMastodon(const std::shared_ptr<Job>& job) {
     const std::string url = mastodon::StatusUrl(job->parsed.host, job->id);
-    http.Add({url, BodyKind::kJson}, [this, job, url](Result<HttpResponse> r) {
+    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
+      if (NotMastodon(job, r)) return;
       OnPostAnswer(job, url, std::move(r), mastodon::TombstoneFor, [&](std::string_view body) {
         return mastodon::MapStatus(body, job->parsed.host);
       });
@@ -329,7 +395,7 @@ struct Archiver::Impl {
 
   void StartBluesky(const std::shared_ptr<Job>& job) {
     const std::string url = bluesky::PostThreadUrl(job->parsed.did, job->id);
-    http.Add({url, BodyKind::kJson}, [this, job, url](Result<HttpResponse> r) {
+    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
       OnPostAnswer(job, url, std::move(r), bluesky::TombstoneFor, [&](std::string_view body) {
         return bluesky::MapPostThread(body, job->parsed.did, job->id);
       });
@@ -369,7 +435,7 @@ struct Archiver::Impl {
 
   void FallBackToOEmbed(const std::shared_ptr<Job>& job, std::string why) {
     const std::string url = x::OEmbedUrl(job->id);
-    http.Add({url, BodyKind::kJson}, [this, job, url, why](Result<HttpResponse> r) {
+    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url, why](Result<HttpResponse> r) {
       if (!r) return Done(job->index, Failed(*job, why + "; oEmbed: " + r.error().message()));
       if (r->status != 200) {
         return Done(job->index, Failed(*job, why + "; oEmbed: HTTP " + std::to_string(r->status)));
@@ -413,68 +479,146 @@ struct Archiver::Impl {
     Commit(job);
   }
 
+  // Keeps the first max_media_per_post media of a post (and of its quoted post and parent).
+  size_t TrimMedia(proto::Post& post) {
+    size_t dropped = 0;
+    const int cap = std::max(0, options.max_media_per_post);
+    if (post.media_size() > cap) {
+      dropped += static_cast<size_t>(post.media_size() - cap);
+      post.mutable_media()->DeleteSubrange(cap, post.media_size() - cap);
+    }
+    if (post.has_quoted()) dropped += TrimMedia(*post.mutable_quoted());
+    if (post.has_reply_to()) dropped += TrimMedia(*post.mutable_reply_to());
+    return dropped;
+  }
+
   void FetchMedia(const std::shared_ptr<Job>& job) {
+    if (const size_t dropped = TrimMedia(*job->capture.mutable_post()); dropped > 0) {
+      job->failures.push_back(std::to_string(dropped) + " media over the per-post cap of " +
+                              std::to_string(options.max_media_per_post) + " not kept");
+    }
     job->slots = MediaSlots(*job->capture.mutable_post());
-    job->pending = job->slots.size();
-    if (job->pending == 0) return Commit(job);
+    job->groups.clear();
+    using Role = MediaSlot::Role;
+    auto cap_of = [this](Role r) {
+      return r == Role::kAvatar  ? options.max_avatars_per_post
+             : r == Role::kEmoji ? options.max_emoji_per_post
+                                 : options.max_media_per_post;
+    };
+    auto role_name = [](Role r) {
+      return r == Role::kAvatar ? "avatars" : r == Role::kEmoji ? "emoji" : "media files";
+    };
+    std::map<std::string, size_t> group_of_url;
+    std::map<Role, int> fetches, over;
     for (size_t i = 0; i < job->slots.size(); ++i) {
-      if (auto skip = job->skip_urls.find(*job->slots[i].url); skip != job->skip_urls.end()) {
-        if (job->slots[i].failure != nullptr) *job->slots[i].failure = skip->second;
+      const MediaSlot& slot = job->slots[i];
+      if (auto skip = job->skip_urls.find(*slot.url); skip != job->skip_urls.end()) {
+        if (slot.failure != nullptr) *slot.failure = skip->second;
         job->failures.push_back(skip->second);
-        SlotDone(job);
         continue;
       }
-      FetchSlot(job, i, *job->slots[i].url, "");
+      if (auto g = group_of_url.find(*slot.url); g != group_of_url.end()) {
+        job->groups[g->second].slots.push_back(i);
+        continue;
+      }
+      if (fetches[slot.role] >= cap_of(slot.role)) {
+        ++over[slot.role];
+        if (slot.failure != nullptr) *slot.failure = "over the per-post cap";
+        continue;
+      }
+      ++fetches[slot.role];
+      group_of_url.emplace(*slot.url, job->groups.size());
+      job->groups.push_back({{i}, slot.kind});
+    }
+    for (const auto& [role, n] : over) {
+      job->failures.push_back(std::to_string(n) + " " + role_name(role) +
+                              " over the per-post cap of " + std::to_string(cap_of(role)));
+    }
+    job->pending = job->groups.size();
+    if (job->pending == 0) return Commit(job);
+    for (size_t g = 0; g < job->groups.size(); ++g) {
+      const std::string url = *job->slots[job->groups[g].slots.front()].url;
+      FetchGroup(job, g, url, "", {url});
     }
   }
 
-  void FetchSlot(const std::shared_ptr<Job>& job, size_t i, const std::string& url,
-                 std::string earlier_error) {
+  // Fetches one URL of a post for every slot that names it; on failure, the URL's fallback,
+  // never one tried already for these slots (upstream fallbacks can form cycles: A->B->A).
+  void FetchGroup(const std::shared_ptr<Job>& job, size_t g, const std::string& url,
+                  std::string earlier_error, std::set<std::string> tried) {
+    const auto fill = [job, g](const std::string& sha, const std::string& at,
+                               const std::string& mime) {
+      for (size_t i : job->groups[g].slots) {
+        const MediaSlot& s = job->slots[i];
+        *s.blob = sha;
+        *s.url = at;
+        if (s.mime != nullptr && !mime.empty()) *s.mime = mime;
+      }
+    };
     if (auto known = stored_by_url.find(url); known != stored_by_url.end()) {
-      *job->slots[i].blob = known->second;
+      fill(known->second, url, "");
       return SlotDone(job);
     }
-    const MediaSlot slot = job->slots[i];
-    http.Add({url, slot.kind}, [this, job, i, url, earlier_error](Result<HttpResponse> r) {
-      const MediaSlot& s = job->slots[i];
-      std::string error;
-      if (!r) {
-        error = r.error().message();
-      } else if (r->status != 200) {
-        error = "HTTP " + std::to_string(r->status) + " for " + url;
-      } else {
-        const std::string mime = sniffer.Sniff(r->body);
-        std::optional<bool> cid_ok;
-        if (auto cid = job->cid_by_url.find(url); cid != job->cid_by_url.end()) {
-          cid_ok = bluesky::BlobMatchesCid(r->body, cid->second);
-        }
-        if (cid_ok.has_value() && !*cid_ok) {
-          error = url + " does not hold the blob its CID names";
-        } else if (!MimeFits(s.kind, mime)) {
-          error = url + " is " + mime + ", not the " +
-                  (s.kind == BodyKind::kVideo ? "video" : "image") + " expected";
-        } else {
-          proto::BlobMeta meta;
-          meta.set_mime(mime);
-          meta.add_original_urls(url);
-          const std::string sha = Sha256Hex(r->body);
-          meta.set_sha256(sha);
-          *s.blob = sha;
-          *s.url = url;
-          if (s.mime != nullptr) *s.mime = mime;
-          job->media_data.push_back(std::move(r->body));
-          job->media_meta.push_back(std::move(meta));
-          return SlotDone(job);
-        }
-      }
-      if (auto next = job->fallbacks.find(url); next != job->fallbacks.end()) {
-        return FetchSlot(job, i, next->second, error);
-      }
-      const std::string why = earlier_error.empty() ? error : earlier_error + "; then " + error;
-      if (s.failure != nullptr) *s.failure = why;
-      job->failures.push_back(why);
-      SlotDone(job);
-    });
+    if (auto failed = job->failed_urls.find(url); failed != job->failed_urls.end()) {
+      return GroupFailed(job, g, url, failed->second, std::move(earlier_error), std::move(tried));
+    }
+    const BodyKind kind = job->groups[g].kind;
+    http.Add({url, kind, job->deadline},
+             [this, job, g, url, kind, earlier_error, tried, fill](Result<HttpResponse> r) mutable {
+               std::string error;
+               if (!r) {
+                 error = r.error().message();
+               } else if (r->status != 200) {
+                 error = "HTTP " + std::to_string(r->status) + " for " + url;
+               } else {
+                 const std::string_view bytes = r->bytes();
+                 const std::string mime = sniffer.Sniff(bytes);
+                 std::optional<bool> cid_ok;
+                 if (auto cid = job->cid_by_url.find(url); cid != job->cid_by_url.end()) {
+                   cid_ok = bluesky::BlobMatchesCid(bytes, cid->second);
+                 }
+                 if (cid_ok.has_value() && !*cid_ok) {
+                   error = url + " does not hold the blob its CID names";
+                 } else if (!MimeFits(kind, mime)) {
+                   error = url + " is " + mime + ", not the " +
+                           (kind == BodyKind::kVideo ? "video" : "image") + " expected";
+                 } else {
+                   proto::BlobMeta meta;
+                   meta.set_mime(mime);
+                   meta.add_original_urls(url);
+                   const std::string sha = Sha256Hex(bytes);
+                   meta.set_sha256(sha);
+                   fill(sha, url, mime);
+                   job->media_data.push_back(r->spooled);
+                   if (!r->spooled) {  // a body that came in memory (never for media kinds today)
+                     job->media_data.back() = nullptr;
+                     job->inline_media.push_back(std::move(r->body));
+                   }
+                   job->media_meta.push_back(std::move(meta));
+                   return SlotDone(job);
+                 }
+               }
+               job->failed_urls.emplace(url, error);
+               GroupFailed(job, g, url, error, std::move(earlier_error), std::move(tried));
+             });
+  }
+
+  // `url` failed for group `g` (now, or earlier in this post): its fallback next, never one
+  // tried already for these slots, or the slots' failure.
+  void GroupFailed(const std::shared_ptr<Job>& job, size_t g, const std::string& url,
+                   const std::string& error, std::string earlier_error,
+                   std::set<std::string> tried) {
+    if (auto next = job->fallbacks.find(url); next != job->fallbacks.end() &&
+                                              tried.size() < kMaxFallbacks &&
+                                              tried.insert(next->second).second) {
+      return FetchGroup(job, g, next->second, error, std::move(tried));
+    }
+    const std::string why = earlier_error.empty() ? error : earlier_error + "; then " + error;
+    for (size_t i : job->groups[g].slots) {
+      if (job->slots[i].failure != nullptr) *job->slots[i].failure = why;
+    }
+    job->failures.push_back(why);
+    SlotDone(job);
   }
 
   void SlotDone(const std::shared_ptr<Job>& job) {
@@ -519,8 +663,10 @@ struct Archiver::Impl {
       c.set_raw_body_blob(Sha256Hex(job->raw_body));
       blobs.push_back(std::move(raw));
     }
-    for (size_t i = 0; i < job->media_data.size(); ++i) {
-      blobs.push_back({job->media_data[i], job->media_meta[i]});
+    for (size_t i = 0, inline_i = 0; i < job->media_data.size(); ++i) {
+      const std::string_view data =
+          job->media_data[i] ? job->media_data[i]->data() : job->inline_media[inline_i++];
+      blobs.push_back({data, job->media_meta[i]});
     }
     auto added = store.AddCapture(job->key, c, blobs);
     PostOutcome o;

@@ -7,6 +7,7 @@
 //                                    [](const PostOutcome& o) { print(o); });
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,10 +25,21 @@ struct ArchiveOptions {
   // Re-checks: store a capture only when something changed since the newest one (edited, gone,
   // back); otherwise report kUnchanged and store nothing.
   bool only_if_changed = false;
+  // Bounds on the work one post can ask for, whatever its upstream says: media files (photos,
+  // videos, posters, card images; the post keeps the first ones), custom-emoji images and
+  // avatars (the author's, the quoted post's, the parent's) fetched per post, and the time one
+  // post may take from its first request to its last (0: no limit). A URL that appears twice in
+  // a post is fetched once.
+  int max_media_per_post = 32;
+  int max_emoji_per_post = 64;
+  int max_avatars_per_post = 4;
+  std::chrono::milliseconds post_timeout{600'000};
 };
 
 struct PostOutcome {
-  enum class Kind { kCaptured, kGone, kFailed, kUnchanged };
+  // kNotAPost: a Mastodon-shaped link on a host that turned out not to answer the Mastodon API
+  // (PostRef::unverified); nothing is stored.
+  enum class Kind { kCaptured, kGone, kFailed, kUnchanged, kNotAPost };
   std::string key;  // the post key; as given, when it could not be resolved
   Kind kind = Kind::kFailed;
   bool partial = false;       // captured, but something is missing (see detail)
@@ -39,8 +51,8 @@ struct PostOutcome {
   proto::Tombstone::Kind gone_kind = proto::Tombstone::KIND_UNSPECIFIED;
 };
 
-std::string_view OutcomeName(
-    const PostOutcome& o);  // "captured", "partial", "deleted", "failed", "unchanged"
+// "captured", "partial", "deleted", "failed", "unchanged", "not a post"
+std::string_view OutcomeName(const PostOutcome& o);
 
 // What a post shows, as a digest: text, entities' targets, media, card, quote and edit time —
 // not counts, which change all the time. Equal digests mean an unchanged post.

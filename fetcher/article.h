@@ -1,9 +1,15 @@
-// Finding the posts an article references, with a real HTML5 parser (gumbo): embeds
-// (blockquote.twitter-tweet, amp-twitter, platform.twitter.com iframes, blockquote.bluesky-embed,
-// embed.bsky.app iframes, blockquote.mastodon-embed and iframe.mastodon-embed) and links to posts
-// on X, Bluesky and Mastodon in the article's content, in document order, each post once.
-// Not posts: share/intent, profile, hashtag and search links; links in <nav>, <header>,
-// <footer> and share widgets; anything in <script>, <style> or <template>.
+// Finding the posts an article references, with a real HTML5 parser (gumbo).
+// The scanner first finds the article's own content the way readability-style extractors do
+// (the <article> / itemprop=articleBody / <main> candidate with the most text that is not link
+// text, outside sidebars), so "latest tweets" widgets, related-story rails and a second story
+// loaded by infinite scroll are not the article's; --whole-page scans everything. There it
+// takes every embed form real pages use (blockquote.twitter-tweet, amp-twitter, X's widget
+// iframes with or without src, data-tweet-id placeholders, lazy iframes by data-src,
+// blockquote.bluesky-embed, embed.bsky.app iframes, blockquote/iframe.mastodon-embed, iframely
+// and WordPress embed blocks, Substack tweet blocks) and links to posts, in document order, each
+// post once. Wrappers are judged by what they hold, never by their class names; a share widget
+// is a group of share/intent links. Not posts: share/intent, profile, hashtag and search links;
+// anything in <script>, <style> or <template>.
 #pragma once
 
 #include <string>
@@ -18,18 +24,28 @@ struct FoundPost {
   std::string key;       // x/ID, mastodon/HOST/ID, bsky/DID/RKEY; a bsky.app URL by handle
                          // has none until the handle is resolved (ref.NeedsResolving())
   std::string url;       // the reference as the page gave it
-  std::string found_as;  // "blockquote", "amp", "iframe" or "link": the first embed form seen
-  PostRef ref;           // what to archive
+  std::string found_as;  // "blockquote", "amp", "iframe", "embed" or "link": the first embed form
+  PostRef ref;           // what to archive; ref.unverified for a Mastodon-shaped link on a host
+                         // that nothing on the page or in our list shows to be Mastodon
+};
+
+struct ScanOptions {
+  std::vector<std::string> nitter_hosts;  // extra hosts whose /USER/status/ID links are X posts
+  bool whole_page = false;                // scan the whole page, not only the main content
 };
 
 struct ScannedArticle {
-  std::string canonical_url;  // <link rel="canonical">, else the URL it was fetched from
+  // <link rel="canonical"> when it is on the fetched URL's site (or the page is a local file),
+  // else the URL it was fetched from: a page cannot claim another site's article record.
+  std::string canonical_url;
   std::string title;
   std::vector<FoundPost> posts;
+  std::string scope;       // "main-content" or "whole-page"
+  std::string scope_path;  // the main content element, e.g. "body > div#page > article.story"
 };
 
 ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
-                           const std::vector<std::string>& nitter_hosts = {});
+                           const ScanOptions& options = {});
 
 struct RewriteSpec {
   std::string base;      // the archive's origin, e.g. https://archive.example

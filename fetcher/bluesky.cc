@@ -117,6 +117,7 @@ std::vector<Entity> FacetEntities(const std::string& text, const json::array* fa
 
 struct Mapper {
   Status error;
+  std::string notes;  // fields dropped as malformed
   std::map<std::string, std::string> fallbacks;
   std::map<std::string, std::pair<std::string, std::string>> video_blobs;
 
@@ -247,10 +248,11 @@ struct Mapper {
     for (auto& e : FacetEntities(post.text(), record.Array("facets"))) {
       *post.add_entities() = std::move(e);
     }
-    if (auto t = ParseTime(record.String("createdAt"))) {
-      *post.mutable_created_at() = Ts(*t);
-    } else if (auto i = ParseTime(node.String("indexedAt"))) {
-      *post.mutable_created_at() = Ts(*i);
+    if (auto ts = detail::TimeFrom(record.String("createdAt"), "createdAt", notes))
+      *post.mutable_created_at() = *ts;
+    if (!post.has_created_at()) {
+      if (auto ts = detail::TimeFrom(node.String("indexedAt"), "indexedAt", notes))
+        *post.mutable_created_at() = *ts;
     }
     if (const json::array* langs = record.Array("langs");
         langs != nullptr && !langs->empty() && (*langs)[0].is_string()) {
@@ -348,6 +350,7 @@ Result<MappedPost> MapPostThread(std::string_view body, std::string_view did,
     out.post.set_reply_to_handle(parent.Object("post").Object("author").String("handle"));
   }
   if (!m.error.ok()) return m.error;
+  out.note = std::move(m.notes);
   out.fallbacks = std::move(m.fallbacks);
   out.video_blobs = std::move(m.video_blobs);
   return out;

@@ -2,14 +2,20 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -60,26 +66,37 @@ bool PublicV4(uint32_t a) {
   return true;
 }
 
+uint32_t V4At(const uint8_t* b) {
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+}
+
 bool PublicV6(const in6_addr& addr) {
   const uint8_t* b = addr.s6_addr;
   static constexpr uint8_t kZero[16] = {};
-  // ::ffff:a.b.c.d (mapped), ::a.b.c.d (compatible), 64:ff9b::a.b.c.d (NAT64): judge the IPv4.
+  // Forms that carry an IPv4 address are judged by it: ::ffff:a.b.c.d (mapped), ::a.b.c.d
+  // (compatible), ::ffff:0:a.b.c.d (SIIT translated), 64:ff9b::a.b.c.d (NAT64), and 6to4
+  // 2002:AABB:CCDD::/48 (the IPv4 in bits 16-47).
   const bool mapped = std::memcmp(b, kZero, 10) == 0 && b[10] == 0xff && b[11] == 0xff;
   const bool compat = std::memcmp(b, kZero, 12) == 0;
+  const bool translated =
+      std::memcmp(b, kZero, 8) == 0 && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0;
   const bool nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
                      std::memcmp(b + 4, kZero, 8) == 0;
-  if (mapped || compat || nat64) {
-    const uint32_t v4 = (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) |
-                        uint32_t{b[15]};
-    return PublicV4(v4);
-  }
+  if (mapped || compat || translated || nat64) return PublicV4(V4At(b + 12));
+  if (b[0] == 0x20 && b[1] == 0x02) return PublicV4(V4At(b + 2));  // 2002::/16 6to4
+  // 64:ff9b:1::/48, NAT64 for local use (RFC 8215): translates to anything, private included.
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01)
+    return false;
   if ((b[0] & 0xfe) == 0xfc) return false;                  // fc00::/7 unique local
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;  // fe80::/10 link-local
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;  // fec0::/10 site-local
   if (b[0] == 0xff) return false;                           // ff00::/8 multicast
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;       // doc
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;  // 2001:db8::/32
+  if (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xf0) == 0) return false;  // 3fff::/20 documentation
+  if (b[0] == 0x5f && b[1] == 0x00) return false;                        // 5f00::/16 SRv6 SIDs
   if (b[0] == 0x01 && b[1] == 0x00 && std::memcmp(b + 2, kZero, 6) == 0) return false;  // discard
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] < 0x02) return false;        // 2001::/23
+  // 2001::/23 IETF protocol assignments (Teredo, benchmarking, ORCHIDv2 2001:20::/28, ...).
+  if (b[0] == 0x20 && b[1] == 0x01 && (b[2] & 0xfe) == 0) return false;
   return true;
 }
 
@@ -122,6 +139,35 @@ std::string Short(const std::string& url) { return url.substr(0, url.find('&'));
 
 }  // namespace
 
+bool IsPublicIp(std::string_view address) {
+  const std::string text(address);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return PublicV4(ntohl(v4.s_addr));
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) return PublicV6(v6);
+  return false;
+}
+
+Result<std::shared_ptr<const SpooledBody>> SpooledBody::Map(int fd, size_t size) {
+  std::shared_ptr<SpooledBody> body(new SpooledBody());
+  if (size > 0) {
+    void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      close(fd);
+      return InternalError(std::string("cannot map a spooled body: ") + std::strerror(err));
+    }
+    body->data_ = static_cast<const char*>(p);
+    body->size_ = size;
+  }
+  close(fd);  // the mapping keeps the (unlinked) file's pages
+  return std::shared_ptr<const SpooledBody>(std::move(body));
+}
+
+SpooledBody::~SpooledBody() {
+  if (data_ != nullptr) munmap(const_cast<char*>(data_), size_);
+}
+
 std::string DefaultUserAgent() {
   return std::string("stillpost/") + kVersion + " (archive of posts embedded in articles)";
 }
@@ -142,7 +188,17 @@ struct HttpClient::Impl {
     std::string location;
     std::string content_type;
     bool over_cap = false;
+    bool amplified = false;  // decoded far beyond what was sent
+    std::string spool_error;
+    int spool_fd = -1;        // media: the unlinked file the body goes to
+    uint64_t body_bytes = 0;  // decoded bytes received in this attempt
     std::string refused_address;
+
+    void CloseSpool() {
+      if (spool_fd >= 0) close(spool_fd);
+      spool_fd = -1;
+    }
+    ~Transfer() { CloseSpool(); }
   };
 
   HttpOptions options;
@@ -168,12 +224,75 @@ struct HttpClient::Impl {
   static size_t OnBody(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
     const size_t bytes = size * n;
-    if (t->body.size() + bytes > t->cap) {
+    if (t->body_bytes + bytes > t->cap) {
       t->over_cap = true;
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
     }
+    t->body_bytes += bytes;
+    const HttpLimits& l = t->impl->options.limits;
+    if (t->body_bytes > l.ratio_floor_bytes) {
+      // Bytes that came over the wire (before Content-Encoding was undone).
+      curl_off_t wire = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+      if (static_cast<double>(t->body_bytes) >
+          l.max_decoded_ratio * static_cast<double>(std::max<curl_off_t>(wire, 1))) {
+        t->amplified = true;
+        return 0;
+      }
+    }
+    if (t->spool_fd >= 0) {
+      for (size_t done = 0; done < bytes;) {
+        const ssize_t w = write(t->spool_fd, data + done, bytes - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+          t->spool_error = std::string("cannot spool a media body: ") + std::strerror(errno);
+          return 0;
+        }
+        done += static_cast<size_t>(w);
+      }
+      return bytes;
+    }
     t->body.append(data, bytes);
     return bytes;
+  }
+
+  // An unlinked file for one media body, in spool_dir.
+  int OpenSpool() const {
+    std::string dir = options.spool_dir;
+    if (dir.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    }
+    int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    std::string path = dir + "/stillpost-spool-XXXXXX";  // file systems without O_TMPFILE
+    fd = mkostemp(path.data(), O_CLOEXEC);
+    if (fd >= 0) unlink(path.c_str());
+    return fd;
+  }
+
+  // Through a proxy the socket goes to the proxy, so the guard checks where the request is
+  // meant to go: every address the destination's name resolves to must be public.
+  std::string RefusedDestination(const std::string& url) const {
+    auto u = boost::urls::parse_absolute_uri(url);
+    if (!u) return "";
+    const std::string host(u->encoded_host_address());
+    std::string bare = host;
+    if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+      bare = bare.substr(1, bare.size() - 2);
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (getaddrinfo(bare.c_str(), nullptr, &hints, &res) != 0) return "";  // curl reports it
+    std::string refused;
+    for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+      if (!PublicAddress(a->ai_addr)) {
+        refused = AddressText(a->ai_addr);
+        break;
+      }
+    }
+    freeaddrinfo(res);
+    return refused;
   }
 
   static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -201,7 +320,8 @@ struct HttpClient::Impl {
   static curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr) {
     auto* t = static_cast<Transfer*>(user);
     const sockaddr* sa = &addr->addr;
-    if (purpose == CURLSOCKTYPE_IPCXN && !PublicAddress(sa) &&
+    const bool proxied = !t->impl->options.proxy.empty();  // checked in Start()
+    if (purpose == CURLSOCKTYPE_IPCXN && !proxied && !PublicAddress(sa) &&
         !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
       t->refused_address = AddressText(sa);
       return CURL_SOCKET_BAD;
@@ -214,6 +334,7 @@ struct HttpClient::Impl {
   // address and port reuses the connection and never opens a socket).
   static int OnPrereq(void* user, char* primary_ip, char*, int, int) {
     auto* t = static_cast<Transfer*>(user);
+    if (!t->impl->options.proxy.empty()) return CURL_PREREQFUNC_OK;  // checked in Start()
     sockaddr_storage ss{};
     auto* sa = reinterpret_cast<sockaddr*>(&ss);
     if (inet_pton(AF_INET, primary_ip, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
@@ -240,25 +361,59 @@ struct HttpClient::Impl {
       return false;
     }
     t->via_upstream = target->rewritten;
+    const HttpLimits& l = options.limits;
+    const bool media = t->request.kind == BodyKind::kImage || t->request.kind == BodyKind::kVideo;
+    milliseconds timeout = media ? l.media_timeout : l.json_timeout;
+    if (t->request.deadline != Clock::time_point{}) {
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(t->request.deadline - Clock::now());
+      if (left.count() <= 0) {
+        Finish(std::move(t), DeadlineExceededError("out of time for " + Short(t->request.url) +
+                                                   " (the post's time limit)"));
+        return false;
+      }
+      timeout = std::min(timeout, left);
+    }
+    if (!options.proxy.empty() && !(t->via_upstream && options.allow_private_upstreams)) {
+      if (std::string refused = RefusedDestination(target->url); !refused.empty()) {
+        t->refused_address = std::move(refused);
+        Finish(std::move(t),
+               InvalidArgumentError("refused to request " + Short(t->current_url) + " (" +
+                                    t->refused_address + " is not a public address)"));
+        return false;
+      }
+    }
     t->attempts++;
     t->body.clear();
+    t->body_bytes = 0;
     t->location.clear();
     t->content_type.clear();
     t->over_cap = false;
+    t->amplified = false;
+    t->spool_error.clear();
     t->refused_address.clear();
     t->cap = CapFor(t->request.kind);
+    t->CloseSpool();
+    if (media) {
+      t->spool_fd = OpenSpool();
+      if (t->spool_fd < 0) {
+        Finish(std::move(t), InternalError(std::string("cannot create a spool file for media: ") +
+                                           std::strerror(errno)));
+        return false;
+      }
+    }
     CURL* e = curl_easy_init();
     t->easy = e;
-    const HttpLimits& l = options.limits;
-    const bool media = t->request.kind == BodyKind::kImage || t->request.kind == BodyKind::kVideo;
     curl_easy_setopt(e, CURLOPT_URL, target->url.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: checked, rewritten
     curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    // No proxy unless one was given: "" overrides http_proxy, HTTPS_PROXY, ALL_PROXY.
+    curl_easy_setopt(e, CURLOPT_PROXY, options.proxy.c_str());
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(l.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>((media ? l.media_timeout : l.json_timeout).count()));
+                     static_cast<long>(std::max<long long>(1, timeout.count())));
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, l.low_speed_bytes_per_second);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(l.low_speed_window.count()));
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->cap));
@@ -296,6 +451,12 @@ struct HttpClient::Impl {
 
   void Retry(std::unique_ptr<Transfer> t, milliseconds delay) {
     t->not_before = Clock::now() + delay;
+    if (t->request.deadline != Clock::time_point{} && t->not_before >= t->request.deadline) {
+      Finish(std::move(t), DeadlineExceededError("out of time for " + Short(t->request.url) +
+                                                 " (the post's time limit) after " +
+                                                 std::to_string(t->attempts) + " attempts"));
+      return;
+    }
     waiting.push_back(std::move(t));
   }
 
@@ -320,6 +481,18 @@ struct HttpClient::Impl {
              InvalidArgumentError("refused to connect to " + t->refused_address + " for " + host +
                                   ": not a public address (private upstreams need "
                                   "--allow-private-upstreams, and only through --upstream)"));
+      return;
+    }
+    if (!t->spool_error.empty()) {
+      Finish(std::move(t), InternalError(t->spool_error));
+      return;
+    }
+    if (t->amplified) {
+      Finish(std::move(t), ResourceExhaustedError(
+                               std::string(KindName(t->request.kind)) + " from " + host +
+                               " decodes to more than " +
+                               std::to_string(static_cast<int>(options.limits.max_decoded_ratio)) +
+                               " times the bytes sent (a compression bomb)"));
       return;
     }
     if (t->over_cap || code == CURLE_FILESIZE_EXCEEDED) {
@@ -383,6 +556,15 @@ struct HttpClient::Impl {
       HttpResponse r;
       r.status = status;
       r.body = std::move(t->body);
+      if (t->spool_fd >= 0 && status == 200) {
+        auto spooled = SpooledBody::Map(t->spool_fd, static_cast<size_t>(t->body_bytes));
+        t->spool_fd = -1;
+        if (!spooled) {
+          Finish(std::move(t), spooled.error());
+          return;
+        }
+        r.spooled = std::move(*spooled);
+      }
       r.content_type = std::move(t->content_type);
       r.url = t->current_url;
       r.attempts = t->attempts;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "fetcher/upstream.h"
@@ -42,6 +43,11 @@ struct HttpLimits {
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_max{15'000};
   std::chrono::milliseconds retry_after_max{60'000};  // a longer Retry-After is an error
+  // Content-Encoding amplification: once a decoded body passes `ratio_floor_bytes`, it may be
+  // at most `max_decoded_ratio` times the bytes that came over the wire (a 500 KB gzip bomb
+  // decodes to 500 MB; real JSON and HTML compress 5-20x, media not at all).
+  double max_decoded_ratio = 100.0;
+  uint64_t ratio_floor_bytes = 1ull << 20;
 };
 
 struct HttpOptions {
@@ -51,19 +57,49 @@ struct HttpOptions {
   // 127.0.0.1). Addresses reached any other way (a redirect to 10.0.0.1) are still refused.
   bool allow_private_upstreams = false;
   std::string user_agent;  // default: "stillpost/<version> (+archive of embedded posts)"
+  // An explicit proxy (http://host:port). Without one, no proxy is used whatever the
+  // environment says (HTTPS_PROXY and friends would otherwise send every request to an address
+  // the guard never sees). Through a proxy, the guard checks the destination's addresses.
+  std::string proxy;
+  // Where media bodies are spooled while they download (an unlinked file each); $TMPDIR, else
+  // /tmp, when empty.
+  std::string spool_dir;
 };
 
 struct HttpRequest {
   std::string url;  // canonical absolute http(s) URL
   BodyKind kind = BodyKind::kJson;
+  // When set, the request (retries and redirects included) must end by then: each attempt's
+  // timeout is cut to what is left, and none starts after it (DeadlineExceeded).
+  std::chrono::steady_clock::time_point deadline{};
+};
+
+// A body kept on disk rather than in memory: media, whose bodies can be hundreds of MB. The
+// file is unlinked from the start and mapped read-only; data() is valid while this lives.
+class SpooledBody {
+ public:
+  // Maps the first `size` bytes of the open file `fd` (which it closes). Internal on failure.
+  static Result<std::shared_ptr<const SpooledBody>> Map(int fd, size_t size);
+  ~SpooledBody();
+  SpooledBody(const SpooledBody&) = delete;
+  SpooledBody& operator=(const SpooledBody&) = delete;
+  std::string_view data() const { return {data_, size_}; }
+
+ private:
+  SpooledBody() = default;
+  const char* data_ = nullptr;
+  size_t size_ = 0;
 };
 
 struct HttpResponse {
   long status = 0;
-  std::string body;
+  std::string body;                            // JSON and HTML bodies
+  std::shared_ptr<const SpooledBody> spooled;  // image and video bodies (status 200)
   std::string content_type;
   std::string url;  // canonical URL of the final answer, after redirects
   int attempts = 0;
+  // The body, wherever it is kept.
+  std::string_view bytes() const { return spooled ? spooled->data() : std::string_view(body); }
 };
 
 class HttpClient {
@@ -74,6 +110,9 @@ class HttpClient {
   //   Unavailable        could not connect, 5xx after the retries, connection broke
   //   InvalidArgument    not http(s), too many redirects, an address the guard refuses
   //   DataLoss           the body was cut short (fewer bytes than Content-Length)
+  //   DeadlineExceeded   also: the request's deadline passed
+  //   ResourceExhausted  also: the body decodes to far more than was sent (max_decoded_ratio)
+  //   Internal           a media body could not be spooled to disk
   using Callback = std::function<void(Result<HttpResponse>)>;
 
   explicit HttpClient(HttpOptions options);
@@ -94,5 +133,11 @@ class HttpClient {
 
 // "stillpost/0.1.0 (+https://github.com/stillpost)" and friends.
 std::string DefaultUserAgent();
+
+// Whether the guard lets a connection to this literal IPv4 or IPv6 address through: public
+// unicast only (not private, shared, loopback, link-local, documentation, benchmarking, NAT64
+// local-use, 6to4 or mapped forms of a non-public IPv4, ORCHID, SRv6 SIDs, multicast, reserved).
+// False for text that is not an address.
+bool IsPublicIp(std::string_view address);
 
 }  // namespace stillpost::fetcher

@@ -44,6 +44,7 @@ std::vector<std::pair<std::string, std::string>> Emoji(const Reader& r) {
 struct Mapper {
   std::string host;
   Status error;
+  std::string notes;  // fields dropped as malformed
   std::map<std::string, std::string> fallbacks;
 
   // acct with the server's domain: "bob" on HOST is bob@HOST.
@@ -154,7 +155,8 @@ struct Mapper {
       opt->set_title(o.String("title"));
       if (auto v = o.Count("votes_count")) opt->set_votes(*v);
     });
-    if (auto t = ParseTime(p.String("expires_at"))) *poll->mutable_expires_at() = Ts(*t);
+    if (auto ts = detail::TimeFrom(p.String("expires_at"), "poll expires_at", notes))
+      *poll->mutable_expires_at() = *ts;
     poll->set_expired(p.Bool("expired"));
     poll->set_multiple(p.Bool("multiple"));
     if (auto v = p.Count("voters_count")) poll->set_voters(*v);
@@ -194,8 +196,10 @@ struct Mapper {
     std::string url = s.String("url");
     if (url.empty()) url = s.String("uri");
     post.set_url(url);
-    if (auto t = ParseTime(s.String("created_at"))) *post.mutable_created_at() = Ts(*t);
-    if (auto t = ParseTime(s.String("edited_at"))) *post.mutable_edited_at() = Ts(*t);
+    if (auto ts = detail::TimeFrom(s.String("created_at"), "created_at", notes))
+      *post.mutable_created_at() = *ts;
+    if (auto ts = detail::TimeFrom(s.String("edited_at"), "edited_at", notes))
+      *post.mutable_edited_at() = *ts;
     post.set_lang(s.String("language"));
     post.set_sensitive(s.Bool("sensitive"));
     post.set_content_warning(s.String("spoiler_text"));
@@ -270,6 +274,7 @@ Result<MappedPost> MapStatus(std::string_view body, std::string_view host) {
   }
   m.MapStatusInto(status, out.post, 0);
   if (!m.error.ok()) return m.error;
+  if (!m.notes.empty()) out.note = out.note.empty() ? m.notes : out.note + "; " + m.notes;
   out.fallbacks = std::move(m.fallbacks);
   return out;
 }

@@ -10,14 +10,14 @@ std::vector<MediaSlot> MediaSlots(proto::Post& post) {
   std::vector<MediaSlot> out;
   auto* a = post.mutable_author();
   if (!a->avatar_url().empty()) {
-    out.push_back(
-        {a->mutable_avatar_url(), a->mutable_avatar_blob(), nullptr, nullptr, BodyKind::kImage});
+    out.push_back({a->mutable_avatar_url(), a->mutable_avatar_blob(), nullptr, nullptr,
+                   BodyKind::kImage, MediaSlot::Role::kAvatar});
   }
   // Custom emoji (Mastodon :shortcode:) in the name and the text: their images.
   auto emoji = [&out](proto::Entity& e) {
     if (e.kind() == proto::Entity::KIND_CUSTOM_EMOJI && !e.target().empty()) {
-      out.push_back(
-          {e.mutable_target(), e.mutable_target_blob(), nullptr, nullptr, BodyKind::kImage});
+      out.push_back({e.mutable_target(), e.mutable_target_blob(), nullptr, nullptr,
+                     BodyKind::kImage, MediaSlot::Role::kEmoji});
     }
   };
   for (auto& e : *a->mutable_name_entities()) emoji(e);

@@ -19,6 +19,7 @@ struct MediaSlot {
   std::string* mime;     // verified MIME type, when the field has one; may be null
   std::string* failure;  // why the download failed, when the field has one; may be null
   BodyKind kind;
+  enum class Role { kAvatar, kEmoji, kMedia } role = Role::kMedia;  // what the per-post caps count
 };
 
 // Every slot of `post` with a URL, in a fixed order, recursing into quoted and reply_to.

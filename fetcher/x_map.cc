@@ -96,6 +96,7 @@ std::string PhotoUrl(const std::string& media_url, std::string_view name) {
 
 struct Mapper {
   Status error;
+  std::string notes;  // fields dropped as malformed
   std::map<std::string, std::string> fallbacks;
 
   void MapUser(const Reader& user, Post& post) {
@@ -243,9 +244,8 @@ struct Mapper {
     if (!id.empty()) post.set_key("x/" + id);
     MapUser(t.Object("user"), post);
     post.set_url(CanonicalUrl(id, post.author().handle()));
-    if (auto created = ParseTime(t.String("created_at"))) {
-      *post.mutable_created_at() = Ts(*created);
-    }
+    if (auto ts = detail::TimeFrom(t.String("created_at"), "created_at", notes))
+      *post.mutable_created_at() = *ts;
     post.set_lang(t.String("lang"));
     post.set_sensitive(t.Bool("possibly_sensitive"));
     if (t.Object("note_tweet").present()) post.set_text_truncated(true);
@@ -427,6 +427,7 @@ Result<MappedTweet> MapTweetResult(std::string_view body) {
   m.MapTweet(top, out.post, 0);
   if (!m.error.ok()) return m.error;
   if (out.post.id().empty()) return InvalidArgumentError("upstream JSON: tweet.id_str is missing");
+  out.note = std::move(m.notes);
   out.fallbacks = std::move(m.fallbacks);
   return out;
 }

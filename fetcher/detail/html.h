@@ -3,8 +3,11 @@
 //   is quadratic in memory (20,000 nested <span>, 120 KB of input, took 3 GB and 2.5 s; without
 //   error records, 100,000 took 27 MB and 0.06 s).
 // - gumbo's scope checks walk the open elements for each start tag, so its time is quadratic in
-//   depth too (100,000 nested <div>: 10.5 s). Input is cut where its nesting passes
-//   kMaxSourceDepth (an estimate from the tags, without parsing); nothing real nests that deep.
+//   depth (100,000 nested <div>: 10.5 s; "<p>" + "<rt>"x160,000, which nest outside <ruby>: 46 s),
+//   and it rebuilds every formatting element a block closed for each later block ("<p>", 500
+//   distinct <b>, then "<p>y" 20,000 times: 87 KB took 8.5 s and 3.7 GB). Input is cut where a
+//   cheap model of the tree (SourceCut) says the nesting passes kMaxSourceDepth or the work
+//   passes a budget linear in the input; nothing real comes near either.
 // - Walkers recurse, so they stop descending at kMaxHtmlDepth.
 // Private to fetcher/.
 #pragma once
@@ -13,6 +16,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,10 +25,16 @@ namespace stillpost::fetcher::detail {
 
 inline constexpr int kMaxHtmlDepth = 256;
 inline constexpr int kMaxSourceDepth = 512;
+// Work units (start tags, each weighted by the formatting elements open over it) per input
+// byte, plus a floor: far above any real page, far below what makes gumbo quadratic.
+inline constexpr uint64_t kWorkPerByte = 4;
+inline constexpr uint64_t kWorkFloor = 1 << 18;
 
-// Where the source's nesting first passes `max_depth`, estimated from its tags (void elements,
-// elements whose end tag may be left out, comments and raw-text content do not count); the
-// source's size when it never does.
+// Where the source should be cut before gumbo sees it: where its nesting, estimated from the
+// tags by a small model of the tree builder (elements whose end tag may be left out close their
+// siblings; <rt> and friends only inside <ruby>; void elements, comments and raw-text content do
+// not nest), first passes `max_depth`, or where the estimated work passes the budget. The
+// source's size when neither happens. Linear in the input.
 inline size_t NestingCut(std::string_view html, int max_depth = kMaxSourceDepth) {
   // A tag's name, lower case, in a small buffer (no allocation per tag on the ingest path);
   // longer names are not HTML's and count as ordinary elements.
@@ -46,12 +56,77 @@ inline size_t NestingCut(std::string_view html, int max_depth = kMaxSourceDepth)
     }
     return std::string_view::npos;
   };
-  static constexpr std::string_view kNotCounted[] = {
-      "area",    "base",     "br",     "col",   "embed", "hr",    "img",   "input", "link",
-      "meta",    "param",    "source", "track", "wbr",   "p",     "li",    "dt",    "dd",
-      "option",  "optgroup", "tr",     "td",    "th",    "thead", "tbody", "tfoot", "colgroup",
-      "caption", "rb",       "rt",     "rp",    "html",  "head",  "body",  "frame", "keygen"};
-  int depth = 0;
+  auto in = [](std::string_view name, std::initializer_list<std::string_view> set) {
+    for (auto n : set) {
+      if (n == name) return true;
+    }
+    return false;
+  };
+  // Families of elements whose start tag closes an open one of the families it names.
+  enum Family : uint8_t {
+    kOther,
+    kP,
+    kLi,
+    kDdDt,
+    kOption,
+    kOptgroup,
+    kRuby,
+    kCell,
+    kRow,
+    kSection
+  };
+  auto family_of = [&](std::string_view n) -> Family {
+    if (n == "p") return kP;
+    if (n == "li") return kLi;
+    if (n == "dd" || n == "dt") return kDdDt;
+    if (n == "option") return kOption;
+    if (n == "optgroup") return kOptgroup;
+    if (in(n, {"rb", "rt", "rp", "rtc"})) return kRuby;
+    if (n == "td" || n == "th") return kCell;
+    if (n == "tr") return kRow;
+    if (in(n, {"thead", "tbody", "tfoot", "caption", "colgroup"})) return kSection;
+    return kOther;
+  };
+  auto closes = [](Family start, Family open) {
+    switch (start) {
+      case kP:
+        return open == kP;
+      case kLi:
+        return open == kLi || open == kP;
+      case kDdDt:
+        return open == kDdDt || open == kP;
+      case kOption:
+        return open == kOption;
+      case kOptgroup:
+        return open == kOption || open == kOptgroup;
+      case kRuby:
+        return open == kRuby;
+      case kCell:
+        return open == kCell;
+      case kRow:
+        return open == kCell || open == kRow;
+      case kSection:
+        return open == kCell || open == kRow || open == kSection;
+      default:
+        return false;
+    }
+  };
+  struct Open {
+    std::string name;
+    Family family;
+    bool formatting;
+  };
+  std::vector<Open> stack;
+  int formatting_open = 0;
+  int ruby_open = 0;
+  uint64_t work = 0;
+  const uint64_t budget = kWorkFloor + kWorkPerByte * html.size();
+  auto pop = [&] {
+    if (stack.back().formatting) --formatting_open;
+    if (stack.back().name == "ruby") --ruby_open;
+    stack.pop_back();
+  };
+  constexpr size_t kEndTagSearch = 64;  // how far down an end tag looks for its element
   for (size_t i = html.find('<'); i != std::string_view::npos; i = html.find('<', i + 1)) {
     if (i + 1 >= html.size()) break;
     const char c = html[i + 1];
@@ -71,20 +146,42 @@ inline size_t NestingCut(std::string_view html, int max_depth = kMaxSourceDepth)
     const size_t gt = html.find('>', i);
     if (gt == std::string_view::npos) break;
     const bool self_closing = gt > 0 && html[gt - 1] == '/';
-    bool counted = true;
-    for (auto n : kNotCounted) counted = counted && n != name;
     if (closing) {
-      if (counted && depth > 0) --depth;
-    } else if (name == "script" || name == "style" || name == "textarea" || name == "title" ||
-               name == "xmp" || name == "noscript" || name == "iframe" || name == "noembed") {
+      const size_t floor = stack.size() > kEndTagSearch ? stack.size() - kEndTagSearch : 0;
+      for (size_t k = stack.size(); k > floor; --k) {
+        if (stack[k - 1].name == name) {
+          while (stack.size() >= k) pop();
+          break;
+        }
+      }
+      i = gt;
+      continue;
+    }
+    if (in(name, {"script", "style", "textarea", "title", "xmp", "noscript", "iframe", "noembed",
+                  "plaintext"})) {
       // Raw text: skip to its end tag (a '<' inside is not a tag).
       const size_t end = end_tag(gt, name);
       if (end == std::string_view::npos) break;
       i = end;
       continue;
-    } else if (counted && !self_closing && ++depth > max_depth) {
-      return i;
     }
+    work += 1 + static_cast<uint64_t>(formatting_open);
+    if (work > budget) return i;
+    if (in(name, {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                  "param", "source", "track", "wbr", "frame", "keygen", "html", "head", "body"}) ||
+        self_closing) {
+      i = gt;
+      continue;
+    }
+    Family family = family_of(name);
+    if (family == kRuby && ruby_open == 0) family = kOther;  // outside <ruby> they nest
+    while (!stack.empty() && closes(family, stack.back().family)) pop();
+    const bool formatting = in(name, {"a", "b", "big", "code", "em", "font", "i", "nobr", "s",
+                                      "small", "strike", "strong", "tt", "u"});
+    stack.push_back({std::string(name), family, formatting});
+    if (formatting) ++formatting_open;
+    if (name == "ruby") ++ruby_open;
+    if (static_cast<int>(stack.size()) > max_depth) return i;
     i = gt;
   }
   return html.size();

@@ -53,6 +53,16 @@ Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags) {
   l.max_image_bytes = flags.max_image_bytes;
   l.max_video_bytes = flags.max_video_bytes;
   http.allow_private_upstreams = flags.allow_private_upstreams;
+  if (!flags.proxy.empty()) {
+    auto proxy = boost::urls::parse_absolute_uri(flags.proxy);
+    if (!proxy ||
+        (proxy->scheme() != "http" && proxy->scheme() != "https" && proxy->scheme() != "socks5h") ||
+        proxy->host().empty()) {
+      return InvalidArgumentError("--proxy '" + flags.proxy +
+                                  "' is not a proxy URL (http://HOST:PORT, https://, socks5h://)");
+    }
+    http.proxy = flags.proxy;
+  }
   if (const char* env = std::getenv("STILLPOST_UPSTREAM"); env != nullptr) {
     if (Status s = http.upstreams.AddList(env); !s.ok())
       return s.WithContext("$STILLPOST_UPSTREAM");
@@ -142,12 +152,16 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
     }
     auto page = LoadArticle(input, *http);
     if (!page) return Fail(page.error());
-    const auto scanned =
-        fetcher::ScanArticle(page->first, page->second, options.fetch.nitter_hosts);
+    fetcher::ScanOptions scan;
+    scan.nitter_hosts = options.fetch.nitter_hosts;
+    scan.whole_page = options.whole_page;
+    const auto scanned = fetcher::ScanArticle(page->first, page->second, scan);
     proto::Article article;
     article.set_url(scanned.canonical_url);
     article.set_fetched_url(page->second);
     article.set_title(scanned.title);
+    article.set_scope(scanned.scope);
+    article.set_scope_path(scanned.scope_path);
     *article.mutable_scanned_at() =
         google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(NowMicros());
     std::vector<size_t> indexes;
@@ -155,9 +169,14 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
       found.push_back(p);
       indexes.push_back(add_ref(p.ref));
     }
-    if (!options.json && !options.dry_run) {
-      std::cout << "article " << scanned.canonical_url << " (" << scanned.title
-                << "): " << scanned.posts.size() << " posts\n";
+    if (!options.json) {
+      std::cout << "article " << Printable(scanned.canonical_url) << " ("
+                << Printable(scanned.title) << "): " << scanned.posts.size() << " posts";
+      if (options.dry_run) {
+        std::cout << ", scanned " << scanned.scope
+                  << (scanned.scope_path.empty() ? "" : " " + Printable(scanned.scope_path));
+      }
+      std::cout << '\n';
     }
     articles.push_back(std::move(article));
     article_refs.push_back(std::move(indexes));
@@ -171,9 +190,12 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
         j["url"] = p.url;
         j["found_as"] = p.found_as;
         if (p.ref.NeedsResolving()) j["resolve"] = p.ref.bsky_handle;
+        if (p.ref.unverified) j["unverified"] = true;
         std::cout << boost::json::serialize(j) << '\n';
       } else {
-        std::cout << key << "  " << p.found_as << "  " << p.url << '\n';
+        std::cout << Printable(key) << "  " << p.found_as << "  " << Printable(p.url)
+                  << (p.ref.unverified ? "  (unverified: is this host a Mastodon server?)" : "")
+                  << '\n';
       }
     }
     return kExitOk;
@@ -187,7 +209,8 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   // followed). A post whose key could not be found is left out, and the failure was reported.
   for (size_t a = 0; a < articles.size(); ++a) {
     for (size_t i : article_refs[a]) {
-      if (i < outcomes.size() && ParsePostKey(outcomes[i].key)) {
+      if (i < outcomes.size() && outcomes[i].kind != fetcher::PostOutcome::Kind::kNotAPost &&
+          ParsePostKey(outcomes[i].key)) {
         articles[a].add_post_keys(outcomes[i].key);
       }
     }
@@ -203,8 +226,12 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
   archive_options.http = std::move(http);
   archive_options.nitter_hosts = fetch.nitter_hosts;
   archive_options.only_if_changed = only_if_changed;
+  archive_options.max_media_per_post = fetch.max_media_per_post;
+  archive_options.max_emoji_per_post = fetch.max_emoji_per_post;
+  archive_options.max_avatars_per_post = fetch.max_avatars_per_post;
+  archive_options.post_timeout = std::chrono::milliseconds(fetch.post_timeout_ms);
   fetcher::Archiver archiver(store, std::move(archive_options));
-  size_t captured = 0, gone = 0, failed = 0, unchanged = 0, media = 0;
+  size_t captured = 0, gone = 0, failed = 0, unchanged = 0, not_posts = 0, media = 0;
   uint64_t bytes = 0;
   // On a terminal, a progress line on stderr under the per-post lines; elsewhere just the lines.
   const bool progress = isatty(STDERR_FILENO) == 1 && ids.size() > 1;
@@ -223,6 +250,9 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
       case fetcher::PostOutcome::Kind::kUnchanged:
         ++unchanged;
         break;
+      case fetcher::PostOutcome::Kind::kNotAPost:
+        ++not_posts;
+        break;
     }
     media += static_cast<size_t>(o.media);
     bytes += o.bytes_stored;
@@ -240,13 +270,14 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
     std::cout << o.key << "  " << fetcher::OutcomeName(o);
     if (only_if_changed && !o.transition.empty()) std::cout << "  [" << o.transition << "]";
     if (o.kind != fetcher::PostOutcome::Kind::kFailed &&
-        o.kind != fetcher::PostOutcome::Kind::kUnchanged) {
+        o.kind != fetcher::PostOutcome::Kind::kUnchanged &&
+        o.kind != fetcher::PostOutcome::Kind::kNotAPost) {
       std::cout << "  " << o.media << " media  " << HumanBytes(o.bytes_stored);
     }
-    if (!o.detail.empty()) std::cout << "  (" << o.detail << ")";
+    if (!o.detail.empty()) std::cout << "  (" << Printable(o.detail) << ")";
     std::cout << std::endl;
     if (progress) {
-      const size_t done = captured + gone + failed + unchanged;
+      const size_t done = captured + gone + failed + unchanged + not_posts;
       std::cerr << "[" << done << "/" << ids.size() << "] " << failed << " failed, "
                 << HumanBytes(bytes) << std::flush;
       if (done == ids.size()) std::cerr << "\r\033[K" << std::flush;
@@ -258,6 +289,7 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
     std::cout << captured + gone + failed + unchanged << " posts: " << captured << " captured, "
               << gone << " gone, " << failed << " failed";
     if (only_if_changed) std::cout << ", " << unchanged << " unchanged";
+    if (not_posts > 0) std::cout << " (" << not_posts << " links were not posts)";
     std::cout << "; " << media << " media files, " << HumanBytes(bytes) << " stored\n";
   }
   return failed == 0 ? kExitOk : kExitFailure;

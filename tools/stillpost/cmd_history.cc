@@ -7,6 +7,7 @@
 #include "common/time.h"
 #include "fetcher/archiver.h"
 #include "tools/stillpost/commands.h"
+#include "tools/stillpost/output.h"
 
 namespace stillpost::cli {
 
@@ -61,7 +62,7 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
     } else {
       std::cout << when << "  " << state << "  " << change;
       if (c.has_tombstone() && !c.tombstone().upstream_text().empty()) {
-        std::cout << "  \"" << c.tombstone().upstream_text() << "\"";
+        std::cout << "  \"" << Printable(c.tombstone().upstream_text()) << "\"";
       }
       std::cout << '\n';
     }

@@ -48,7 +48,7 @@ std::string CaptureLine(const proto::Capture& c) {
   } else {
     line += TombstoneName(c.tombstone().kind());
     if (!c.tombstone().upstream_text().empty()) {
-      line += ": \"" + c.tombstone().upstream_text() + "\"";
+      line += ": \"" + Printable(c.tombstone().upstream_text()) + "\"";
     }
   }
   if (c.http_status() != 0) line += "  [HTTP " + std::to_string(c.http_status()) + "]";
@@ -56,23 +56,27 @@ std::string CaptureLine(const proto::Capture& c) {
 }
 
 void PrintPost(const proto::Post& p, const std::string& indent) {
-  std::cout << indent << p.author().display_name() << " (@" << p.author().handle() << ")";
+  std::cout << indent << Printable(p.author().display_name()) << " (@"
+            << Printable(p.author().handle()) << ")";
   if (p.has_created_at()) std::cout << " · " << When(p.created_at());
   std::cout << '\n';
   if (!p.reply_to_key().empty()) std::cout << indent << "replying to " << p.reply_to_key() << '\n';
-  std::cout << indent << p.text() << '\n';
+  std::cout << indent << Printable(p.text(), true) << '\n';
   for (const auto& m : p.media()) {
     std::cout << indent << "[" << MediaKindName(m.kind()) << " " << m.width() << "x" << m.height()
-              << " " << m.mime() << " " << (m.blob().empty() ? "not stored" : m.blob()) << "]\n";
+              << " " << Printable(m.mime()) << " " << (m.blob().empty() ? "not stored" : m.blob())
+              << "]\n";
   }
   if (!p.card().url().empty()) {
-    std::cout << indent << "[card: " << p.card().title() << " — " << p.card().domain() << "]\n";
+    std::cout << indent << "[card: " << Printable(p.card().title()) << " — "
+              << Printable(p.card().domain()) << "]\n";
   }
   if (p.has_quoted()) {
     std::cout << indent << "quoting " << p.quoted_key() << ":\n";
     PrintPost(p.quoted(), indent + "  ");
   } else if (!p.quoted_key().empty()) {
-    std::cout << indent << "quoting " << p.quoted_key() << " (" << p.quoted_unavailable() << ")\n";
+    std::cout << indent << "quoting " << p.quoted_key() << " (" << Printable(p.quoted_unavailable())
+              << ")\n";
   }
 }
 

@@ -55,6 +55,11 @@ struct FetchFlags {
   uint64_t max_json_bytes = fetcher::HttpLimits{}.max_json_bytes;
   uint64_t max_image_bytes = fetcher::HttpLimits{}.max_image_bytes;
   uint64_t max_video_bytes = fetcher::HttpLimits{}.max_video_bytes;
+  std::string proxy;  // --proxy URL; no proxy otherwise, whatever the environment says
+  int max_media_per_post = fetcher::ArchiveOptions{}.max_media_per_post;
+  int max_emoji_per_post = fetcher::ArchiveOptions{}.max_emoji_per_post;
+  int max_avatars_per_post = fetcher::ArchiveOptions{}.max_avatars_per_post;
+  long post_timeout_ms = fetcher::ArchiveOptions{}.post_timeout.count();
 };
 Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags);
 
@@ -62,7 +67,8 @@ struct ArchiveOptions {
   std::vector<std::string> posts;  // post URLs (X, Mastodon, Bluesky), keys, X ids, articles
   std::string from;                // --from FILE
   bool json = false;
-  bool dry_run = false;  // articles: list what was found, fetch nothing
+  bool dry_run = false;     // articles: list what was found, fetch nothing
+  bool whole_page = false;  // articles: scan the whole page, not only its main content
   FetchFlags fetch;
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);

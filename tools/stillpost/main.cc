@@ -80,6 +80,26 @@ void AddFetchFlags(CLI::App& cmd, stillpost::cli::FetchFlags& f) {
       ->capture_default_str();
   cmd.add_option("--max-video-bytes", f.max_video_bytes, "Size cap of a video")
       ->capture_default_str();
+  cmd.add_option("--max-media-per-post", f.max_media_per_post,
+                 "Media files (photos, videos, posters, card images) kept and fetched per post")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  cmd.add_option("--max-emoji-per-post", f.max_emoji_per_post,
+                 "Distinct custom-emoji images fetched per post")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  cmd.add_option("--max-avatars-per-post", f.max_avatars_per_post,
+                 "Avatars fetched per post (author, quoted post, parent)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  cmd.add_option("--post-timeout-ms", f.post_timeout_ms,
+                 "Time one post may take, all its requests together (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0L, 86'400'000L));
+  cmd.add_option("--proxy", f.proxy,
+                 "Send every request through this proxy (http://HOST:PORT); without it no proxy "
+                 "is used, whatever HTTPS_PROXY and friends say")
+      ->option_text("URL");
 }
 
 // The first word that is not an option (or the value of --db): the command the user asked for.
@@ -128,6 +148,9 @@ int main(int argc, char** argv) {
   archive_cmd->add_option("--from", archive.from, "Read posts from FILE, one per line")
       ->option_text("FILE");
   archive_cmd->add_flag("--json", archive.json, "One JSON object per post instead of text");
+  archive_cmd->add_flag("--whole-page", archive.whole_page,
+                        "Articles: find posts anywhere on the page, not only in its main content "
+                        "(sidebars, related stories and later stories included)");
   archive_cmd->add_flag("--dry-run", archive.dry_run,
                         "For articles: list the posts found (key, URL, how), fetch nothing");
   AddFetchFlags(*archive_cmd, archive.fetch);

@@ -1,11 +1,13 @@
 #include "tools/stillpost/output.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <utf8.h>
 
 #include <array>
 #include <boost/json/parse.hpp>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include "tools/stillpost/commands.h"
 
@@ -38,8 +40,32 @@ std::string HumanBytes(uint64_t bytes) {
   return buf;
 }
 
+std::string Printable(std::string_view text, bool keep_newlines) {
+  std::string valid;
+  if (!utf8::is_valid(text.begin(), text.end())) {
+    utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(valid));
+    text = valid;
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (auto it = text.begin(); it != text.end();) {
+    const auto start = it;
+    const uint32_t cp = utf8::next(it, text.end());
+    if (cp == '\n') {
+      out += keep_newlines ? '\n' : ' ';
+    } else if (cp == '\t') {
+      out += '\t';
+    } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    } else {
+      out.append(start, it);
+    }
+  }
+  return out;
+}
+
 int Fail(const Status& status) {
-  std::cerr << "stillpost: " << status.message() << '\n';
+  std::cerr << "stillpost: " << Printable(status.message()) << '\n';
   return kExitFailure;
 }
 

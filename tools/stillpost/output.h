@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace stillpost::cli {
 
@@ -14,5 +15,11 @@ boost::json::value ProtoToJson(const google::protobuf::Message& message);
 
 // "1.4 MB", "512 B".
 std::string HumanBytes(uint64_t bytes);
+
+// Upstream text made safe for a terminal: C0 and C1 control characters (ESC, BEL, the OSC 52
+// clipboard write, carriage return, ...) and DEL become U+FFFD, as does invalid UTF-8. A
+// newline is kept when `keep_newlines` (a post's text), else it becomes a space (one-line
+// fields); a tab stays.
+std::string Printable(std::string_view text, bool keep_newlines = false);
 
 }  // namespace stillpost::cli

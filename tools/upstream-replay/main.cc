@@ -2,6 +2,8 @@
 //   upstream-replay --root DIR [--listen 127.0.0.1:0]
 // Prints "listening on http://127.0.0.1:PORT" as its first line. Layout, admin routes and
 // faults: tools/upstream-replay/README.md.
+#include <zlib.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -147,6 +149,32 @@ Response Make(http::status status, std::string body, std::string type = "applica
   return r;
 }
 
+// `bytes` zero bytes, gzip-compressed: a compression bomb (about 1000:1).
+std::string GzipZeros(uint64_t bytes) {
+  z_stream z{};
+  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  const std::string chunk(1 << 16, '\0');
+  std::string out;
+  char buf[1 << 16];
+  uint64_t left = bytes;
+  int flush = Z_NO_FLUSH;
+  do {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+    left -= n;
+    flush = left == 0 ? Z_FINISH : Z_NO_FLUSH;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(chunk.data()));
+    z.avail_in = static_cast<uInt>(n);
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      deflate(&z, flush);
+      out.append(buf, sizeof buf - z.avail_out);
+    } while (z.avail_out == 0);
+  } while (flush != Z_FINISH);
+  deflateEnd(&z);
+  return out;
+}
+
 // What the session should do with a request.
 struct Plan {
   Response response;
@@ -189,10 +217,11 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
       Fault f;
       f.kind = Param(*u, "kind");
       if (f.kind != "latency" && f.kind != "429" && f.kind != "500" && f.kind != "truncate" &&
-          f.kind != "oversize" && f.kind != "hang" && f.kind != "redirect") {
-        return {
-            Make(http::status::bad_request,
-                 R"({"error":"kind is latency, 429, 500, truncate, oversize, hang or redirect"})")};
+          f.kind != "oversize" && f.kind != "hang" && f.kind != "redirect" &&
+          f.kind != "gzipbomb") {
+        return {Make(http::status::bad_request,
+                     R"({"error":"kind is latency, 429, 500, truncate, oversize, hang, )"
+                     R"(redirect or gzipbomb"})")};
       }
       f.to = Param(*u, "to");
       if (auto v = Param(*u, "times"); !v.empty()) f.remaining = std::stoi(v);
@@ -240,6 +269,11 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
     if (fault->kind == "hang") {
       plan.hang = true;
       return plan;
+    }
+    if (fault->kind == "gzipbomb") {
+      Response r = Make(http::status::ok, GzipZeros(fault->bytes), "application/octet-stream");
+      r.set(http::field::content_encoding, "gzip");
+      return {std::move(r)};
     }
     if (fault->kind == "latency") plan.delay_ms = fault->ms;
     if (fault->kind == "oversize") plan.oversize = fault->bytes;

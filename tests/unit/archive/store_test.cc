@@ -83,8 +83,14 @@ TEST_CASE("archive: a Bluesky capture remembers its handle's DID, the newest one
     p->set_key("bsky/" + did + "/" + rkey);
     p->mutable_author()->set_id(did);
     p->mutable_author()->set_handle("alice.bsky.social");
+    c.set_handle_verified(true);
     return c;
   };
+  // A capture whose handle was not resolved to its DID claims nothing.
+  proto::Capture claim = bsky("did:plc:mallory", "3kzzz", kT0 - 1);
+  claim.clear_handle_verified();
+  REQUIRE_OK(store->AddCapture("bsky/did:plc:mallory/3kzzz", claim));
+  CHECK(store->DidOfHandle("alice.bsky.social").error().code() == StatusCode::kNotFound);
   REQUIRE_OK(store->AddCapture("bsky/did:plc:old/3kaaa", bsky("did:plc:old", "3kaaa", kT0)));
   CHECK(*store->DidOfHandle("alice.bsky.social") == "did:plc:old");
   // The handle moved to another account; its newest capture says so.
@@ -96,8 +102,12 @@ TEST_CASE("archive: a Bluesky capture remembers its handle's DID, the newest one
   CHECK(*KeyOfRef(*store, ref) == "bsky/did:plc:new/3kbbb");
   ref.bsky_handle = "bob.bsky.social";
   CHECK(KeyOfRef(*store, ref).error().message() == "no archived Bluesky post by bob.bsky.social");
+  claim = bsky("did:plc:mallory", "3kzzy", kT0 + 2);
+  claim.clear_handle_verified();
+  REQUIRE_OK(store->AddCapture("bsky/did:plc:mallory/3kzzy", claim));
+  CHECK(*store->DidOfHandle("alice.bsky.social") == "did:plc:new");
   // The time index is not disturbed by the handle entries.
-  CHECK(store->RecentCaptures(10)->size() == 2);
+  CHECK(store->RecentCaptures(10)->size() == 4);
 }
 
 TEST_CASE("archive: captures are append-only and kept in time order") {

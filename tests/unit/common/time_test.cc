@@ -40,3 +40,38 @@ TEST_CASE("time: malformed times are refused") {
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("time: times a protobuf Timestamp cannot hold are refused, not passed on") {
+  // Each of these once aborted the process (TimeUtil's CHECK) or threw (std::stoll).
+  for (const char* s :
+       {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "0000-12-31T23:59:59+00:00",
+        "99999999999999999999", "9999999999999999999", "253402300800000000"}) {
+    INFO(s);
+    auto r = ParseTime(s);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == StatusCode::kInvalidArgument);
+    CHECK(r.error().message().find("out of range") != std::string::npos);
+  }
+  CHECK(ParseTime("9999-12-31T23:59:59Z").value() == 253402300799000000);
+  CHECK(ParseTime("0001-01-01T00:00:00Z").value() == -62135596800000000);
+  CHECK(ParseTime("9999-12-31T23:59:59+01:00").has_value());
+  CHECK(ParseTime("253402300799999999").value() == 253402300799999999);
+  CHECK(InTimeRange(0));
+  CHECK_FALSE(InTimeRange(-62135596800000001));
+}
+
+TEST_CASE("time: impossible calendar dates are refused") {
+  for (const char* s : {"2024-02-30T00:00:00Z", "2023-02-29T12:00:00Z", "2024-04-31T00:00:00Z",
+                        "2024-00-10T00:00:00Z", "2024-01-00T00:00:00Z", "2024-01-01T24:00:00Z",
+                        "2024-01-01T00:60:00Z", "2024-01-01T00:00:61Z"}) {
+    INFO(s);
+    CHECK_FALSE(ParseTime(s).has_value());
+  }
+  CHECK(ParseTime("2024-02-29T00:00:00Z").has_value());  // a leap day
+}
+
+}  // namespace
+}  // namespace stillpost
