@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -199,8 +200,11 @@ struct Store::Impl {
 
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
-  detail::RecordCodec codec;  // for states and captures values
-  bool secondary = false;     // a read-only follower of another process's store
+  detail::RecordCodec codec;     // for states and captures values
+  bool secondary = false;        // a read-only follower of another process's store
+  bool read_only = false;        // opened for reading only (OpenReadOnly)
+  std::string secondary_path;    // secondary only: its own state directory
+  std::string primary_manifest;  // secondary only: the primary's MANIFEST at the last (re)open
   // Secondary only: CatchUp() holds this exclusively, every read shares it. RocksDB 7.8's
   // secondary rewrites state during TryCatchUpWithPrimary that reads use (a blob read hashed a
   // session id being replaced and crashed the server under load here, core dump).
@@ -414,6 +418,7 @@ struct Store::Impl {
   }
 
   Status LoadDictionaries();
+  Status OpenSecondaryInstance();
   void MaybeTrainDictionary();
   Status OpenExisting(const std::vector<std::string>& existing);
   Status CreateNew();
@@ -527,18 +532,17 @@ void Store::Impl::MaybeTrainDictionary() {
   }
 }
 
-Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
-                                                    const std::string& secondary_path,
-                                                    const StoreOptions& options) {
-  auto impl = std::make_unique<Impl>();
-  impl->path = path;
-  impl->options = options;
-  impl->secondary = true;
-  if (!fs::exists(fs::path(path) / "CURRENT"))
-    return NotFoundError("no stillpost store at " + path);
+// The MANIFEST file the primary's CURRENT names ("MANIFEST-000042"); empty when unreadable.
+std::string CurrentManifest(const std::string& path) {
+  std::ifstream in(fs::path(path) / "CURRENT");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+Status Store::Impl::OpenSecondaryInstance() {
   std::vector<std::string> existing;
-  SP_RETURN_IF_ERROR(
-      impl->Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
+  SP_RETURN_IF_ERROR(Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : existing) descriptors.emplace_back(name, CfOptions(name, cache));
@@ -549,10 +553,24 @@ Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
   rocksdb::DB* raw = nullptr;
   std::error_code ec;
   fs::create_directories(secondary_path, ec);
-  SP_RETURN_IF_ERROR(impl->Rocks(
-      rocksdb::DB::OpenAsSecondary(dbo, path, secondary_path, descriptors, &impl->handles, &raw)));
-  impl->db.reset(raw);
-  SP_RETURN_IF_ERROR(impl->BindHandles());
+  primary_manifest = CurrentManifest(path);
+  SP_RETURN_IF_ERROR(
+      Rocks(rocksdb::DB::OpenAsSecondary(dbo, path, secondary_path, descriptors, &handles, &raw)));
+  db.reset(raw);
+  return BindHandles();
+}
+
+Result<std::unique_ptr<Store>> Store::OpenSecondary(const std::string& path,
+                                                    const std::string& secondary_path,
+                                                    const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+  impl->secondary = true;
+  impl->secondary_path = secondary_path;
+  if (!fs::exists(fs::path(path) / "CURRENT"))
+    return NotFoundError("no stillpost store at " + path);
+  SP_RETURN_IF_ERROR(impl->OpenSecondaryInstance());
   auto store = std::unique_ptr<Store>(new Store(std::move(impl)));
   SP_RETURN_IF_ERROR(store->CatchUp());
   return store;
@@ -566,7 +584,15 @@ Status Store::CatchUp() {
   if (!signature.empty() && signature == im.primary_signature) return Status::Ok();
   {
     std::unique_lock<std::shared_mutex> hold(im.catch_up_mu);
-    SP_RETURN_IF_ERROR(im.Rocks(im.db->TryCatchUpWithPrimary()));
+    const std::string manifest = CurrentManifest(im.path);
+    if (!manifest.empty() && manifest != im.primary_manifest) {
+      // The primary was opened again since: start from what it recovered, not from our replay.
+      im.Close();
+      im.states = im.captures = im.blobs = im.blob_meta = im.articles = im.indexes = nullptr;
+      SP_RETURN_IF_ERROR(im.OpenSecondaryInstance());
+    } else {
+      SP_RETURN_IF_ERROR(im.Rocks(im.db->TryCatchUpWithPrimary()));
+    }
   }
   im.primary_signature = std::move(signature);
   if (im.codec.newest_dictionary() == 0) SP_RETURN_IF_ERROR(im.LoadDictionaries());
@@ -574,6 +600,84 @@ Status Store::CatchUp() {
       rocksdb::ReadOptions(), im.db->DefaultColumnFamily(), detail::kCountersKey);
   std::lock_guard<std::mutex> lock(im.write_mu);
   if (counters) im.counters = std::move(*counters);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& path,
+                                                   const StoreOptions& options) {
+  if (path.empty()) return InvalidArgumentError("the store path is empty");
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return UnavailableError("cannot read " + path + ": " + ec.message());
+  }
+  if (!fs::exists(st)) return NotFoundError("no stillpost store at " + path);
+  if (!fs::is_directory(st)) {
+    return InvalidArgumentError("not a stillpost store: " + path + " is not a directory");
+  }
+  if (!fs::exists(fs::path(path) / "CURRENT")) {
+    return fs::is_empty(path, ec) ? NotFoundError("no stillpost store at " + path)
+                                  : InvalidArgumentError("not a stillpost store: " + path +
+                                                         " is a directory with other files in it");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+  impl->read_only = true;
+  std::vector<std::string> existing;
+  SP_RETURN_IF_ERROR(
+      impl->Rocks(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing)));
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : existing) descriptors.emplace_back(name, CfOptions(name, cache));
+  rocksdb::DB* raw = nullptr;
+  SP_RETURN_IF_ERROR(impl->Rocks(
+      rocksdb::DB::OpenForReadOnly(MakeDbOptions(), path, descriptors, &impl->handles, &raw)));
+  impl->db.reset(raw);
+  std::string format;
+  rocksdb::Status s =
+      impl->db->Get(rocksdb::ReadOptions(), impl->db->DefaultColumnFamily(),
+                    rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()), &format);
+  if (s.IsNotFound()) {
+    return InvalidArgumentError("not a stillpost store: " + path +
+                                " is a RocksDB database without stillpost's format marker");
+  }
+  SP_RETURN_IF_ERROR(impl->Rocks(s));
+  if (format != detail::kFormatVersion) {
+    return InvalidArgumentError("store " + path + " has format " + format +
+                                "; this stillpost reads format " +
+                                std::string(detail::kFormatVersion));
+  }
+  SP_RETURN_IF_ERROR(impl->BindHandles());
+  SP_RETURN_IF_ERROR(impl->LoadDictionaries());
+  auto counters = impl->GetProto<proto::StoreCounters>(
+      rocksdb::ReadOptions(), impl->db->DefaultColumnFamily(), detail::kCountersKey);
+  if (counters) {
+    impl->counters = std::move(*counters);
+  } else if (counters.error().code() != StatusCode::kNotFound) {
+    return counters.error();
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Status Store::CheckReadable() const {
+  const auto read_guard = impl_->ReadGuard();
+  if (!impl_->db) return UnavailableError("store " + impl_->path + " is not open");
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  std::string value;
+  rocksdb::Status s =
+      impl_->db->Get(ro, impl_->db->DefaultColumnFamily(),
+                     rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()), &value);
+  if (!s.ok()) return impl_->Rocks(s);
+  if (value != detail::kFormatVersion)
+    return DataLossError("store " + impl_->path + " format marker changed");
+  if (!fs::exists(fs::path(impl_->path) / "CURRENT")) {
+    return UnavailableError("store " + impl_->path + " is gone from disk");
+  }
+  auto counters = impl_->GetProto<proto::StoreCounters>(ro, impl_->db->DefaultColumnFamily(),
+                                                        detail::kCountersKey);
+  if (!counters && counters.error().code() != StatusCode::kNotFound) return counters.error();
   return Status::Ok();
 }
 
@@ -681,7 +785,9 @@ constexpr size_t kParallelPrepareMin = 32;
 
 Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
   Impl& im = *impl_;
-  if (im.secondary) return UnavailableError("store " + im.path + " is open read-only here");
+  if (im.secondary || im.read_only) {
+    return UnavailableError("store " + im.path + " is open read-only here");
+  }
   std::vector<Prepared> prepared(writes.size());
   auto prepare_range = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) Prepare(im.codec, writes[i], prepared[i]);
@@ -845,11 +951,10 @@ Result<proto::PostState> Store::State(std::string_view key) const {
 
 Result<Store::StateAndLatest> Store::StateForServing(std::string_view key) const {
   const auto read_guard = impl_->ReadGuard();
-  // The embed path skips the block checksum: states blocks are read through mmap with no block
-  // cache, so RocksDB would checksum a whole block on every request (4% of serving an embed).
-  // Every other read, and compaction, still verifies; a damaged record still fails to decode.
+  // Verified like every other read: with the checksum skipped, a flipped bit in a states block
+  // was served as different text, links and media digests (docs/storage.md has the cost).
   rocksdb::ReadOptions ro;
-  ro.verify_checksums = false;
+  ro.verify_checksums = true;
   auto stored = impl_->ReadStoredState(ro, key, /*with_record=*/true);
   if (!stored) return stored.error();
   StateAndLatest out;
@@ -994,7 +1099,9 @@ bool Store::HasBlob(std::string_view sha256) const {
 Status Store::PutArticle(const proto::Article& article) {
   if (article.url().empty()) return InvalidArgumentError("an article needs a URL");
   Impl& im = *impl_;
-  if (im.secondary) return UnavailableError("store " + im.path + " is open read-only here");
+  if (im.secondary || im.read_only) {
+    return UnavailableError("store " + im.path + " is open read-only here");
+  }
   std::lock_guard<std::mutex> lock(im.write_mu);
   proto::StoreCounters counters = im.counters;
   rocksdb::WriteBatch batch;

@@ -97,14 +97,28 @@ class Store {
   //   DataLoss         the store is corrupt
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options);
 
+  // Opens the store for reading only: nothing is written, not even the recovery a primary open
+  // does (replaying and flushing the write-ahead log), so it can run beside a writer and a
+  // server without disturbing either. Errors as Open(); NotFound when nothing is at `path`.
+  // Writes through it fail with Unavailable.
+  static Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& path,
+                                                     const StoreOptions& options);
+
   // Opens a read-only view of a store that another process (or Store) owns and writes: a
   // RocksDB secondary instance, with its own small state in `secondary_path`. It sees new
   // captures after CatchUp(). Writes through it fail with Unavailable.
   static Result<std::unique_ptr<Store>> OpenSecondary(const std::string& path,
                                                       const std::string& secondary_path,
                                                       const StoreOptions& options);
-  // Replays what the primary wrote since the last call (secondary only; cheap when idle).
+  // Replays what the primary wrote since the last call (secondary only; cheap when idle). When
+  // the primary was opened anew since (a new MANIFEST: a writer restarted, perhaps after a
+  // crash), the secondary is reopened from scratch rather than caught up: RocksDB 7.8's
+  // secondary could keep entries replayed from the old write-ahead log that shadow newer data.
   Status CatchUp();
+
+  // Ok when the store answers a read (its format marker and counters, checksums verified);
+  // the error otherwise (for health checks).
+  Status CheckReadable() const;
 
   ~Store();  // Closes; in-flight writes are finished first.
   Store(const Store&) = delete;

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include <utf8.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -40,9 +41,17 @@ Response Json(int status, std::string body) {
   return r;
 }
 
+// Error messages can quote what the request said (a URL, a key): JSON must stay valid UTF-8.
+std::string ValidUtf8(std::string_view text) {
+  if (utf8::is_valid(text.begin(), text.end())) return std::string(text);
+  std::string out;
+  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(out));
+  return out;
+}
+
 Response Error(int status, std::string_view message) {
   boost::json::object o;
-  o["error"] = message;
+  o["error"] = ValidUtf8(message);
   return Json(status, boost::json::serialize(o));
 }
 
@@ -96,9 +105,9 @@ std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
   };
   size_t a = 0, b = 0;
   const std::string_view left = spec.substr(0, dash), right = spec.substr(dash + 1);
-  if (left.empty()) {  // the last b bytes
-    if (!num(right, b) || b == 0) return std::nullopt;
-    if (size == 0) return std::nullopt;
+  if (left.empty()) {                  // the last b bytes
+    if (!num(right, b)) return whole;  // malformed: ignored (RFC 9110 14.2)
+    if (b == 0 || size == 0) return std::nullopt;
     return ByteRange{b >= size ? 0 : size - b, size - 1, false};
   }
   if (!num(left, a)) return whole;
@@ -237,8 +246,15 @@ Response Router::Handle(const Request& req) {
   if (!parsed) return Error(400, "malformed request target");
   const boost::urls::url_view u = *parsed;
   const std::string_view path = u.encoded_path();
-  // Keys and digests never need escapes: an escaped or dotted path is a probe, not a route.
-  if (path.find('%') != std::string_view::npos || path.find("/.") != std::string_view::npos ||
+  // Keys and digests need one escape at most: %3A, the port colon of a did:web DID, which the
+  // key itself keeps escaped (did:web:example.com%3A8443), so the path is the key as it is. Any
+  // other escape, or a dotted path, is a probe, not a route.
+  bool bad_escape = false;
+  for (size_t pct = path.find('%'); pct != std::string_view::npos; pct = path.find('%', pct + 1)) {
+    const std::string_view esc = path.substr(pct, 3);
+    bad_escape = bad_escape || (esc != "%3A" && esc != "%3a");
+  }
+  if (bad_escape || path.find("/.") != std::string_view::npos ||
       path.find("//") != std::string_view::npos) {
     return Error(400, "malformed path");
   }
@@ -266,7 +282,13 @@ Response Router::Handle(const Request& req) {
     r.Set("Cache-Control", "public, max-age=3600");
     r.route = "embed.js";
   } else if (path == "/healthz") {
-    r.body = "ok\n";
+    // Healthy only when the store answers a read (not merely when the process runs).
+    if (Status s = store_.CheckReadable(); !s.ok()) {
+      r.status = 503;
+      r.body = "unhealthy: " + ValidUtf8(s.message()) + "\n";
+    } else {
+      r.body = "ok\n";
+    }
     r.Set("Content-Type", "text/plain; charset=utf-8");
     r.Set("Cache-Control", "no-store");
     r.route = "healthz";
@@ -389,7 +411,10 @@ Response Router::Media(const Request& req, std::string_view sha) {
   r.Set("Accept-Ranges", "bytes");
   // Served only as the type verified at capture: nothing is sniffed into something else.
   r.Set("Content-Type", meta->mime().empty() ? "application/octet-stream" : meta->mime());
-  r.Set("Content-Security-Policy", "default-src 'none'; sandbox");
+  // Opened directly, an image or video is shown by the browser's own media document, which
+  // loads the bytes from this same URL: only that is allowed.
+  r.Set("Content-Security-Policy",
+        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox");
   if (req.if_none_match == etag) {
     r.status = 304;
     return r;

@@ -17,7 +17,7 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
     std::cerr << "stillpost: " << ref.error().message() << '\n';
     return kExitUsage;
   }
-  auto store = OpenStore(global, /*create=*/false);
+  auto store = OpenStoreForReading(global);
   if (!store) return Fail(store.error());
   auto key = archive::KeyOfRef(**store, *ref);
   if (!key) return Fail(key.error());

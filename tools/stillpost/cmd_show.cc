@@ -99,7 +99,7 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
     std::cerr << "stillpost: " << ref.error().message() << '\n';
     return kExitUsage;
   }
-  auto store = OpenStore(global, /*create=*/false);
+  auto store = OpenStoreForReading(global);
   if (!store) return Fail(store.error());
   auto key = archive::KeyOfRef(**store, *ref);
   if (!key) return Fail(key.error());

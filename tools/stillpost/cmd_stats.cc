@@ -7,12 +7,14 @@
 namespace stillpost::cli {
 
 int RunStats(const GlobalOptions& global, const StatsOptions& options) {
-  auto store = OpenStore(global, /*create=*/true);
-  if (!store) return Fail(store.error());
-  const archive::StoreStats s = (*store)->Stats();
+  // Read only: a path with no store yet is an empty archive, and stays a path with nothing in it.
+  auto store = OpenStoreForReading(global);
+  if (!store && store.error().code() != StatusCode::kNotFound) return Fail(store.error());
+  const archive::StoreStats s = store ? (*store)->Stats() : archive::StoreStats{};
+  const std::string& path = store ? (*store)->path() : global.db;
   if (options.json) {
     boost::json::object o;
-    o["store"] = (*store)->path();
+    o["store"] = path;
     o["posts"] = s.posts;
     o["captures"] = s.captures;
     o["articles"] = s.articles;
@@ -23,7 +25,7 @@ int RunStats(const GlobalOptions& global, const StatsOptions& options) {
     std::cout << boost::json::serialize(o) << '\n';
     return kExitOk;
   }
-  std::cout << "store     " << (*store)->path() << '\n'
+  std::cout << "store     " << path << (store ? "" : " (none yet)") << '\n'
             << "posts     " << s.posts << '\n'
             << "captures  " << s.captures << '\n'
             << "articles  " << s.articles << '\n'

@@ -26,8 +26,11 @@ struct GlobalOptions {
 // Prints "stillpost: <message>" on stderr and returns kExitFailure.
 int Fail(const Status& status);
 
-// Opens the store named by the global options; `create` for commands that write.
+// Opens the store named by the global options for writing; `create` makes it when missing.
 Result<std::unique_ptr<archive::Store>> OpenStore(const GlobalOptions& global, bool create);
+// Opens it for reading only (show, history, stats): nothing is written, and a writer or a
+// server may hold the store meanwhile. NotFound when there is no store.
+Result<std::unique_ptr<archive::Store>> OpenStoreForReading(const GlobalOptions& global);
 
 struct StatsOptions {
   bool json = false;

@@ -69,6 +69,10 @@ int Fail(const Status& status) {
   return kExitFailure;
 }
 
+Result<std::unique_ptr<archive::Store>> OpenStoreForReading(const GlobalOptions& global) {
+  return archive::Store::OpenReadOnly(global.db, archive::StoreOptions{});
+}
+
 Result<std::unique_ptr<archive::Store>> OpenStore(const GlobalOptions& global, bool create) {
   archive::StoreOptions options;
   options.create_if_missing = create;
