@@ -17,6 +17,13 @@ bool IsHttpUrl(std::string_view url) {
   return scheme == "http" || scheme == "https";
 }
 
+bool IsHttpBaseUrl(std::string_view url) {
+  if (!IsHttpUrl(url)) return false;
+  auto u = boost::urls::parse_absolute_uri(url);
+  return u && !u->has_userinfo() && !u->has_query() && !u->has_fragment() &&
+         url.find_first_of("\"'<>` \t\r\n\\") == std::string_view::npos;
+}
+
 std::string HostOf(std::string_view url) {
   auto u = boost::urls::parse_absolute_uri(url);
   return u ? boost::algorithm::to_lower_copy(std::string(u->host())) : std::string();

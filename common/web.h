@@ -11,6 +11,11 @@ namespace stillpost {
 // An absolute http or https URL with a host (the only URLs that become links anywhere).
 bool IsHttpUrl(std::string_view url);
 
+// An origin (and optional path) that our own URLs may be built on: http(s), a host, no user
+// info, query or fragment, nothing outside URL syntax (so no quote, angle bracket or space can
+// reach a page we write). For --public-url and rewrite --base.
+bool IsHttpBaseUrl(std::string_view url);
+
 // The host of an absolute URL, lower case; empty when `url` is not one.
 std::string HostOf(std::string_view url);
 

@@ -31,20 +31,26 @@ std::string_view EmbedJs() {
     return found;
   }
 
-  // The post key an embed names, or null.
+  // A key part that stays one path segment: no "/", "?", "#", "\\", and not "." or "..".
+  var SEGMENT = /^[A-Za-z0-9._:%~-]+$/;
+  function segment(s) { return SEGMENT.test(s) && s !== "." && s !== ".."; }
+
+  // The post key an embed names, or null. The DID is used as the page wrote it, never decoded:
+  // the archive keys a did:web port as %3A, and a decoded %2F or %3F would leave the segment.
   function keyOf(el) {
-    var m;
+    var m, parts;
     if (el.classList.contains("twitter-tweet")) {
       m = lastLink(el, STATUS);
       return m ? "x/" + m[1] : null;
     }
     if (el.classList.contains("bluesky-embed")) {
       m = BSKY_URI.exec(el.getAttribute("data-bluesky-uri") || "") || lastLink(el, BSKY_URL);
-      return m ? "bsky/" + decodeURIComponent(m[1]) + "/" + m[2] : null;
+      parts = m ? [m[1], m[2]] : null;
+      return parts && segment(parts[0]) && segment(parts[1]) ? "bsky/" + parts[0] + "/" + parts[1] : null;
     }
     m = MASTODON.exec(el.getAttribute(el.tagName === "IFRAME" ? "src" : "data-embed-url") || "") ||
         (el.tagName === "IFRAME" ? null : lastLink(el, MASTODON));
-    return m ? "mastodon/" + m[1].toLowerCase() + "/" + m[2] : null;
+    return m && segment(m[1]) ? "mastodon/" + m[1].toLowerCase() + "/" + m[2] : null;
   }
 
   function themeOf(el) {
@@ -90,9 +96,14 @@ std::string_view EmbedJs() {
       .catch(function () { quote.setAttribute("data-stillpost", "unavailable"); });
   }
 
+  // Each embed on its own: one that throws leaves it as it was and the others are upgraded.
+  function tryUpgrade(quote) {
+    try { upgrade(quote); } catch (e) { try { quote.setAttribute("data-stillpost", "error"); } catch (e2) {} }
+  }
+
   function load(root) {
     var quotes = (root || document).querySelectorAll(SELECTOR);
-    for (var i = 0; i < quotes.length; i++) upgrade(quotes[i]);
+    for (var i = 0; i < quotes.length; i++) tryUpgrade(quotes[i]);
   }
 
   window.addEventListener("message", function (e) {
@@ -115,7 +126,7 @@ std::string_view EmbedJs() {
         for (var j = 0; j < added.length; j++) {
           var n = added[j];
           if (n.nodeType !== 1) continue;
-          if (n.matches && n.matches(SELECTOR)) upgrade(n);
+          if (n.matches && n.matches(SELECTOR)) tryUpgrade(n);
           else if (n.querySelectorAll) load(n);
         }
       }

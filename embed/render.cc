@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "common/sha256.h"
@@ -296,10 +297,18 @@ void RenderPoll(Writer& w, const Post& post) {
   if (!post.has_poll() || post.poll().options_size() == 0) return;
   const auto& poll = post.poll();
   uint64_t total = 0;
-  for (const auto& opt : poll.options()) total += opt.votes();
+  for (const auto& opt : poll.options()) {
+    total = opt.votes() > UINT64_MAX - total ? UINT64_MAX : total + opt.votes();  // saturating
+  }
   w.Raw("<div class=\"sp-poll\" role=\"list\" aria-label=\"Poll results at capture\">");
   for (const auto& opt : poll.options()) {
-    const uint64_t pct = total == 0 ? 0 : (opt.votes() * 100 + total / 2) / total;
+    // In floating point: votes from upstream can be as large as their type allows.
+    const auto pct =
+        total == 0
+            ? 0ULL
+            : static_cast<unsigned long long>(std::clamp(
+                  std::round(100.0 * static_cast<double>(opt.votes()) / static_cast<double>(total)),
+                  0.0, 100.0));
     w.Raw("<div class=\"sp-poll-opt\" role=\"listitem\"><span dir=\"auto\">");
     w.Text(opt.title());
     w.Raw("</span><span>" + std::to_string(pct) + "%</span><progress max=\"100\" value=\"" +
@@ -651,7 +660,7 @@ std::string RenderOEmbed(const EmbedInput& in, std::string_view base, int maxwid
   o["provider_url"] = std::string(base);
   o["author_name"] = ValidUtf8(post.author().display_name());
   o["author_url"] = IsHttpUrl(post.author().profile_url()) ? post.author().profile_url() : "";
-  o["url"] = post.url();
+  o["url"] = IsHttpUrl(post.url()) ? post.url() : "";  // only http(s) URLs leave the server
   o["width"] = width;
   o["height"] = height;
   o["cache_age"] = 86400;

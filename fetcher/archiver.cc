@@ -12,6 +12,7 @@
 #include "common/sha256.h"
 #include "common/time.h"
 #include "common/version.h"
+#include "common/web.h"
 #include "fetcher/bluesky.h"
 #include "fetcher/detail/html.h"
 #include "fetcher/detail/timestamp.h"
@@ -455,9 +456,9 @@ struct Archiver::Impl {
       post.set_platform(proto::PLATFORM_X);
       post.set_id(job->id);
       post.set_key(job->key);
-      post.set_url(str("url").empty() ? x::CanonicalUrl(job->id) : str("url"));
+      post.set_url(IsHttpUrl(str("url")) ? str("url") : x::CanonicalUrl(job->id));
       post.mutable_author()->set_display_name(str("author_name"));
-      post.mutable_author()->set_profile_url(str("author_url"));
+      if (IsHttpUrl(str("author_url"))) post.mutable_author()->set_profile_url(str("author_url"));
       const std::string author_url = str("author_url");
       const size_t slash = author_url.rfind('/');
       if (slash != std::string::npos)

@@ -116,7 +116,7 @@ struct Mapper {
     auto dim = [&](std::string_view k) {
       auto v = original.Count(k);
       if (!v) v = meta.Count(k);
-      return v && *v < (1u << 20) ? static_cast<uint32_t>(*v) : 0u;
+      return detail::Dimension(v);
     };
     media.set_width(dim("width"));
     media.set_height(dim("height"));

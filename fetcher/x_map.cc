@@ -158,8 +158,8 @@ struct Mapper {
       const std::string media_url = d.String("media_url_https");
       Media m;
       const Reader original = d.Object("original_info");
-      m.set_width(static_cast<uint32_t>(original.Count("width").value_or(0)));
-      m.set_height(static_cast<uint32_t>(original.Count("height").value_or(0)));
+      m.set_width(detail::Dimension(original.Count("width")));
+      m.set_height(detail::Dimension(original.Count("height")));
       m.set_alt_text(d.String("ext_alt_text"));
       if (type == "photo") {
         if (media_url.empty()) continue;

@@ -127,7 +127,12 @@ std::string OEmbedUrl(std::string_view id) {
 }
 
 std::string CanonicalUrl(std::string_view id, std::string_view screen_name) {
-  if (screen_name.empty()) return "https://x.com/i/status/" + std::string(id);
+  // A screen name is 1-15 of [A-Za-z0-9_]; anything else from upstream does not go into a URL.
+  const bool valid = !screen_name.empty() && screen_name.size() <= 15 &&
+                     screen_name.find_first_not_of(
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                         std::string_view::npos;
+  if (!valid) return "https://x.com/i/status/" + std::string(id);
   return "https://x.com/" + std::string(screen_name) + "/status/" + std::string(id);
 }
 

@@ -17,6 +17,7 @@
 #include "common/post_ref.h"
 #include "common/sha256.h"
 #include "common/time.h"
+#include "common/web.h"
 #include "embed/render.h"
 
 namespace stillpost::server {
@@ -55,11 +56,52 @@ Response Error(int status, std::string_view message) {
   return Json(status, boost::json::serialize(o));
 }
 
-std::string ProtoJson(const google::protobuf::Message& m) {
+// Whether a string field holds a URL: *url, *urls, and an entity's target.
+bool IsUrlField(const google::protobuf::FieldDescriptor& f) {
+  const std::string& n = f.name();
+  auto ends = [&](std::string_view t) {
+    return n.size() >= t.size() && n.compare(n.size() - t.size(), t.size(), t) == 0;
+  };
+  return ends("url") || ends("urls") || n == "target";
+}
+
+// Only http(s) URLs leave the server: anything else upstream put in a URL field (javascript:,
+// data:) is blanked, in the message and every message inside it.
+void ScrubUrls(google::protobuf::Message& m, int depth = 0) {
+  using google::protobuf::FieldDescriptor;
+  if (depth > 16) return;  // our messages nest three deep (quoted, reply_to)
+  const auto* d = m.GetDescriptor();
+  const auto* r = m.GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && IsUrlField(*f)) {
+      if (f->is_repeated()) {
+        for (int k = 0; k < r->FieldSize(m, f); ++k) {
+          if (!IsHttpUrl(r->GetRepeatedString(m, f, k))) r->SetRepeatedString(&m, f, k, "");
+        }
+      } else if (r->HasField(m, f) && !IsHttpUrl(r->GetString(m, f))) {
+        r->ClearField(&m, f);
+      }
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int k = 0; k < r->FieldSize(m, f); ++k) {
+          ScrubUrls(*r->MutableRepeatedMessage(&m, f, k), depth + 1);
+        }
+      } else if (r->HasField(m, f)) {
+        ScrubUrls(*r->MutableMessage(&m, f), depth + 1);
+      }
+    }
+  }
+}
+
+std::string ProtoJson(const google::protobuf::Message& in) {
+  std::unique_ptr<google::protobuf::Message> m(in.New());
+  m->CopyFrom(in);
+  ScrubUrls(*m);
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string out;
-  if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) return "null";
+  if (!google::protobuf::util::MessageToJsonString(*m, &out, options).ok()) return "null";
   return out;
 }
 

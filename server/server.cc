@@ -1,12 +1,14 @@
 #include "server/server.h"
 
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace stillpost::server {
@@ -17,6 +19,69 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+
+// Bodies larger than this are written a piece at a time, each piece with its own deadline:
+// the timeout is on lack of progress, not on the whole response.
+constexpr size_t kWriteChunk = 256 << 10;
+constexpr auto kMaxAcceptBackoff = std::chrono::milliseconds(1000);
+
+// Beast's request parser, held to RFC 9112 where Beast is lenient, and stopped at the head so a
+// request with a body (we take none) or an Expect is answered without waiting for the body.
+class StrictParser : public http::request_parser<http::empty_body> {
+ public:
+  // `input` is the connection's read buffer, which the parser reads the head from.
+  explicit StrictParser(const beast::flat_buffer& input) : input_(input) {}
+  int reject = 0;         // the status to refuse the request with (400, 417)
+  bool has_body = false;  // Content-Length > 0 or chunked: answered, then the connection closes
+
+ private:
+  const beast::flat_buffer& input_;
+
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     beast::error_code& ec) override {
+    // Beast joins the lines of an obs-fold in a buffer of its own; an unfolded value points
+    // into the read buffer. A value from elsewhere was folded (RFC 9112 5.2: a server must
+    // reject it or replace it; we reject).
+    const auto* begin = static_cast<const char*>(input_.data().data());
+    const char* end = begin + input_.data().size();
+    if (!value.empty() && (value.data() < begin || value.data() >= end)) {
+      reject = 400;
+      ec = http::error::bad_value;
+      return;
+    }
+    get().insert(name, name_string, value);
+  }
+
+  void on_header_impl(beast::error_code& ec) override {
+    const auto& m = get();
+    size_t hosts = 0;
+    for (auto it = m.find(http::field::host); it != m.end() && it->name() == http::field::host;
+         ++it) {
+      ++hosts;
+    }
+    const auto te = m[http::field::transfer_encoding];
+    bool te_ok = true;
+    if (!te.empty()) {
+      // The last coding must be chunked (RFC 9112 6.3); and not beside a Content-Length.
+      std::string_view codings(te.data(), te.size());
+      while (!codings.empty() && (codings.back() == ' ' || codings.back() == '\t')) {
+        codings.remove_suffix(1);
+      }
+      const size_t comma = codings.rfind(',');
+      std::string_view last = comma == std::string_view::npos ? codings : codings.substr(comma + 1);
+      while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+      te_ok = beast::iequals(last, "chunked") && m.find(http::field::content_length) == m.end();
+    }
+    const auto expect = m[http::field::expect];
+    if ((m.version() >= 11 && hosts != 1) || hosts > 1 || !te_ok) {
+      reject = 400;
+    } else if (!expect.empty() && !beast::iequals(expect, "100-continue")) {
+      reject = 417;
+    }
+    has_body = !te.empty() || (content_length() && *content_length() > 0);
+    if (reject != 0 || has_body) ec = http::error::unexpected_body;  // stop at the head
+  }
+};
 
 }  // namespace
 
@@ -52,7 +117,12 @@ struct Server::Impl {
 
   class Session : public std::enable_shared_from_this<Session> {
    public:
-    Session(tcp::socket socket, Impl& impl) : stream_(std::move(socket)), impl_(impl) {}
+    Session(tcp::socket socket, Impl& impl, std::string client)
+        : stream_(std::move(socket)), impl_(impl), client_(std::move(client)) {}
+
+    const std::string& client() const { return client_; }
+    bool idle() const { return !busy_.load(std::memory_order_relaxed); }
+    Clock::rep last_active() const { return last_active_.load(std::memory_order_relaxed); }
 
     void Start() {
       asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -68,9 +138,11 @@ struct Server::Impl {
    private:
     void Read() {
       if (impl_.stopping) return Close();
-      parser_.emplace();
+      parser_.emplace(buffer_);
       parser_->header_limit(static_cast<uint32_t>(impl_.options.header_limit));
-      parser_->body_limit(impl_.options.body_limit);
+      // No body is ever read (StrictParser stops at the head of a request that has one, which
+      // is then answered), so Beast's own body limit must not cut in first and drop the answer.
+      parser_->body_limit(boost::none);
       stream_.expires_after(first_ ? impl_.options.read_timeout : impl_.options.idle_timeout);
       http::async_read(
           stream_, buffer_, *parser_,
@@ -78,6 +150,14 @@ struct Server::Impl {
     }
 
     void OnRead(beast::error_code ec) {
+      last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      if (parser_ && parser_->reject != 0) return WriteError(parser_->reject);
+      if (ec && parser_ && parser_->has_body) {
+        // A request with a body (none of our routes takes one): answered from its head alone,
+        // at once (an Expect: 100-continue client waits for no 100), then the connection closes.
+        stop_after_ = true;
+        ec = {};
+      }
       if (ec == http::error::end_of_stream || ec) {
         if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
             ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
@@ -106,7 +186,7 @@ struct Server::Impl {
         resp.Set("Content-Type", "application/json");
       }
       const bool head = req.method() == http::verb::head;
-      keep_alive_ = req.keep_alive() && !impl_.stopping;
+      keep_alive_ = req.keep_alive() && !impl_.stopping && !stop_after_;
       impl_.router.metrics().Record(resp.route, resp.status,
                                     std::chrono::duration<double>(Clock::now() - start).count(),
                                     head ? 0 : resp.BodySize());
@@ -143,23 +223,46 @@ struct Server::Impl {
       if (version != 10 && !keep_alive_) head_ += "Connection: close\r\n";
       head_ += "\r\n";
       const bool body = !head && status != 304 && size > 0;
+      body_left_ = body ? size : 0;
+      body_at_ = 0;
+      const size_t first = std::min(body_left_, kWriteChunk);
       const std::array<asio::const_buffer, 2> buffers{
-          asio::buffer(head_), body ? asio::buffer(held_.BodyData(), size) : asio::const_buffer()};
-      stream_.expires_after(impl_.options.read_timeout);
-      asio::async_write(stream_, buffers,
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          self->busy_ = false;
-                          self->held_ = Response();
-                          if (ec || !self->keep_alive_) return self->Close();
-                          self->Read();
-                        });
+          asio::buffer(head_),
+          first > 0 ? asio::buffer(held_.BodyData(), first) : asio::const_buffer()};
+      body_at_ = first;
+      body_left_ -= first;
+      stream_.expires_after(impl_.options.write_progress_timeout);
+      asio::async_write(
+          stream_, buffers,
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+    }
+
+    // The rest of a large body, a piece at a time, each piece with a fresh deadline.
+    void OnWritten(beast::error_code ec) {
+      last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      if (!ec && body_left_ > 0) {
+        const size_t n = std::min(body_left_, kWriteChunk);
+        const char* at = held_.BodyData() + body_at_;
+        body_at_ += n;
+        body_left_ -= n;
+        stream_.expires_after(impl_.options.write_progress_timeout);
+        asio::async_write(
+            stream_, asio::buffer(at, n),
+            [self = shared_from_this()](beast::error_code e, size_t) { self->OnWritten(e); });
+        return;
+      }
+      busy_ = false;
+      held_ = Response();
+      if (ec || !keep_alive_) return Close();
+      Read();
     }
 
     void WriteError(int status) {
       Response r;
       r.status = status;
-      r.body = status == 431 ? "{\"error\":\"request headers too large\"}"
-                             : "{\"error\":\"bad request\"}";
+      r.body = status == 431   ? "{\"error\":\"request headers too large\"}"
+               : status == 417 ? "{\"error\":\"only Expect: 100-continue is understood\"}"
+                               : "{\"error\":\"bad request\"}";
       r.Set("Content-Type", "application/json");
       keep_alive_ = false;
       Write(std::move(r), false, 11);
@@ -169,34 +272,95 @@ struct Server::Impl {
       beast::error_code ec;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       stream_.socket().close(ec);
-      std::lock_guard<std::mutex> lock(impl_.sessions_mu);
-      impl_.sessions.erase(shared_from_this());
+      impl_.Forget(shared_from_this());
     }
 
     beast::tcp_stream stream_;
     Impl& impl_;
+    std::string client_;  // the peer's address, for the per-client cap
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::empty_body>> parser_;
-    Response held_;     // keeps the body (or the blob) alive while it is written
-    std::string head_;  // the status line and headers being written
+    std::optional<StrictParser> parser_;
+    Response held_;         // keeps the body (or the blob) alive while it is written
+    std::string head_;      // the status line and headers being written
+    size_t body_at_ = 0;    // how much of held_'s body is written or on its way
+    size_t body_left_ = 0;  // and how much is still to write
     bool keep_alive_ = false;
-    bool busy_ = false;
+    std::atomic<bool> busy_{false};
+    std::atomic<Clock::rep> last_active_{Clock::now().time_since_epoch().count()};
     bool first_ = true;
+    bool stop_after_ = false;  // close once this response is written
   };
+
+  // Under sessions_mu.
+  std::unordered_map<std::string, size_t> per_client;
+  asio::steady_timer accept_timer{io};
+  std::chrono::milliseconds backoff{0};
+
+  void Forget(const std::shared_ptr<Session>& s) {
+    std::lock_guard<std::mutex> lock(sessions_mu);
+    if (sessions.erase(s) > 0) {
+      auto it = per_client.find(s->client());
+      if (it != per_client.end() && --it->second == 0) per_client.erase(it);
+    }
+  }
+
+  // Closes the idle connection that has waited longest; false when none is idle. Under
+  // sessions_mu.
+  bool ShedIdleLocked() {
+    std::shared_ptr<Session> oldest;
+    for (const auto& s : sessions) {
+      if (s->idle() && (!oldest || s->last_active() < oldest->last_active())) oldest = s;
+    }
+    if (!oldest) return false;
+    oldest->Shutdown();
+    return true;
+  }
 
   void Accept() {
     asio::io_context& target = *ios[next_io++ % ios.size()];
     acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
-      if (!ec) {
-        beast::error_code opt_ec;
-        socket.set_option(tcp::no_delay(true), opt_ec);  // small responses go out at once
-        auto s = std::make_shared<Session>(std::move(socket), *this);
+      if (ec) {
+        if (ec == asio::error::operation_aborted) return;
+        // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): accepting again at
+        // once fails again at once. Make room, wait, then try again.
+        {
+          std::lock_guard<std::mutex> lock(sessions_mu);
+          ShedIdleLocked();
+        }
+        backoff = std::min<std::chrono::milliseconds>(
+            kMaxAcceptBackoff, backoff.count() == 0 ? options.accept_backoff : backoff * 2);
+        accept_timer.expires_after(backoff);
+        accept_timer.async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && acceptor.is_open()) Accept();
+        });
+        return;
+      }
+      backoff = std::chrono::milliseconds(0);
+      beast::error_code opt_ec;
+      socket.set_option(tcp::no_delay(true), opt_ec);  // small responses go out at once
+      const auto peer = socket.remote_endpoint(opt_ec);
+      std::string client = opt_ec ? std::string("?") : peer.address().to_string();
+      bool admit = true;
+      {
+        std::lock_guard<std::mutex> lock(sessions_mu);
+        if (per_client[client] >= options.max_connections_per_client) {
+          admit = false;
+        } else if (sessions.size() >= options.max_connections && !ShedIdleLocked()) {
+          admit = false;
+        }
+        if (!admit && per_client[client] == 0) per_client.erase(client);
+      }
+      if (admit) {
+        auto s = std::make_shared<Session>(std::move(socket), *this, client);
         {
           std::lock_guard<std::mutex> lock(sessions_mu);
           sessions.insert(s);
+          ++per_client[client];
         }
         s->Start();
+      } else {
+        socket.close(opt_ec);
       }
       Accept();
     });
@@ -217,23 +381,45 @@ Status Server::Start() {
   return Status::Ok();
 }
 
-Status Server::Bind() {
-  Impl& im = *impl_;
-  const std::string& listen = im.options.listen;
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos)
+namespace {
+
+// "ADDRESS:PORT" as an endpoint; IPv6 in brackets.
+Result<tcp::endpoint> ParseListen(const std::string& listen) {
+  const auto bad = [&] {
     return InvalidArgumentError("--listen takes ADDRESS:PORT, not " + listen);
+  };
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return bad();
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  // An IPv6 address comes in brackets, whole ("[::1]:8080"); anything else that starts or ends
+  // with one is malformed (once, "[::1:18140" listened on every interface).
+  const bool bracketed = !host.empty() && host.front() == '[';
+  if (bracketed != (!host.empty() && host.back() == ']') || (bracketed && host.size() < 3)) {
+    return bad();
+  }
+  if (bracketed) host = host.substr(1, host.size() - 2);
   beast::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   const std::string port_text = listen.substr(colon + 1);
-  if (ec || port_text.empty() || port_text.size() > 5 ||
+  if (ec || address.is_v6() != bracketed || port_text.empty() || port_text.size() > 5 ||
       port_text.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(port_text) > 65535) {
-    return InvalidArgumentError("--listen takes ADDRESS:PORT, not " + listen);
+    return bad();
   }
-  const tcp::endpoint endpoint(address, static_cast<unsigned short>(std::stoi(port_text)));
+  return tcp::endpoint(address, static_cast<unsigned short>(std::stoi(port_text)));
+}
+
+}  // namespace
+
+Status Server::CheckListen(const std::string& listen) { return ParseListen(listen).status(); }
+
+Status Server::Bind() {
+  Impl& im = *impl_;
+  const std::string& listen = im.options.listen;
+  auto parsed = ParseListen(listen);
+  if (!parsed) return parsed.error();
+  const tcp::endpoint endpoint = *parsed;
+  beast::error_code ec;
   im.acceptor.open(endpoint.protocol(), ec);
   if (!ec) im.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) im.acceptor.bind(endpoint, ec);
@@ -261,6 +447,7 @@ void Server::Stop() {
   asio::post(im.io, [&im] {
     beast::error_code ec;
     im.acceptor.close(ec);
+    im.accept_timer.cancel();
     if (im.signals) im.signals->cancel(ec);
     std::set<std::shared_ptr<Impl::Session>> sessions;
     {

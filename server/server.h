@@ -1,7 +1,10 @@
-// The HTTP/1.1 server (Boost.Beast): async sessions on a pool of threads, keep-alive, header and
-// body limits, read and idle timeouts, one request at a time per connection (pipelined requests
-// wait in the read buffer), and a clean stop that finishes requests in flight. Routing is
-// routes.h; no exception leaves a handler, and no response carries a stack trace.
+// The HTTP/1.1 server (Boost.Beast): async sessions on a pool of threads, keep-alive, a header
+// limit, RFC 9112's strict rules (Host, Transfer-Encoding, obs-fold; a request with a body is
+// answered from its head, since no route takes one), read, idle and write-progress timeouts,
+// connection caps with idle shedding and a back-off when accept runs out of descriptors, one
+// request at a time per connection (pipelined requests wait in the read buffer), and a clean stop
+// that finishes requests in flight. Routing is routes.h; no exception leaves a handler, and no
+// response carries a stack trace.
 //   Server server(router, options); server.Start(); ... server.Stop(); server.Wait();
 #pragma once
 
@@ -18,9 +21,18 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // ADDRESS:PORT; port 0 picks a free one
   int threads = 0;                        // 0: the number of cores
   size_t header_limit = 16 << 10;
-  size_t body_limit = 64 << 10;           // we take no bodies; a little slack for odd clients
   std::chrono::seconds read_timeout{30};  // to read a whole request once it started
   std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to say
+  // A response may take as long as it takes to send (a large video on a slow link); a client
+  // that takes none of it for this long is dropped.
+  std::chrono::seconds write_progress_timeout{30};
+  // Open connections at most, in total and from one client address. Past the total, the idle
+  // connection that has waited longest is closed to make room; with none idle, the new one is.
+  size_t max_connections = 10'000;
+  size_t max_connections_per_client = 256;
+  // When accept fails for want of file descriptors (EMFILE, ENFILE) or memory, accepting pauses
+  // this long (doubling up to 1 s) and idle connections are shed, instead of spinning.
+  std::chrono::milliseconds accept_backoff{10};
 };
 
 class Server {
@@ -32,6 +44,8 @@ class Server {
 
   // Binds and listens. InvalidArgument for a bad address, Unavailable when the port is taken.
   Status Bind();
+  // Whether `listen` is an ADDRESS:PORT Bind() takes (IPv6 in brackets): InvalidArgument if not.
+  static Status CheckListen(const std::string& listen);
   int port() const;  // after Bind(): the bound port (the real one when 0 was asked for)
   // Starts accepting on the threads.
   void Run();

@@ -3,6 +3,7 @@
 // not a string"). Shared by the X, Mastodon and Bluesky mappers.
 #pragma once
 
+#include <algorithm>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
@@ -49,23 +50,31 @@ class Reader {
     return v->as_bool();
   }
 
-  // A non-negative integer, possibly written as a string ("editable_until_msecs": "1680...").
+  // A non-negative integer, possibly written as a string ("editable_until_msecs": "1680..."),
+  // clamped to kMaxCount: no count, size or time in milliseconds is larger, and sums and
+  // percentages of counts stay far from overflow.
+  static constexpr uint64_t kMaxCount = 1'000'000'000'000'000;  // 10^15
   std::optional<uint64_t> Count(std::string_view key) const {
     const json::value* v = Get(key);
     if (v == nullptr) return std::nullopt;
-    if (v->is_uint64()) return v->as_uint64();
-    if (v->is_int64() && v->as_int64() >= 0) return static_cast<uint64_t>(v->as_int64());
-    if (v->is_double() && v->as_double() >= 0 && v->as_double() < 1.8e19) {
-      return static_cast<uint64_t>(v->as_double());
-    }
-    if (v->is_string()) {
+    std::optional<uint64_t> n;
+    if (v->is_uint64()) {
+      n = v->as_uint64();
+    } else if (v->is_int64() && v->as_int64() >= 0) {
+      n = static_cast<uint64_t>(v->as_int64());
+    } else if (v->is_double() && v->as_double() >= 0) {
+      n = v->as_double() < 1e18 ? static_cast<uint64_t>(v->as_double()) : kMaxCount;
+    } else if (v->is_string()) {
       const std::string s(v->as_string());
-      if (!s.empty() && s.size() < 20 && s.find_first_not_of("0123456789") == std::string::npos) {
-        return std::stoull(s);
+      if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+        n = s.size() < 19 ? std::stoull(s) : kMaxCount;
       }
     }
-    Bad(key, "a non-negative number");
-    return std::nullopt;
+    if (!n) {
+      Bad(key, "a non-negative number");
+      return std::nullopt;
+    }
+    return std::min(*n, kMaxCount);
   }
 
   Reader Object(std::string_view key) const {
@@ -101,6 +110,13 @@ class Reader {
   std::string path_;
   Status* error_;
 };
+
+// Pixels of an image or video side: more than any real media has (a 99999999999-pixel width once
+// wrapped to 1215752191) is unknown, 0.
+inline constexpr uint64_t kMaxPixels = 1 << 16;
+inline uint32_t Dimension(std::optional<uint64_t> v) {
+  return v && *v <= kMaxPixels ? static_cast<uint32_t>(*v) : 0u;
+}
 
 // The objects of a list, each with its path ("status.media_attachments[2]"); other elements are
 // a type error.

@@ -206,3 +206,45 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("browser: a malformed embed is left alone and every other embed is still upgraded") {
+  REQUIRE(fs::exists(kChromium));
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  testing::ReplayServer upstream(testing::ReplayRoot());
+  REQUIRE(Run(testing::StillpostBinary(),
+              {"--db", db, "archive", "--upstream", upstream.upstream_flag(),
+               "--allow-private-upstreams", "883275154715705344",
+               "at://did:plc:z7ja7uhcr5is6uqmnsjyn3k7/app.bsky.feed.post/3lhmggpkbw22v"})
+              .exit_code == 0);
+  testing::ServeProcess serve(db);
+  // First a URI that decodeURIComponent throws on (URIError), then DIDs whose decoding would
+  // leave the path segment, then two good embeds.
+  const std::string page = R"(<!doctype html><html><body>
+<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc%E0%A4%A/app.bsky.feed.post/3k2a"><p>bad</p></blockquote>
+<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:..%2F..%2Fmedia/app.bsky.feed.post/3k2b"><p>steer</p></blockquote>
+<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc/app.bsky.feed.post/.."><p>dots</p></blockquote>
+<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:z7ja7uhcr5is6uqmnsjyn3k7/app.bsky.feed.post/3lhmggpkbw22v"><p>good</p></blockquote>
+<blockquote class="twitter-tweet"><p>t</p><a href="https://twitter.com/a/status/883275154715705344">July 7</a></blockquote>
+<script async src=")" + serve.base() +
+                           R"(/embed.js"></script></body></html>)";
+  fs::create_directories(dir.Sub("site"));
+  std::ofstream(dir.Sub("site/mixed.html")) << page;
+  testing::ReplayServer site(dir.Sub("site"));
+  const LoadedPage dom = LoadPage(dir, site.base() + "/mixed.html", 2400);
+  INFO(dom.dom.substr(0, 6000));
+  REQUIRE(dom.frames.size() == 2);
+  CHECK(dom.frames[0].find("/embed/bsky/did:plc:z7ja7uhcr5is6uqmnsjyn3k7/3lhmggpkbw22v") !=
+        std::string::npos);
+  CHECK(dom.frames[1].find("/embed/x/883275154715705344") != std::string::npos);
+  CHECK(dom.dom.find(">bad<") != std::string::npos);  // left as the page had it
+  CHECK(dom.dom.find(">steer<") != std::string::npos);
+  CHECK(dom.dom.find(">dots<") != std::string::npos);
+  CHECK(dom.dom.find("/media") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost

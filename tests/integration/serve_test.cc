@@ -2,8 +2,13 @@
 // `stillpost archive`-style writes from another process while it serves.
 #include "tests/support/serve.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "archive/store.h"
@@ -89,6 +94,108 @@ TEST_CASE("serve: captures written by another process while it serves show withi
   CHECK(waited < 2.0);
   CHECK(http.Get(serve.base() + "/embed/x/883326060983353344").body.find("Get a grip man") !=
         std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+// One raw request on a new connection; everything the server sent until it closed or 2 s passed.
+std::string Raw(const std::string& base, const std::string& request) {
+  const size_t colon = base.rfind(':');
+  const int port = std::stoi(base.substr(colon + 1));
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+TEST_CASE("serve: requests RFC 9112 refuses are refused; Expect and bodies are answered at once") {
+  testing::TempDir dir;
+  REQUIRE_OK(archive::Store::Open(dir.Sub("db"), {}));
+  ServeProcess serve(dir.Sub("db"));
+  const std::string ok = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+  CHECK(Raw(serve.base(), ok).rfind("HTTP/1.1 200", 0) == 0);
+  for (const std::string bad : {
+           "GET /healthz HTTP/1.1\r\n\r\n",                                 // no Host
+           "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",           // two
+           "GET /healthz HTTP/1.1\r\nHost: a\r\nX-A: one\r\n two\r\n\r\n",  // obs-fold
+           "GET /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+           "GET /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+           "POST /healthz HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+           "Content-Length: 3\r\n\r\nabc",
+       }) {
+    INFO(bad);
+    const std::string r = Raw(serve.base(), bad);
+    CHECK(r.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.find("Connection: close") != std::string::npos);
+  }
+  CHECK(Raw(serve.base(), "GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n")
+            .rfind("HTTP/1.1 417", 0) == 0);
+  // A body we never read: the answer comes at once, without a 100 Continue or the body.
+  const auto start = std::chrono::steady_clock::now();
+  const std::string expect = Raw(serve.base(),
+                                 "POST /embed/x/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n"
+                                 "Expect: 100-continue\r\n\r\n");
+  CHECK(expect.rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
+  // HTTP/1.0 needs no Host.
+  CHECK(Raw(serve.base(), "GET /healthz HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0) == 0);
+}
+
+TEST_CASE("serve: at the open-file limit the server backs off, sheds idle clients, and serves") {
+  testing::TempDir dir;
+  REQUIRE_OK(archive::Store::Open(dir.Sub("db"), {}));
+  // 64 descriptors: RocksDB, the listener and the pipes take some; idle clients the rest.
+  testing::Child c = testing::Spawn(
+      "/usr/bin/prlimit", {"--nofile=64:64", testing::StillpostBinary(), "--db", dir.Sub("db"),
+                           "serve", "--listen", "127.0.0.1:0", "--threads", "1"});
+  const std::string line = testing::ReadLine(c.out);
+  REQUIRE(line.rfind("serving ", 0) == 0);
+  const std::string base = line.substr(line.rfind(" on ") + 4);
+  const int port = std::stoi(base.substr(base.rfind(':') + 1));
+  std::vector<int> idle;
+  for (int i = 0; i < 120; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto cpu = [&] {  // user + system ticks of the server so far
+    std::ifstream stat("/proc/" + std::to_string(c.pid) + "/stat");
+    std::string field;
+    long ticks = 0;
+    for (int i = 1; i <= 15 && stat >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::stol(field);
+    }
+    return ticks;
+  };
+  const long before = cpu();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const long spent = cpu() - before;
+  CHECK(spent < 30);  // ticks of 10 ms: a spinning accept loop burns ~100 a second
+  HttpGetter http;
+  auto r = http.Get(base + "/healthz");
+  CHECK(r.status == 200);
+  for (int fd : idle) close(fd);
+  kill(c.pid, SIGKILL);
+  waitpid(c.pid, nullptr, 0);
+  close(c.out);
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ constexpr auto kCatchUpEvery = std::chrono::milliseconds(1000);
 }  // namespace
 
 int RunServe(const GlobalOptions& global, const ServeOptions& options) {
+  if (Status s = server::Server::CheckListen(options.listen); !s.ok()) {
+    std::cerr << "stillpost: " << s.message() << '\n';
+    return kExitUsage;
+  }
   // The server reads through a RocksDB secondary instance, so `stillpost archive` keeps the
   // store's single-writer lock and can run while the server does (docs/ARCHITECTURE.md).
   std::string tmpl = (std::filesystem::temp_directory_path() / "stillpost-serve-XXXXXX").string();

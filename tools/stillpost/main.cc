@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/version.h"
+#include "common/web.h"
 #include "tools/stillpost/commands.h"
 
 namespace {
@@ -182,8 +183,16 @@ int main(int argc, char** argv) {
       "Print a page with X's, Bluesky's and Mastodon's embed scripts swapped for our embed.js, all "
       "else unchanged");
   rewrite_cmd->add_option("page", rewrite.page, "The article's .html file")->required();
+  const auto base_url = CLI::Validator(
+      [](std::string& v) {
+        return stillpost::IsHttpBaseUrl(v)
+                   ? std::string()
+                   : "takes an http(s) origin such as https://archive.example, not '" + v + "'";
+      },
+      "URL");
   rewrite_cmd->add_option("--base", rewrite.base, "The archive's origin (https://archive.example)")
-      ->required();
+      ->required()
+      ->check(base_url);
   rewrite_cmd->add_flag("--iframes", rewrite.iframes, "Replace each X embed by our iframe instead");
 
   cli::ServeOptions serve;
@@ -192,9 +201,12 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--listen", serve.listen, "ADDRESS:PORT (port 0 picks a free one)")
       ->capture_default_str();
   serve_cmd->add_option("--threads", serve.threads, "Worker threads (0: one per core)")
-      ->capture_default_str();
-  serve_cmd->add_option("--public-url", serve.public_url,
-                        "Origin used in oEmbed answers and links (default: http://LISTEN)");
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  serve_cmd
+      ->add_option("--public-url", serve.public_url,
+                   "Origin used in oEmbed answers and links (default: http://LISTEN)")
+      ->check(base_url);
   serve_cmd->add_option("--cache-mb", serve.cache_mb, "Block cache size")->capture_default_str();
   serve_cmd->add_option("--render-cache", serve.render_cache, "Rendered embeds kept in memory")
       ->capture_default_str();

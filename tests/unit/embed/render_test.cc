@@ -274,3 +274,24 @@ TEST_CASE("embed: Bluesky marks - handle, hashtags, quote with media, labels, Vi
 
 }  // namespace
 }  // namespace stillpost::embed
+
+namespace stillpost::embed {
+namespace {
+
+TEST_CASE("embed: poll percentages stay between 0 and 100 whatever the vote counts") {
+  proto::Capture c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
+  auto* poll = c.mutable_post()->mutable_poll();
+  auto* a = poll->add_options();
+  a->set_title("a");
+  a->set_votes(UINT64_MAX);
+  auto* b = poll->add_options();
+  b->set_title("b");
+  b->set_votes(1);
+  const std::string html = Render(c, LiveState(c));
+  CHECK(html.find("18446744073709551") == std::string::npos);
+  CHECK(html.find(">100%<") != std::string::npos);
+  CHECK(html.find(">0%<") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost::embed

@@ -1,3 +1,5 @@
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include "fetcher/x.h"
@@ -233,6 +235,29 @@ TEST_CASE("x map: hostile JSON fails with a reason, never a crash") {
       "hello", "[0,999]"));
   CHECK(m.post.text() == "hello");
   CHECK(m.post.entities_size() == 0);
+}
+
+}  // namespace
+}  // namespace stillpost::fetcher::x
+
+namespace stillpost::fetcher::x {
+namespace {
+
+TEST_CASE("x: numbers from upstream are clamped, a screen name that is not one builds no URL") {
+  boost::json::value v =
+      boost::json::parse(testing::Fixture("upstream/x/photo_single_with_url_entity.json"));
+  auto& t = v.as_object();
+  t["mediaDetails"].as_array()[0].as_object()["original_info"].as_object()["width"] =
+      99999999999ULL;
+  t["favorite_count"] = 18446744073709551615ULL;
+  t["user"].as_object()["screen_name"] = "a/../../evil?x=\"";
+  auto m = MapTweetResult(boost::json::serialize(v));
+  REQUIRE(m);
+  CHECK(m->post.media(0).width() == 0);  // unknown, not 1215752191
+  CHECK(m->post.url() == "https://x.com/i/status/" + m->post.id());
+  CHECK(CanonicalUrl("20", "jack") == "https://x.com/jack/status/20");
+  CHECK(CanonicalUrl("20", "javascript:x") == "https://x.com/i/status/20");
+  CHECK(CanonicalUrl("20", "sixteen_chars_xx") == "https://x.com/i/status/20");
 }
 
 }  // namespace

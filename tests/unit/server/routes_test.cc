@@ -1,6 +1,9 @@
 #include "server/routes.h"
 
+#include <utf8.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "archive/store.h"
 #include "tests/support/posts.h"
@@ -185,6 +188,104 @@ TEST_CASE("routes: the home page looks a post up, metrics count requests") {
   const std::string m = f.Get("/metrics").body;
   CHECK(m.find("stillpost_requests_total{route=\"embed\",status=\"200\"} 1") != std::string::npos);
   CHECK(m.find("stillpost_store_posts 3") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost::server
+
+namespace stillpost::server {
+namespace {
+
+TEST_CASE("routes: malformed Range headers are ignored, unsatisfiable ones are 416") {
+  Fixture f;
+  const std::string path = "/media/" + f.video_sha;
+  for (const char* malformed : {"bytes=-abc", "bytes=abc-5", "bytes= 1-2", "bytes=1-2-3",
+                                "bytes=", "bytes=-", "bytes=99999999999999999999-"}) {
+    INFO(malformed);
+    Response r = f.Get(path, "", malformed);
+    CHECK(r.status == 200);
+    CHECK(r.length == 300);
+  }
+  CHECK(f.Get(path, "", "bytes=-0").status == 416);
+  CHECK(f.Get(path, "", "bytes=300-400").status == 416);
+}
+
+TEST_CASE("routes: a video opened directly may play: its CSP allows its own media") {
+  Fixture f;
+  const std::string csp = Header(f.Get("/media/" + f.video_sha), "Content-Security-Policy");
+  CHECK(csp.find("media-src 'self'") != std::string::npos);
+  CHECK(csp.find("img-src 'self'") != std::string::npos);
+  CHECK(csp.find("default-src 'none'") != std::string::npos);
+  CHECK(csp.find("script-src") == std::string::npos);
+}
+
+TEST_CASE("routes: error JSON stays valid UTF-8 whatever the request said") {
+  Fixture f;
+  Response r = f.Get("/oembed?url=https://x.com/a/status/1%FF%FE");
+  CHECK(r.status == 404);
+  CHECK(utf8::is_valid(r.body.begin(), r.body.end()));
+  CHECK(r.body.find("\xFF") == std::string::npos);
+}
+
+TEST_CASE("routes: a did:web key with a port is served as archived") {
+  Fixture f;
+  proto::Capture c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
+  const std::string key = "bsky/did:web:example.com%3A8443/3kabcde2xyz22";
+  c.mutable_post()->set_platform(proto::PLATFORM_BLUESKY);
+  c.mutable_post()->set_key(key);
+  c.mutable_post()->set_id("3kabcde2xyz22");
+  c.mutable_post()->clear_media();
+  c.mutable_post()->mutable_author()->clear_avatar_url();
+  c.mutable_post()->mutable_author()->clear_avatar_blob();
+  c.mutable_post()->clear_card();
+  REQUIRE_OK(f.store->AddCapture(key, c));
+  CHECK(f.Get("/embed/" + key).status == 200);
+  CHECK(f.Get("/api/v1/posts/" + key).status == 200);
+  CHECK(f.Get("/embed/bsky/did:web:example.com%2F8443/3kabcde2xyz22").status == 400);
+  CHECK(f.Get("/embed/bsky/did:web:example.com%3A8443%2F..%2Fx").status == 400);
+}
+
+TEST_CASE("routes: /healthz fails when the store cannot be read") {
+  Fixture f;
+  CHECK(f.Get("/healthz").status == 200);
+  std::filesystem::remove_all(f.dir.Sub("db"));
+  Response r = f.Get("/healthz");
+  CHECK(r.status == 503);
+  CHECK(r.body.rfind("unhealthy: ", 0) == 0);
+}
+
+}  // namespace
+}  // namespace stillpost::server
+
+namespace stillpost::server {
+namespace {
+
+TEST_CASE("routes: only http(s) URLs leave the server, in oEmbed and in the API") {
+  Fixture f;
+  proto::Capture c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
+  auto* p = c.mutable_post();
+  p->set_key("x/777");
+  p->set_id("777");
+  p->set_url("javascript:alert(1)");
+  p->mutable_author()->set_profile_url("javascript:alert(2)");
+  p->mutable_author()->set_avatar_url("javascript:alert(3)");
+  p->mutable_card()->set_url("data:text/html,<script>x</script>");
+  p->mutable_card()->set_image_url("vbscript:x");
+  if (p->entities_size() > 0) p->mutable_entities(0)->set_target("javascript:alert(4)");
+  std::vector<std::string> datas;
+  for (auto& slot : fetcher::MediaSlots(*p)) datas.push_back(*slot.url);
+  std::vector<archive::BlobWrite> blobs;
+  for (const auto& d : datas) blobs.push_back({d, {}});
+  REQUIRE_OK(f.store->AddCapture("x/777", c, blobs));
+  for (const std::string target :
+       {"/oembed?url=https://x.com/a/status/777", "/api/v1/posts/x/777"}) {
+    Response r = f.Get(target);
+    INFO(target << "\n" << r.body);
+    REQUIRE(r.status == 200);
+    for (const char* scheme : {"javascript:", "data:", "vbscript:"}) {
+      CHECK(r.body.find(scheme) == std::string::npos);
+    }
+  }
 }
 
 }  // namespace
