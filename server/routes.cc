@@ -463,6 +463,26 @@ Response Router::Media(const Request& req, std::string_view sha) {
   }
   const std::string digest(sha);
   std::shared_ptr<const archive::Blob> shared = media_cache_->Get(digest);
+  if (!shared && meta->has_size()) {
+    // What HEAD and an unsatisfiable range need is the size, which the metadata has: the blob
+    // (hundreds of MB for a video) is not read for them.
+    const auto size = static_cast<size_t>(meta->size());
+    auto range = ParseRange(req.range, size);
+    if (!range) {
+      Response bad = Error(416, "range not satisfiable");
+      bad.Set("Content-Range", "bytes */" + std::to_string(size));
+      return bad;
+    }
+    if (req.method == "HEAD") {
+      if (!range->whole) {
+        r.status = 206;
+        r.Set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                   std::to_string(range->last) + "/" + std::to_string(size));
+      }
+      r.head_length = range->whole ? size : range->last - range->first + 1;
+      return r;
+    }
+  }
   if (!shared) {
     auto blob = store_.GetBlob(sha);
     if (!blob) return Error(StatusFor(blob.error()), blob.error().message());

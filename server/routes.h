@@ -43,6 +43,8 @@ struct Response {
   std::shared_ptr<const archive::Blob> blob;
   size_t offset = 0;
   size_t length = 0;
+  // HEAD of media: the Content-Length a GET would send, from the stored size; nothing is read.
+  std::optional<size_t> head_length;
   std::string_view route = "other";  // for metrics: always a literal
 
   // A literal (or otherwise static) value, kept by reference.
@@ -69,6 +71,7 @@ struct Response {
     Set(name, literal);
   }
   size_t BodySize() const {
+    if (head_length) return *head_length;
     return blob ? length : (shared_body ? shared_body->size() : body.size());
   }
   const char* BodyData() const {

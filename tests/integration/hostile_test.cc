@@ -3,6 +3,7 @@
 // bounded. Each case failed (hung, aborted or fetched without bound) before its fix.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include "archive/store.h"
@@ -165,6 +166,60 @@ TEST_CASE("hostile: a Mastodon-shaped link on a host that is not Mastodon is not
   REQUIRE_OK(store);
   CHECK((*store)->State("mastodon/aggregator.example/1599766").error().code() ==
         StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+// A 3 MB tmpfs, unmounted when done (the tests run as root, as CI does).
+struct SmallDisk {
+  testing::TempDir dir;
+  std::string path = dir.Sub("disk");
+  SmallDisk() {
+    std::filesystem::create_directories(path);
+    const auto r = Run("/bin/mount", {"-t", "tmpfs", "-o", "size=3m", "tmpfs", path});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);  // needs root, as scripts/test has in CI
+  }
+  ~SmallDisk() { Run("/bin/umount", {path}); }
+  // Fills the disk, leaving about `leave` bytes.
+  void Fill(const std::string& name, size_t leave) {
+    const auto space = std::filesystem::space(path);
+    const size_t n = space.available > leave ? space.available - leave : 0;
+    std::ofstream out(path + "/" + name, std::ios::binary);
+    const std::string block(4096, '\0');
+    for (size_t done = 0; done < n && out; done += block.size()) out.write(block.data(), 4096);
+  }
+};
+
+TEST_CASE("hostile: a full disk gives one clear line, loses nothing, and reads still work") {
+  SmallDisk disk;
+  Env env;
+  env.db = disk.path + "/db";
+  REQUIRE(env.Archive({"883275154715705344"}).exit_code == 0);
+  disk.Fill("filler", 16 << 10);
+  auto full =
+      env.Archive({"1641086480675225601", "https://mastodon.social/@Gargron/103270115826048975"});
+  INFO(full.out << full.err);
+  CHECK(full.exit_code == 1);
+  CHECK((full.err + full.out).find("disk full") != std::string::npos);
+  CHECK(full.err.find("Assertion") == std::string::npos);
+  // Reading needs no space.
+  auto show = env.Show("x/883275154715705344");
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("x/883275154715705344  live") == 0);
+  auto stats = Run(StillpostBinary(), {"--db", env.db, "stats"});
+  CHECK(stats.exit_code == 0);
+  CHECK(stats.out.find("posts     1\n") != std::string::npos);
+  // Room again: the store takes writes, and the first post is still there.
+  std::filesystem::remove(disk.path + "/filler");
+  auto again = env.Archive({"1641086480675225601"});
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(env.Show("x/883275154715705344").exit_code == 0);
 }
 
 }  // namespace

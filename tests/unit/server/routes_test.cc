@@ -371,3 +371,26 @@ TEST_CASE("routes: a flipped bit in the store is never served as a different pos
 
 }  // namespace
 }  // namespace stillpost::server
+
+namespace stillpost::server {
+namespace {
+
+TEST_CASE("routes: HEAD and unsatisfiable ranges of media answer from the size, reading no bytes") {
+  Fixture f;
+  const std::string path = "/media/" + f.video_sha;
+  Response head = f.router->Handle(Request{"HEAD", path, "", ""});
+  CHECK(head.status == 200);
+  CHECK(head.blob == nullptr);  // nothing read
+  CHECK(head.BodySize() == 300);
+  Response part = f.router->Handle(Request{"HEAD", path, "", "bytes=10-19"});
+  CHECK(part.status == 206);
+  CHECK(part.blob == nullptr);
+  CHECK(part.BodySize() == 10);
+  Response bad = f.Get(path, "", "bytes=900-");
+  CHECK(bad.status == 416);
+  CHECK(bad.blob == nullptr);
+  CHECK(f.Get(path).blob != nullptr);  // a GET reads
+}
+
+}  // namespace
+}  // namespace stillpost::server
