@@ -419,6 +419,8 @@ struct Store::Impl {
 
   Status LoadDictionaries();
   Status OpenSecondaryInstance();
+  Status ReadBlobValue(const std::string& key, rocksdb::PinnableSlice* out,
+                       std::shared_ptr<BlobReader>* keep) const;
   void MaybeTrainDictionary();
   Status OpenExisting(const std::vector<std::string>& existing);
   Status CreateNew();
@@ -855,7 +857,18 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
       meta.set_sha256(sha);
       meta.set_size(blob.data.size());
       if (!meta.has_first_fetched()) *meta.mutable_first_fetched() = capture.captured_at();
-      batch.Put(im.blobs, sha, rocksdb::Slice(blob.data.data(), blob.data.size()));
+      if (blob.data.size() > kBlobChunkBytes) {
+        // In pieces: a range request then reads the pieces it needs, not the whole video.
+        meta.set_chunk_bytes(static_cast<uint32_t>(kBlobChunkBytes));
+        uint32_t index = 0;
+        for (size_t at = 0; at < blob.data.size(); at += kBlobChunkBytes, ++index) {
+          const size_t n = std::min(kBlobChunkBytes, blob.data.size() - at);
+          batch.Put(im.blobs, detail::BlobChunkKey(sha, index),
+                    rocksdb::Slice(blob.data.data() + at, n));
+        }
+      } else {
+        batch.Put(im.blobs, sha, rocksdb::Slice(blob.data.data(), blob.data.size()));
+      }
       batch.Put(im.blob_meta, sha, meta.SerializeAsString());
       counters.set_blobs(counters.blobs() + 1);
       counters.set_blob_bytes(counters.blob_bytes() + blob.data.size());
@@ -1055,30 +1068,83 @@ Result<proto::Capture> Store::CaptureAt(std::string_view key, UnixMicros at) con
   return im.DecodeCaptureValue(value, state, key);
 }
 
-Result<Blob> Store::GetBlob(std::string_view sha256) const {
-  if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
-  if (impl_->secondary) {
+// One value of the blobs column family (a whole blob, or a piece of one) into `out`; a
+// secondary reads through its blob reader, reopened once when the value is not there yet.
+Status Store::Impl::ReadBlobValue(const std::string& key, rocksdb::PinnableSlice* out,
+                                  std::shared_ptr<BlobReader>* keep) const {
+  if (secondary) {
     for (bool refresh : {false, true}) {
-      auto reader = impl_->CurrentBlobReader(refresh);
+      auto reader = CurrentBlobReader(refresh);
       if (!reader) return reader.error();
-      Blob blob;
-      blob.rep_->reader = *reader;
-      rocksdb::Status s =
-          (*reader)->db->Get(rocksdb::ReadOptions(), (*reader)->blobs,
-                             rocksdb::Slice(sha256.data(), sha256.size()), &blob.rep_->value);
-      if (s.ok()) return blob;
-      if (!s.IsNotFound() && !s.IsIOError()) return impl_->Rocks(s);
+      out->Reset();
+      rocksdb::Status s = (*reader)->db->Get(rocksdb::ReadOptions(), (*reader)->blobs, key, out);
+      if (s.ok()) {
+        if (keep != nullptr) *keep = *reader;
+        return Status::Ok();
+      }
+      if (!s.IsNotFound() && !s.IsIOError()) return Rocks(s);
       // Not there, or a file the writer has since compacted away: reopen and look again.
     }
-    return NotFoundError("no blob " + std::string(sha256));
+    return NotFoundError("no blob " + key);
   }
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), blobs, key, out);
+  if (s.IsNotFound()) return NotFoundError("no blob " + key);
+  return Rocks(s);
+}
+
+Result<Blob> Store::GetBlob(std::string_view sha256) const {
+  if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
+  auto meta = GetBlobMeta(sha256);
+  if (!meta && meta.error().code() != StatusCode::kNotFound) return meta.error();
   Blob blob;
-  rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), impl_->blobs,
-                     rocksdb::Slice(sha256.data(), sha256.size()), &blob.rep_->value);
-  if (s.IsNotFound()) return NotFoundError("no blob " + std::string(sha256));
-  SP_RETURN_IF_ERROR(impl_->Rocks(s));
+  const std::string sha(sha256);
+  if (!meta || meta->chunk_bytes() == 0) {
+    SP_RETURN_IF_ERROR(impl_->ReadBlobValue(sha, &blob.rep_->value, &blob.rep_->reader));
+    return blob;
+  }
+  std::string* whole = blob.rep_->value.GetSelf();
+  whole->reserve(static_cast<size_t>(meta->size()));
+  rocksdb::PinnableSlice piece;
+  for (uint32_t i = 0; whole->size() < meta->size(); ++i) {
+    SP_RETURN_IF_ERROR(impl_->ReadBlobValue(detail::BlobChunkKey(sha, i), &piece, nullptr));
+    if (piece.size() == 0) return DataLossError("blob " + sha + " has an empty piece");
+    whole->append(piece.data(), piece.size());
+  }
+  if (whole->size() != meta->size()) return DataLossError("blob " + sha + " is not its size");
+  blob.rep_->value.PinSelf();
   return blob;
+}
+
+Result<std::string> Store::ReadBlobRange(std::string_view sha256, uint64_t offset,
+                                         size_t length) const {
+  if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
+  auto meta = GetBlobMeta(sha256);
+  if (!meta) return meta.error();
+  if (offset > meta->size() || length > meta->size() - offset) {
+    return InvalidArgumentError("range outside blob " + std::string(sha256));
+  }
+  const std::string sha(sha256);
+  std::string out;
+  out.reserve(length);
+  rocksdb::PinnableSlice value;
+  if (meta->chunk_bytes() == 0) {
+    SP_RETURN_IF_ERROR(impl_->ReadBlobValue(sha, &value, nullptr));
+    if (value.size() != meta->size()) return DataLossError("blob " + sha + " is not its size");
+    out.assign(value.data() + offset, length);
+    return out;
+  }
+  const uint64_t chunk = meta->chunk_bytes();
+  for (uint64_t at = offset; out.size() < length;) {
+    const auto index = static_cast<uint32_t>(at / chunk);
+    SP_RETURN_IF_ERROR(impl_->ReadBlobValue(detail::BlobChunkKey(sha, index), &value, nullptr));
+    const uint64_t start = at - uint64_t{index} * chunk;
+    if (start >= value.size()) return DataLossError("blob " + sha + " has a short piece");
+    const size_t n =
+        std::min<size_t>(length - out.size(), value.size() - static_cast<size_t>(start));
+    out.append(value.data() + start, n);
+    at += n;
+  }
+  return out;
 }
 
 Result<proto::BlobMeta> Store::GetBlobMeta(std::string_view sha256) const {

@@ -28,6 +28,8 @@ namespace stillpost::archive {
 // Shared block cache for all column families. Sized for a server that also renders: raise it
 // (StoreOptions::block_cache_bytes) when a box serves many more posts than it can keep hot.
 inline constexpr size_t kDefaultBlockCacheBytes = 256u << 20;
+// Blobs larger than this are stored in pieces of this size (BlobMeta.chunk_bytes).
+inline constexpr size_t kBlobChunkBytes = 1u << 20;
 
 struct StoreOptions {
   // Create an empty store when `path` does not exist (or is an empty directory).
@@ -166,8 +168,12 @@ class Store {
   // The capture taken at exactly `at`. NotFound otherwise.
   Result<proto::Capture> CaptureAt(std::string_view key, UnixMicros at) const;
 
-  // Blob bytes and metadata by SHA-256 hex. NotFound for an unknown digest.
+  // Blob bytes and metadata by SHA-256 hex. NotFound for an unknown digest. A blob larger than
+  // kBlobChunkBytes is stored in pieces; GetBlob assembles it (it is all read).
   Result<Blob> GetBlob(std::string_view sha256) const;
+  // `length` bytes of a blob from `offset`, reading only the pieces that hold them (for
+  // range requests on large media). InvalidArgument when the range is not inside the blob.
+  Result<std::string> ReadBlobRange(std::string_view sha256, uint64_t offset, size_t length) const;
   Result<proto::BlobMeta> GetBlobMeta(std::string_view sha256) const;
   bool HasBlob(std::string_view sha256) const;
 

@@ -482,6 +482,20 @@ Response Router::Media(const Request& req, std::string_view sha) {
       r.head_length = range->whole ? size : range->last - range->first + 1;
       return r;
     }
+    if (size > options_.media_cache_max_item) {
+      // Too large to hold: streamed from the store, reading only the pieces the range needs.
+      if (!range->whole) {
+        r.status = 206;
+        r.Set("Content-Range", "bytes " + std::to_string(range->first) + "-" +
+                                   std::to_string(range->last) + "/" + std::to_string(size));
+      }
+      r.offset = range->whole ? 0 : range->first;
+      r.stream_length = range->whole ? size : range->last - range->first + 1;
+      r.read = [store = &store_, digest](uint64_t at, size_t n) {
+        return store->ReadBlobRange(digest, at, n);
+      };
+      return r;
+    }
   }
   if (!shared) {
     auto blob = store_.GetBlob(sha);

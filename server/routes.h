@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,11 @@ struct Response {
   size_t length = 0;
   // HEAD of media: the Content-Length a GET would send, from the stored size; nothing is read.
   std::optional<size_t> head_length;
+  // Large media: the body is read from the store a piece at a time while it is written, off
+  // the event loop (Server), `stream_length` bytes from `offset`; `read` returns the bytes of
+  // one piece (offset, length), or an error that ends the response early.
+  std::function<Result<std::string>(uint64_t, size_t)> read;
+  size_t stream_length = 0;
   std::string_view route = "other";  // for metrics: always a literal
 
   // A literal (or otherwise static) value, kept by reference.
@@ -72,6 +78,7 @@ struct Response {
   }
   size_t BodySize() const {
     if (head_length) return *head_length;
+    if (read) return stream_length;
     return blob ? length : (shared_body ? shared_body->size() : body.size());
   }
   const char* BodyData() const {

@@ -23,6 +23,9 @@ using Clock = std::chrono::steady_clock;
 // Bodies larger than this are written a piece at a time, each piece with its own deadline:
 // the timeout is on lack of progress, not on the whole response.
 constexpr size_t kWriteChunk = 256 << 10;
+// Large media are read from the store a piece at a time, on threads of their own.
+constexpr size_t kStreamPiece = 1 << 20;
+constexpr size_t kMediaReadThreads = 2;
 constexpr auto kMaxAcceptBackoff = std::chrono::milliseconds(1000);
 
 // Beast's request parser, held to RFC 9112 where Beast is lenient, and stopped at the head so a
@@ -223,6 +226,15 @@ struct Server::Impl {
       if (version != 10 && !keep_alive_) head_ += "Connection: close\r\n";
       head_ += "\r\n";
       const bool body = !head && status != 304 && size > 0;
+      if (held_.read && body) {
+        stream_at_ = held_.offset;
+        stream_left_ = size;
+        stream_.expires_after(impl_.options.write_progress_timeout);
+        asio::async_write(
+            stream_, asio::buffer(head_),
+            [self = shared_from_this()](beast::error_code ec, size_t) { self->NextPiece(ec); });
+        return;
+      }
       body_left_ = body ? size : 0;
       body_at_ = 0;
       const size_t first = std::min(body_left_, kWriteChunk);
@@ -251,8 +263,38 @@ struct Server::Impl {
             [self = shared_from_this()](beast::error_code e, size_t) { self->OnWritten(e); });
         return;
       }
+      Finish(ec);
+    }
+
+    // Streams a large media body: each piece is read on the media-read threads (a disk read of
+    // a video must not hold up the event loop), then written with its own deadline.
+    void NextPiece(beast::error_code ec) {
+      last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      if (ec || stream_left_ == 0) return Finish(ec);
+      const size_t n = std::min(stream_left_, kStreamPiece);
+      const uint64_t at = stream_at_;
+      asio::post(impl_.read_pool, [self = shared_from_this(), at, n] {
+        Result<std::string> bytes = self->held_.read(at, n);
+        asio::post(self->stream_.get_executor(), [self, n, bytes = std::move(bytes)]() mutable {
+          if (!bytes || bytes->size() != n) {
+            // The head is sent: a response cut short is all that can tell the client.
+            self->keep_alive_ = false;
+            return self->Finish(beast::error::timeout);
+          }
+          self->piece_ = std::move(*bytes);
+          self->stream_at_ += n;
+          self->stream_left_ -= n;
+          self->stream_.expires_after(self->impl_.options.write_progress_timeout);
+          asio::async_write(self->stream_, asio::buffer(self->piece_),
+                            [self](beast::error_code e, size_t) { self->NextPiece(e); });
+        });
+      });
+    }
+
+    void Finish(beast::error_code ec) {
       busy_ = false;
       held_ = Response();
+      piece_.clear();
       if (ec || !keep_alive_) return Close();
       Read();
     }
@@ -280,16 +322,23 @@ struct Server::Impl {
     std::string client_;  // the peer's address, for the per-client cap
     beast::flat_buffer buffer_;
     std::optional<StrictParser> parser_;
-    Response held_;         // keeps the body (or the blob) alive while it is written
-    std::string head_;      // the status line and headers being written
-    size_t body_at_ = 0;    // how much of held_'s body is written or on its way
-    size_t body_left_ = 0;  // and how much is still to write
+    Response held_;           // keeps the body (or the blob) alive while it is written
+    std::string head_;        // the status line and headers being written
+    size_t body_at_ = 0;      // how much of held_'s body is written or on its way
+    size_t body_left_ = 0;    // and how much is still to write
+    uint64_t stream_at_ = 0;  // a streamed body: where the next piece starts in the blob
+    size_t stream_left_ = 0;  // and how much is still to send
+    std::string piece_;       // the piece being written
     bool keep_alive_ = false;
     std::atomic<bool> busy_{false};
     std::atomic<Clock::rep> last_active_{Clock::now().time_since_epoch().count()};
     bool first_ = true;
     bool stop_after_ = false;  // close once this response is written
   };
+
+  // Reads of large media, off the event loops. Declared after the io_contexts, so it is joined
+  // (and its last posts delivered) before they go.
+  asio::thread_pool read_pool{kMediaReadThreads};
 
   // Under sessions_mu.
   std::unordered_map<std::string, size_t> per_client;

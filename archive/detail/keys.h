@@ -27,6 +27,16 @@ inline constexpr std::string_view kCountersKey = "stillpost/counters";
 inline constexpr char kTimeIndex = 't';
 inline constexpr char kHandleIndex = 'h';
 
+// The key of piece `index` of a blob stored in chunks: "SHA#" and 8 hex digits, so a blob's
+// pieces sort together and in order.
+inline std::string BlobChunkKey(std::string_view sha256, uint32_t index) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string k(sha256);
+  k += '#';
+  for (int shift = 28; shift >= 0; shift -= 4) k += kHex[(index >> shift) & 0xf];
+  return k;
+}
+
 inline std::string HandleIndexKey(std::string_view handle) {
   std::string k(1, kHandleIndex);
   k.append(handle);

@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "archive/store.h"
+#include "common/sha256.h"
 #include "tests/support/posts.h"
+#include "tests/support/sample.h"
 #include "tests/support/temp_dir.h"
 
 namespace stillpost {
@@ -196,6 +198,51 @@ TEST_CASE("serve: at the open-file limit the server backs off, sheds idle client
   kill(c.pid, SIGKILL);
   waitpid(c.pid, nullptr, 0);
   close(c.out);
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("serve: large media stream from the store a piece at a time; ranges read only theirs") {
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  std::string video(20u << 20, '\0');  // 20 MB: over the media cache's largest item
+  for (size_t i = 0; i < video.size(); ++i) video[i] = static_cast<char>((i * 2654435761u) >> 24);
+  const std::string sha = Sha256Hex(video);
+  {
+    auto store = archive::Store::Open(db, {});
+    REQUIRE_OK(store);
+    proto::Capture c = testing::SampleCapture("5", testing::kCapturedAt, 5);
+    c.mutable_post()->clear_media();
+    c.mutable_post()->add_media()->set_blob(sha);
+    proto::BlobMeta meta;
+    meta.set_mime("video/mp4");
+    std::vector<archive::BlobWrite> blobs = {{video, meta}};
+    REQUIRE_OK((*store)->AddCapture("x/5", c, blobs));
+  }
+  ServeProcess serve(db);
+  HttpGetter http;
+  auto whole = http.Get(serve.base() + "/media/" + sha);
+  CHECK(whole.status == 200);
+  CHECK(whole.body.size() == video.size());
+  CHECK(Sha256Hex(whole.body) == sha);
+  auto first = http.Get(serve.base() + "/media/" + sha, "0-0");
+  CHECK(first.status == 206);
+  CHECK(first.body == video.substr(0, 1));
+  const size_t at = (3u << 20) - 10;  // across a piece boundary
+  auto part = http.Get(serve.base() + "/media/" + sha,
+                       std::to_string(at) + "-" + std::to_string(at + (2u << 20)));
+  CHECK(part.status == 206);
+  CHECK(part.body == video.substr(at, (2u << 20) + 1));
+  CHECK(part.headers.find("Content-Range: bytes " + std::to_string(at) + "-") != std::string::npos);
+  auto head = http.Get(serve.base() + "/media/" + sha, "", true);
+  CHECK(head.status == 200);
+  CHECK(head.headers.find("Content-Length: " + std::to_string(video.size())) != std::string::npos);
+  // Still on the same connection afterwards: the stream ended cleanly.
+  CHECK(http.Get(serve.base() + "/healthz").new_connections == 0);
 }
 
 }  // namespace
