@@ -13,6 +13,8 @@
 
 #include "archive/store.h"
 #include "common/sha256.h"
+#include "server/routes.h"
+#include "server/server.h"
 #include "tests/support/posts.h"
 #include "tests/support/sample.h"
 #include "tests/support/temp_dir.h"
@@ -243,6 +245,68 @@ TEST_CASE("serve: large media stream from the store a piece at a time; ranges re
   CHECK(head.headers.find("Content-Length: " + std::to_string(video.size())) != std::string::npos);
   // Still on the same connection afterwards: the stream ended cleanly.
   CHECK(http.Get(serve.base() + "/healthz").new_connections == 0);
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE("serve: a slow reader gets the whole response; only a reader that takes nothing is cut") {
+  testing::TempDir dir;
+  std::string video(8u << 20, 'v');
+  const std::string sha = Sha256Hex(video);
+  auto store = archive::Store::Open(dir.Sub("db"), {});
+  REQUIRE_OK(store);
+  proto::Capture c = testing::SampleCapture("6", testing::kCapturedAt, 6);
+  c.mutable_post()->clear_media();
+  c.mutable_post()->add_media()->set_blob(sha);
+  proto::BlobMeta meta;
+  meta.set_mime("video/mp4");
+  std::vector<archive::BlobWrite> blobs = {{video, meta}};
+  REQUIRE_OK((*store)->AddCapture("x/6", c, blobs));
+  server::Router router(**store, server::RouterOptions{"http://127.0.0.1", 8});
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.threads = 1;
+  options.read_timeout = std::chrono::seconds(1);  // once, the whole write's deadline
+  options.write_progress_timeout = std::chrono::seconds(2);
+  server::Server srv(router, options);
+  REQUIRE_OK(srv.Start());
+  // Reads the response, pausing `pause` after each read, or, with `stall`, once after the first.
+  auto fetch = [&](std::chrono::milliseconds pause, bool stall) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 32 << 10;  // a small window, so the server waits on this reader
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(srv.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const std::string req = "GET /media/" + sha + " HTTP/1.1\r\nHost: a\r\n\r\n";
+    REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+    size_t got = 0;
+    char buf[64 << 10];
+    bool paused = false;
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+      got += static_cast<size_t>(n);
+      if (got > video.size()) break;
+      if (!stall || !paused) std::this_thread::sleep_for(pause);
+      paused = true;
+    }
+    close(fd);
+    return got;
+  };
+  // 8 MB through a 32 KB window, a read each 10 ms: seconds in all, far past 1 s, and never
+  // 2 s without progress.
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(fetch(std::chrono::milliseconds(10), false) > video.size());  // head + the whole body
+  CHECK(std::chrono::steady_clock::now() - start > std::chrono::seconds(1));
+  // A reader that stops reading for 3.5 s is dropped once 2 s pass without progress.
+  CHECK(fetch(std::chrono::milliseconds(3500), true) < video.size());
+  srv.Stop();
+  srv.Wait();
 }
 
 }  // namespace
