@@ -419,6 +419,38 @@ struct Store::Impl {
 
   Status LoadDictionaries();
   Status OpenSecondaryInstance();
+  // The format marker: InvalidArgument when there is none (another RocksDB database) or it is
+  // another format.
+  Status CheckFormat() const {
+    std::string format;
+    rocksdb::Status s =
+        db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(),
+                rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()), &format);
+    if (s.IsNotFound()) {
+      return InvalidArgumentError("not a stillpost store: " + path +
+                                  " is a RocksDB database without stillpost's format marker");
+    }
+    SP_RETURN_IF_ERROR(Rocks(s));
+    if (format != detail::kFormatVersion) {
+      return InvalidArgumentError("store " + path + " has format " + format +
+                                  "; this stillpost reads format " +
+                                  std::string(detail::kFormatVersion));
+    }
+    return Status::Ok();
+  }
+  // After the database is open: our column families, the dictionaries and the counters.
+  Status LoadState() {
+    SP_RETURN_IF_ERROR(BindHandles());
+    SP_RETURN_IF_ERROR(LoadDictionaries());
+    auto stored = GetProto<proto::StoreCounters>(rocksdb::ReadOptions(), db->DefaultColumnFamily(),
+                                                 detail::kCountersKey);
+    if (stored) {
+      counters = std::move(*stored);
+    } else if (stored.error().code() != StatusCode::kNotFound) {
+      return stored.error();
+    }
+    return Status::Ok();
+  }
   Status ReadBlobValue(const std::string& key, rocksdb::PinnableSlice* out,
                        std::shared_ptr<BlobReader>* keep) const;
   void MaybeTrainDictionary();
@@ -441,21 +473,9 @@ Status Store::Impl::OpenExisting(const std::vector<std::string>& existing) {
   SP_RETURN_IF_ERROR(Rocks(rocksdb::DB::Open(dbo, path, descriptors, &handles, &raw)));
   db.reset(raw);
 
-  std::string format;
-  rocksdb::Status s =
-      db->Get(rocksdb::ReadOptions(), db->DefaultColumnFamily(),
-              rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()), &format);
-  if (s.IsNotFound()) {
+  if (Status format = CheckFormat(); !format.ok()) {
     Close();
-    return InvalidArgumentError("not a stillpost store: " + path +
-                                " is a RocksDB database without stillpost's format marker");
-  }
-  SP_RETURN_IF_ERROR(Rocks(s));
-  if (format != detail::kFormatVersion) {
-    Close();
-    return InvalidArgumentError("store " + path + " has format " + format +
-                                "; this stillpost reads format " +
-                                std::string(detail::kFormatVersion));
+    return format;
   }
   // Column families added by a newer schema of ours are created on first open.
   for (const auto& name : OurColumnFamilies()) {
@@ -636,29 +656,8 @@ Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& path,
   SP_RETURN_IF_ERROR(impl->Rocks(
       rocksdb::DB::OpenForReadOnly(MakeDbOptions(), path, descriptors, &impl->handles, &raw)));
   impl->db.reset(raw);
-  std::string format;
-  rocksdb::Status s =
-      impl->db->Get(rocksdb::ReadOptions(), impl->db->DefaultColumnFamily(),
-                    rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()), &format);
-  if (s.IsNotFound()) {
-    return InvalidArgumentError("not a stillpost store: " + path +
-                                " is a RocksDB database without stillpost's format marker");
-  }
-  SP_RETURN_IF_ERROR(impl->Rocks(s));
-  if (format != detail::kFormatVersion) {
-    return InvalidArgumentError("store " + path + " has format " + format +
-                                "; this stillpost reads format " +
-                                std::string(detail::kFormatVersion));
-  }
-  SP_RETURN_IF_ERROR(impl->BindHandles());
-  SP_RETURN_IF_ERROR(impl->LoadDictionaries());
-  auto counters = impl->GetProto<proto::StoreCounters>(
-      rocksdb::ReadOptions(), impl->db->DefaultColumnFamily(), detail::kCountersKey);
-  if (counters) {
-    impl->counters = std::move(*counters);
-  } else if (counters.error().code() != StatusCode::kNotFound) {
-    return counters.error();
-  }
+  SP_RETURN_IF_ERROR(impl->CheckFormat());
+  SP_RETURN_IF_ERROR(impl->LoadState());
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -713,16 +712,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
     SP_RETURN_IF_ERROR(impl->OpenExisting(existing));
   }
 
-  SP_RETURN_IF_ERROR(impl->BindHandles());
-
-  SP_RETURN_IF_ERROR(impl->LoadDictionaries());
-  auto counters = impl->GetProto<proto::StoreCounters>(
-      rocksdb::ReadOptions(), impl->db->DefaultColumnFamily(), detail::kCountersKey);
-  if (counters) {
-    impl->counters = std::move(*counters);
-  } else if (counters.error().code() != StatusCode::kNotFound) {
-    return counters.error();
-  }
+  SP_RETURN_IF_ERROR(impl->LoadState());
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
