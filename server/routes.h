@@ -116,7 +116,7 @@ struct RouterOptions {
   std::string public_base;                 // "http://127.0.0.1:8080", for oEmbed and links
   size_t render_cache_entries = 4096;      // rendered embeds kept in memory (LRU by count)
   size_t media_cache_bytes = 64 << 20;     // media kept in memory (LRU by size)
-  size_t media_cache_max_item = 16 << 20;  // larger media are read from the store each time
+  size_t media_cache_max_item = 16 << 20;  // larger media are streamed from the store, in pieces
 };
 
 class Router {

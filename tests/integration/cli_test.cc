@@ -135,3 +135,34 @@ TEST_CASE("cli: --version and --help answer on stdout and exit 0") {
 
 }  // namespace
 }  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+TEST_CASE(
+    "cli: serve and rewrite refuse what would listen everywhere or write a script into pages") {
+  TempDir dir;
+  REQUIRE_OK(archive::Store::Open(dir.Sub("db"), {}));
+  std::ofstream(dir.Sub("page.html")) << "<p>x</p>";
+  const std::vector<std::vector<std::string>> cases = {
+      {"serve", "--listen", "[::1:18140"},
+      {"serve", "--listen", ":8080"},
+      {"serve", "--listen", "::1:8080"},
+      {"serve", "--threads", "100000"},
+      {"serve", "--public-url", "javascript:alert(1)"},
+      {"serve", "--public-url", "https://a.example/\"><script>"},
+      {"rewrite", dir.Sub("page.html"), "--base", "\"><script>alert(1)</script>"},
+      {"rewrite", dir.Sub("page.html"), "--base", "javascript:alert(1)"},
+  };
+  for (auto args : cases) {
+    args.insert(args.begin(), {"--db", dir.Sub("db")});
+    auto r = Run(StillpostBinary(), args);
+    INFO(args[2] << " " << args[3] << " " << args.back() << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(Lines(r.err) == 1);
+    CHECK(r.out.empty());
+  }
+}
+
+}  // namespace
+}  // namespace stillpost

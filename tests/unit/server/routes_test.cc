@@ -394,3 +394,25 @@ TEST_CASE("routes: HEAD and unsatisfiable ranges of media answer from the size, 
 
 }  // namespace
 }  // namespace stillpost::server
+
+namespace stillpost::server {
+namespace {
+
+TEST_CASE("routes: a range of large media holds no more than the range in memory") {
+  Fixture f;
+  RouterOptions small;
+  small.public_base = "https://archive.example";
+  small.media_cache_max_item = 100;  // the 300-byte video counts as large here
+  Router router(*f.store, small);
+  Response r = router.Handle(Request{"GET", "/media/" + f.video_sha, "", "bytes=10-19"});
+  CHECK(r.status == 206);
+  CHECK(r.blob == nullptr);  // the whole blob was not read
+  REQUIRE(r.read);
+  CHECK(r.BodySize() == 10);
+  auto piece = r.read(r.offset, r.BodySize());
+  REQUIRE_OK(piece);
+  CHECK(*piece == f.video.substr(10, 10));
+}
+
+}  // namespace
+}  // namespace stillpost::server
