@@ -419,6 +419,8 @@ struct Store::Impl {
 
   Status LoadDictionaries();
   Status OpenSecondaryInstance();
+  Status WriteFormatMarker();
+  bool HoldsNothing() const;  // no key in any column family
   // The format marker: InvalidArgument when there is none (another RocksDB database) or it is
   // another format.
   Status CheckFormat() const {
@@ -474,8 +476,13 @@ Status Store::Impl::OpenExisting(const std::vector<std::string>& existing) {
   db.reset(raw);
 
   if (Status format = CheckFormat(); !format.ok()) {
-    Close();
-    return format;
+    // A creation cut short (killed between RocksDB creating its files and our marker) leaves a
+    // database with nothing in it: finish creating it. One with data is someone else's.
+    if (!HoldsNothing()) {
+      Close();
+      return format;
+    }
+    SP_RETURN_IF_ERROR(WriteFormatMarker());
   }
   // Column families added by a newer schema of ours are created on first open.
   for (const auto& name : OurColumnFamilies()) {
@@ -499,6 +506,10 @@ Status Store::Impl::CreateNew() {
   rocksdb::DB* raw = nullptr;
   SP_RETURN_IF_ERROR(Rocks(rocksdb::DB::Open(dbo, path, descriptors, &handles, &raw)));
   db.reset(raw);
+  return WriteFormatMarker();
+}
+
+Status Store::Impl::WriteFormatMarker() {
   rocksdb::WriteBatch batch;
   batch.Put(db->DefaultColumnFamily(),
             rocksdb::Slice(detail::kFormatKey.data(), detail::kFormatKey.size()),
@@ -506,6 +517,15 @@ Status Store::Impl::CreateNew() {
   rocksdb::WriteOptions w;
   w.sync = true;
   return Rocks(db->Write(w, &batch));
+}
+
+bool Store::Impl::HoldsNothing() const {
+  for (auto* h : handles) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    it->SeekToFirst();
+    if (it->Valid() || !it->status().ok()) return false;
+  }
+  return true;
 }
 
 Status Store::Impl::LoadDictionaries() {
@@ -697,7 +717,21 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   if (exists && !fs::is_directory(st)) {
     return InvalidArgumentError("not a stillpost store: " + path + " is not a directory");
   }
-  const bool empty_dir = exists && fs::is_empty(path, ec);
+  // A directory holding only what RocksDB writes before CURRENT is a creation cut short.
+  auto only_creation_files = [&] {
+    std::error_code e;
+    for (const auto& entry : fs::directory_iterator(path, e)) {
+      const std::string n = entry.path().filename().string();
+      const bool rocks = n == "LOCK" || n == "IDENTITY" || n.rfind("LOG", 0) == 0 ||
+                         n.rfind("MANIFEST-", 0) == 0 || n.rfind("OPTIONS-", 0) == 0 ||
+                         n.ends_with(".dbtmp") || n.ends_with(".log");
+      if (!rocks) return false;
+    }
+    return !e;
+  };
+  const bool empty_dir =
+      exists && (fs::is_empty(path, ec) ||
+                 (!fs::exists(fs::path(path) / "CURRENT") && only_creation_files()));
   if (!exists || empty_dir) {
     if (!options.create_if_missing) return NotFoundError("no stillpost store at " + path);
     SP_RETURN_IF_ERROR(impl->CreateNew());

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -520,6 +521,27 @@ TEST_CASE("archive: a large blob is stored in pieces; a range reads only what it
   REQUIRE_OK(store->AddCapture("x/2", d, small));
   CHECK(store->GetBlobMeta(Sha256Hex(little))->chunk_bytes() == 0);
   CHECK(*store->ReadBlobRange(Sha256Hex(little), 6, 5) == "bytes");
+}
+
+}  // namespace
+}  // namespace stillpost::archive
+
+namespace stillpost::archive {
+namespace {
+
+TEST_CASE("archive: a creation cut short (RocksDB's first files, no CURRENT) is finished on open") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("db"));
+  for (const char* f : {"LOCK", "IDENTITY", "LOG", "MANIFEST-000001"}) {
+    std::ofstream(dir.Sub("db") + "/" + f) << "";
+  }
+  auto store = Store::Open(dir.Sub("db"), {});
+  REQUIRE_OK(store);
+  REQUIRE_OK((*store)->AddCapture("x/1", SampleCapture("1", kT0, 1)));
+  // Anything else in a directory without CURRENT is not ours to take over.
+  std::filesystem::create_directories(dir.Sub("other"));
+  std::ofstream(dir.Sub("other/notes.txt")) << "mine";
+  CHECK(Store::Open(dir.Sub("other"), {}).error().code() == StatusCode::kInvalidArgument);
 }
 
 }  // namespace
