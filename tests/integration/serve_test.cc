@@ -106,16 +106,26 @@ TEST_CASE("serve: captures written by another process while it serves show withi
 namespace stillpost {
 namespace {
 
-// One raw request on a new connection; everything the server sent until it closed or 2 s passed.
-std::string Raw(const std::string& base, const std::string& request) {
-  const size_t colon = base.rfind(':');
-  const int port = std::stoi(base.substr(colon + 1));
+// A TCP connection to 127.0.0.1:port, with a receive buffer of `rcvbuf` bytes when given; -1
+// when it cannot connect.
+int ConnectLoopback(int port, int rcvbuf = 0) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// One raw request on a new connection; everything the server sent until it closed or 2 s passed.
+std::string Raw(const std::string& base, const std::string& request) {
+  const int fd = ConnectLoopback(std::stoi(base.substr(base.rfind(':') + 1)));
+  REQUIRE(fd >= 0);
   timeval tv{2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
@@ -172,12 +182,7 @@ TEST_CASE("serve: at the open-file limit the server backs off, sheds idle client
   const int port = std::stoi(base.substr(base.rfind(':') + 1));
   std::vector<int> idle;
   for (int i = 0; i < 120; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) idle.push_back(fd);
+    if (const int fd = ConnectLoopback(port); fd >= 0) idle.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto cpu = [&] {  // user + system ticks of the server so far
@@ -276,14 +281,9 @@ TEST_CASE("serve: a slow reader gets the whole response; only a reader that take
   REQUIRE_OK(srv.Start());
   // Reads the response, pausing `pause` after each read, or, with `stall`, once after the first.
   auto fetch = [&](std::chrono::milliseconds pause, bool stall) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    const int small = 32 << 10;  // a small window, so the server waits on this reader
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(srv.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    // A small window, so the server waits on this reader.
+    const int fd = ConnectLoopback(srv.port(), 32 << 10);
+    REQUIRE(fd >= 0);
     const std::string req = "GET /media/" + sha + " HTTP/1.1\r\nHost: a\r\n\r\n";
     REQUIRE(send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
     size_t got = 0;

@@ -23,6 +23,16 @@ std::string Header(const Response& r, const std::string& name) {
   return "";
 }
 
+// Stores a capture with a blob for each media URL of its post (the URL's bytes stand in).
+void AddWithMedia(archive::Store& store, const proto::Capture& capture) {
+  proto::Capture c = capture;
+  std::vector<std::string> datas;
+  for (auto& slot : fetcher::MediaSlots(*c.mutable_post())) datas.push_back(*slot.url);
+  std::vector<archive::BlobWrite> blobs;
+  for (const auto& d : datas) blobs.push_back({d, {}});
+  REQUIRE_OK(store.AddCapture(c.post().key(), c, blobs));
+}
+
 // A store with two posts (one of them deleted since) and their media.
 struct Fixture {
   testing::TempDir dir;
@@ -37,12 +47,7 @@ struct Fixture {
     store = std::move(*s);
     for (const char* f : {"upstream/x/photo_single_with_url_entity.json",
                           "seed-article/x/883326060983353344.json"}) {
-      proto::Capture c = FixtureCapture(f);
-      std::vector<std::string> datas;
-      for (auto& slot : fetcher::MediaSlots(*c.mutable_post())) datas.push_back(*slot.url);
-      std::vector<archive::BlobWrite> blobs;
-      for (const auto& d : datas) blobs.push_back({d, {}});
-      REQUIRE_OK(store->AddCapture(c.post().key(), c, blobs));
+      AddWithMedia(*store, FixtureCapture(f));
     }
     proto::Capture gone;
     *gone.mutable_captured_at() =
@@ -274,11 +279,7 @@ TEST_CASE("routes: only http(s) URLs leave the server, in oEmbed and in the API"
   p->mutable_card()->set_url("data:text/html,<script>x</script>");
   p->mutable_card()->set_image_url("vbscript:x");
   if (p->entities_size() > 0) p->mutable_entities(0)->set_target("javascript:alert(4)");
-  std::vector<std::string> datas;
-  for (auto& slot : fetcher::MediaSlots(*p)) datas.push_back(*slot.url);
-  std::vector<archive::BlobWrite> blobs;
-  for (const auto& d : datas) blobs.push_back({d, {}});
-  REQUIRE_OK(f.store->AddCapture("x/777", c, blobs));
+  AddWithMedia(*f.store, c);
   for (const std::string target :
        {"/oembed?url=https://x.com/a/status/777", "/api/v1/posts/x/777"}) {
     Response r = f.Get(target);
@@ -309,11 +310,7 @@ TEST_CASE("routes: a flipped bit in the store is never served as a different pos
     for (const auto& f : fixtures) {
       proto::Capture c = FixtureCapture(f);
       keys.push_back(c.post().key());
-      std::vector<std::string> datas;
-      for (auto& slot : fetcher::MediaSlots(*c.mutable_post())) datas.push_back(*slot.url);
-      std::vector<archive::BlobWrite> blobs;
-      for (const auto& d : datas) blobs.push_back({d, {}});
-      REQUIRE_OK((*s)->AddCapture(c.post().key(), c, blobs));
+      AddWithMedia(**s, c);
     }
     REQUIRE_OK((*s)->Compact());  // into SST files, where the bits are flipped
   }
