@@ -1116,9 +1116,10 @@ Status Store::Impl::ReadBlobValue(const std::string& key, rocksdb::PinnableSlice
   return Rocks(s);
 }
 
-Result<Blob> Store::GetBlob(std::string_view sha256) const {
+Result<Blob> Store::GetBlob(std::string_view sha256, const proto::BlobMeta* known) const {
   if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
-  auto meta = GetBlobMeta(sha256);
+  Result<proto::BlobMeta> meta =
+      known != nullptr ? Result<proto::BlobMeta>(*known) : GetBlobMeta(sha256);
   if (!meta && meta.error().code() != StatusCode::kNotFound) return meta.error();
   Blob blob;
   const std::string sha(sha256);
@@ -1139,10 +1140,11 @@ Result<Blob> Store::GetBlob(std::string_view sha256) const {
   return blob;
 }
 
-Result<std::string> Store::ReadBlobRange(std::string_view sha256, uint64_t offset,
-                                         size_t length) const {
+Result<std::string> Store::ReadBlobRange(std::string_view sha256, uint64_t offset, size_t length,
+                                         const proto::BlobMeta* known) const {
   if (!IsSha256Hex(sha256)) return InvalidArgumentError("malformed blob digest");
-  auto meta = GetBlobMeta(sha256);
+  Result<proto::BlobMeta> meta =
+      known != nullptr ? Result<proto::BlobMeta>(*known) : GetBlobMeta(sha256);
   if (!meta) return meta.error();
   if (offset > meta->size() || length > meta->size() - offset) {
     return InvalidArgumentError("range outside blob " + std::string(sha256));

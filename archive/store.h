@@ -170,10 +170,12 @@ class Store {
 
   // Blob bytes and metadata by SHA-256 hex. NotFound for an unknown digest. A blob larger than
   // kBlobChunkBytes is stored in pieces; GetBlob assembles it (it is all read).
-  Result<Blob> GetBlob(std::string_view sha256) const;
+  // `meta`, when given, is the blob's metadata the caller read already (saves reading it again).
+  Result<Blob> GetBlob(std::string_view sha256, const proto::BlobMeta* meta = nullptr) const;
   // `length` bytes of a blob from `offset`, reading only the pieces that hold them (for
   // range requests on large media). InvalidArgument when the range is not inside the blob.
-  Result<std::string> ReadBlobRange(std::string_view sha256, uint64_t offset, size_t length) const;
+  Result<std::string> ReadBlobRange(std::string_view sha256, uint64_t offset, size_t length,
+                                    const proto::BlobMeta* meta = nullptr) const;
   Result<proto::BlobMeta> GetBlobMeta(std::string_view sha256) const;
   bool HasBlob(std::string_view sha256) const;
 

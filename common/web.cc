@@ -1,7 +1,10 @@
 #include "common/web.h"
 
+#include <utf8.h>
+
 #include <boost/algorithm/string/case_conv.hpp>
 #include <boost/url/parse.hpp>
+#include <iterator>
 
 namespace stillpost {
 
@@ -15,6 +18,20 @@ bool IsHttpUrl(std::string_view url) {
   if (!u || u->host().empty()) return false;
   const std::string scheme = boost::algorithm::to_lower_copy(std::string(u->scheme()));
   return scheme == "http" || scheme == "https";
+}
+
+std::string_view ValidUtf8View(std::string_view text, std::string& storage) {
+  bool ascii = true;
+  for (char c : text) ascii = ascii && (static_cast<unsigned char>(c) & 0x80) == 0;
+  if (ascii || utf8::is_valid(text.begin(), text.end())) return text;
+  storage.clear();
+  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(storage));
+  return storage;
+}
+
+std::string ValidUtf8(std::string_view text) {
+  std::string storage;
+  return std::string(ValidUtf8View(text, storage));
 }
 
 bool IsHttpBaseUrl(std::string_view url) {

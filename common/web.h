@@ -11,6 +11,12 @@ namespace stillpost {
 // An absolute http or https URL with a host (the only URLs that become links anywhere).
 bool IsHttpUrl(std::string_view url);
 
+// `text` when it is valid UTF-8 (checked quickly for ASCII), else a copy in `storage` with each
+// invalid sequence replaced by U+FFFD; the view is valid while `storage` lives.
+std::string_view ValidUtf8View(std::string_view text, std::string& storage);
+// The same, as a string.
+std::string ValidUtf8(std::string_view text);
+
 // An origin (and optional path) that our own URLs may be built on: http(s), a host, no user
 // info, query or fragment, nothing outside URL syntax (so no quote, angle bracket or space can
 // reach a page we write). For --public-url and rewrite --base.

@@ -43,15 +43,7 @@ bool IsAscii(std::string_view s) {
 }
 
 std::string_view ValidView(std::string_view s, std::string& storage) {
-  if (IsAscii(s) || utf8::is_valid(s.begin(), s.end())) return s;
-  storage.clear();
-  utf8::replace_invalid(s.begin(), s.end(), std::back_inserter(storage));
-  return storage;
-}
-
-std::string ValidUtf8(std::string_view s) {
-  std::string storage;
-  return std::string(ValidView(s, storage));
+  return ValidUtf8View(s, storage);
 }
 
 UnixMicros Micros(const google::protobuf::Timestamp& ts) {

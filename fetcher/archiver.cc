@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <gumbo.h>
 
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/json/parse.hpp>
 #include <deque>
 #include <map>
@@ -144,7 +145,6 @@ struct Archiver::Impl {
     // Bodies (spooled to disk, mapped) kept alive until the capture is stored.
     std::vector<std::shared_ptr<const SpooledBody>> media_data;
     std::vector<proto::BlobMeta> media_meta;
-    std::deque<std::string> inline_media;  // media bodies not spooled (stable addresses)
     std::vector<std::string> failures;
     std::map<std::string, std::pair<std::string, std::string>> video_blobs;  // bluesky
     std::map<std::string, std::string> cid_by_url;   // getBlob URL -> CID to check the bytes by
@@ -350,8 +350,7 @@ struct Archiver::Impl {
         a.handle() == "handle.invalid" || a.id().empty()) {
       return next();
     }
-    std::string handle = a.handle();
-    for (char& c : handle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string handle = boost::algorithm::to_lower_copy(a.handle());
     Lookup(did_by_handle, handle, bluesky::ResolveHandleUrl(handle), bluesky::ParseResolveHandle,
            [job, next, did = a.id()](const Result<std::string>& resolved) {
              if (resolved && *resolved == did) job->capture.set_handle_verified(true);
@@ -370,7 +369,9 @@ struct Archiver::Impl {
       boost::system::error_code ec;
       auto v = boost::json::parse(r->body, ec);
       const bool json_object = !ec && v.is_object();
-      if (r->status == 200 && json_object && mastodon::MapStatus(r->body, job->parsed.host)) {
+      // A Status has an id and an account; mapping it is OnPostAnswer's (done once, there).
+      if (r->status == 200 && json_object && v.as_object().contains("id") &&
+          v.as_object().contains("account")) {
         return false;
       }
       if (r->status != 200 && json_object && v.as_object().contains("error")) return false;
@@ -571,8 +572,10 @@ struct Archiver::Impl {
                  error = r.error().message();
                } else if (r->status != 200) {
                  error = "HTTP " + std::to_string(r->status) + " for " + url;
+               } else if (!r->spooled) {
+                 error = "no body for " + url;  // media are spooled (http.h); never expected
                } else {
-                 const std::string_view bytes = r->bytes();
+                 const std::string_view bytes = r->spooled->data();
                  const std::string mime = sniffer.Sniff(bytes);
                  std::optional<bool> cid_ok;
                  if (auto cid = job->cid_by_url.find(url); cid != job->cid_by_url.end()) {
@@ -590,11 +593,7 @@ struct Archiver::Impl {
                    const std::string sha = Sha256Hex(bytes);
                    meta.set_sha256(sha);
                    fill(sha, url, mime);
-                   job->media_data.push_back(r->spooled);
-                   if (!r->spooled) {  // a body that came in memory (never for media kinds today)
-                     job->media_data.back() = nullptr;
-                     job->inline_media.push_back(std::move(r->body));
-                   }
+                   job->media_data.push_back(r->spooled);  // media always come spooled
                    job->media_meta.push_back(std::move(meta));
                    return SlotDone(job);
                  }
@@ -664,10 +663,8 @@ struct Archiver::Impl {
       c.set_raw_body_blob(Sha256Hex(job->raw_body));
       blobs.push_back(std::move(raw));
     }
-    for (size_t i = 0, inline_i = 0; i < job->media_data.size(); ++i) {
-      const std::string_view data =
-          job->media_data[i] ? job->media_data[i]->data() : job->inline_media[inline_i++];
-      blobs.push_back({data, job->media_meta[i]});
+    for (size_t i = 0; i < job->media_data.size(); ++i) {
+      blobs.push_back({job->media_data[i]->data(), job->media_meta[i]});
     }
     auto added = store.AddCapture(job->key, c, blobs);
     PostOutcome o;

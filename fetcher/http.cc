@@ -335,18 +335,7 @@ struct HttpClient::Impl {
   static int OnPrereq(void* user, char* primary_ip, char*, int, int) {
     auto* t = static_cast<Transfer*>(user);
     if (!t->impl->options.proxy.empty()) return CURL_PREREQFUNC_OK;  // checked in Start()
-    sockaddr_storage ss{};
-    auto* sa = reinterpret_cast<sockaddr*>(&ss);
-    if (inet_pton(AF_INET, primary_ip, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr) == 1) {
-      sa->sa_family = AF_INET;
-    } else if (inet_pton(AF_INET6, primary_ip, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr) ==
-               1) {
-      sa->sa_family = AF_INET6;
-    } else {
-      t->refused_address = primary_ip;
-      return CURL_PREREQFUNC_ABORT;
-    }
-    if (!PublicAddress(sa) && !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
+    if (!IsPublicIp(primary_ip) && !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
       t->refused_address = primary_ip;
       return CURL_PREREQFUNC_ABORT;
     }

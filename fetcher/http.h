@@ -98,8 +98,6 @@ struct HttpResponse {
   std::string content_type;
   std::string url;  // canonical URL of the final answer, after redirects
   int attempts = 0;
-  // The body, wherever it is kept.
-  std::string_view bytes() const { return spooled ? spooled->data() : std::string_view(body); }
 };
 
 class HttpClient {

@@ -2,7 +2,6 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
-#include <utf8.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -43,13 +42,6 @@ Response Json(int status, std::string body) {
 }
 
 // Error messages can quote what the request said (a URL, a key): JSON must stay valid UTF-8.
-std::string ValidUtf8(std::string_view text) {
-  if (utf8::is_valid(text.begin(), text.end())) return std::string(text);
-  std::string out;
-  utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(out));
-  return out;
-}
-
 Response Error(int status, std::string_view message) {
   boost::json::object o;
   o["error"] = ValidUtf8(message);
@@ -491,14 +483,14 @@ Response Router::Media(const Request& req, std::string_view sha) {
       }
       r.offset = range->whole ? 0 : range->first;
       r.stream_length = range->whole ? size : range->last - range->first + 1;
-      r.read = [store = &store_, digest](uint64_t at, size_t n) {
-        return store->ReadBlobRange(digest, at, n);
+      r.read = [store = &store_, digest, m = *meta](uint64_t at, size_t n) {
+        return store->ReadBlobRange(digest, at, n, &m);
       };
       return r;
     }
   }
   if (!shared) {
-    auto blob = store_.GetBlob(sha);
+    auto blob = store_.GetBlob(sha, &*meta);
     if (!blob) return Error(StatusFor(blob.error()), blob.error().message());
     shared = std::make_shared<const archive::Blob>(std::move(*blob));
     if (shared->data().size() <= options_.media_cache_max_item) media_cache_->Put(digest, shared);

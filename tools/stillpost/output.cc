@@ -9,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "common/web.h"
 #include "tools/stillpost/commands.h"
 
 namespace stillpost::cli {
@@ -42,10 +43,7 @@ std::string HumanBytes(uint64_t bytes) {
 
 std::string Printable(std::string_view text, bool keep_newlines) {
   std::string valid;
-  if (!utf8::is_valid(text.begin(), text.end())) {
-    utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(valid));
-    text = valid;
-  }
+  text = ValidUtf8View(text, valid);
   std::string out;
   out.reserve(text.size());
   for (auto it = text.begin(); it != text.end();) {
