@@ -363,7 +363,8 @@ TEST_CASE("routes: a flipped bit in the store is never served as a different pos
     }
     fs::remove_all(copy);
   }
-  CHECK(served_same + refused > 0);
+  INFO(served_same << " answers served as archived, " << refused << " refused");
+  CHECK(refused > 0);  // some flips land in data blocks: the checksum is what refuses them
 }
 
 }  // namespace
