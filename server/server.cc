@@ -226,54 +226,36 @@ struct Server::Impl {
       if (version != 10 && !keep_alive_) head_ += "Connection: close\r\n";
       head_ += "\r\n";
       const bool body = !head && status != 304 && size > 0;
-      if (held_.read && body) {
-        stream_at_ = held_.offset;
-        stream_left_ = size;
-        stream_.expires_after(impl_.options.write_progress_timeout);
-        asio::async_write(
-            stream_, asio::buffer(head_),
-            [self = shared_from_this()](beast::error_code ec, size_t) { self->NextPiece(ec); });
-        return;
-      }
-      body_left_ = body ? size : 0;
-      body_at_ = 0;
-      const size_t first = std::min(body_left_, kWriteChunk);
+      // The head goes with the first piece of an in-memory body in one gather write; a
+      // streamed body's pieces are read first (SendRest).
+      at_ = held_.read ? held_.offset : 0;
+      left_ = body ? size : 0;
+      const size_t first = held_.read ? 0 : std::min(left_, kWriteChunk);
       const std::array<asio::const_buffer, 2> buffers{
           asio::buffer(head_),
           first > 0 ? asio::buffer(held_.BodyData(), first) : asio::const_buffer()};
-      body_at_ = first;
-      body_left_ -= first;
+      at_ += first;
+      left_ -= first;
       stream_.expires_after(impl_.options.write_progress_timeout);
       asio::async_write(
           stream_, buffers,
-          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->SendRest(ec); });
     }
 
-    // The rest of a large body, a piece at a time, each piece with a fresh deadline.
-    void OnWritten(beast::error_code ec) {
+    // The rest of the body, a piece at a time, each piece with a fresh deadline (the timeout is
+    // on lack of progress). A streamed body's pieces are read on the media-read threads first:
+    // a disk read of a video must not hold up the event loop.
+    void SendRest(beast::error_code ec) {
       last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-      if (!ec && body_left_ > 0) {
-        const size_t n = std::min(body_left_, kWriteChunk);
-        const char* at = held_.BodyData() + body_at_;
-        body_at_ += n;
-        body_left_ -= n;
-        stream_.expires_after(impl_.options.write_progress_timeout);
-        asio::async_write(
-            stream_, asio::buffer(at, n),
-            [self = shared_from_this()](beast::error_code e, size_t) { self->OnWritten(e); });
+      if (ec || left_ == 0) return Finish(ec);
+      if (!held_.read) {
+        const size_t n = std::min(left_, kWriteChunk);
+        const char* at = held_.BodyData() + at_;
+        WritePiece(asio::buffer(at, n), n);
         return;
       }
-      Finish(ec);
-    }
-
-    // Streams a large media body: each piece is read on the media-read threads (a disk read of
-    // a video must not hold up the event loop), then written with its own deadline.
-    void NextPiece(beast::error_code ec) {
-      last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-      if (ec || stream_left_ == 0) return Finish(ec);
-      const size_t n = std::min(stream_left_, kStreamPiece);
-      const uint64_t at = stream_at_;
-      asio::post(impl_.read_pool, [self = shared_from_this(), at, n] {
+      const size_t n = std::min(left_, kStreamPiece);
+      asio::post(impl_.read_pool, [self = shared_from_this(), at = at_, n] {
         Result<std::string> bytes = self->held_.read(at, n);
         asio::post(self->stream_.get_executor(), [self, n, bytes = std::move(bytes)]() mutable {
           if (!bytes || bytes->size() != n) {
@@ -282,12 +264,17 @@ struct Server::Impl {
             return self->Finish(beast::error::timeout);
           }
           self->piece_ = std::move(*bytes);
-          self->stream_at_ += n;
-          self->stream_left_ -= n;
-          self->stream_.expires_after(self->impl_.options.write_progress_timeout);
-          asio::async_write(self->stream_, asio::buffer(self->piece_),
-                            [self](beast::error_code e, size_t) { self->NextPiece(e); });
+          self->WritePiece(asio::buffer(self->piece_), n);
         });
+      });
+    }
+
+    void WritePiece(asio::const_buffer piece, size_t n) {
+      at_ += n;
+      left_ -= n;
+      stream_.expires_after(impl_.options.write_progress_timeout);
+      asio::async_write(stream_, piece, [self = shared_from_this()](beast::error_code e, size_t) {
+        self->SendRest(e);
       });
     }
 
@@ -322,13 +309,11 @@ struct Server::Impl {
     std::string client_;  // the peer's address, for the per-client cap
     beast::flat_buffer buffer_;
     std::optional<StrictParser> parser_;
-    Response held_;           // keeps the body (or the blob) alive while it is written
-    std::string head_;        // the status line and headers being written
-    size_t body_at_ = 0;      // how much of held_'s body is written or on its way
-    size_t body_left_ = 0;    // and how much is still to write
-    uint64_t stream_at_ = 0;  // a streamed body: where the next piece starts in the blob
-    size_t stream_left_ = 0;  // and how much is still to send
-    std::string piece_;       // the piece being written
+    Response held_;      // keeps the body (or the blob) alive while it is written
+    std::string head_;   // the status line and headers being written
+    uint64_t at_ = 0;    // where the next piece starts: in held_'s body, or in a streamed blob
+    size_t left_ = 0;    // how much of the body is still to send
+    std::string piece_;  // the piece being written
     bool keep_alive_ = false;
     std::atomic<bool> busy_{false};
     std::atomic<Clock::rep> last_active_{Clock::now().time_since_epoch().count()};
