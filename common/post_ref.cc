@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/post_key.h"
+#include "common/web.h"
 
 namespace stillpost {
 namespace {
@@ -50,12 +51,7 @@ bool IsXHost(std::string_view host_in, const std::vector<std::string>& extra_hos
   // The hosts themselves and any subdomain: www., mobile., m., and the language hosts
   // (de.twitter.com, fr.twitter.com) that old links and localized pages carry.
   for (const char* own : kOwnHosts) {
-    const std::string_view o(own);
-    if (host == o) return true;
-    if (host.size() > o.size() + 1 && host.compare(host.size() - o.size(), o.size(), o) == 0 &&
-        host[host.size() - o.size() - 1] == '.') {
-      return true;
-    }
+    if (HostIsOrUnder(host, own)) return true;
   }
   return false;
 }

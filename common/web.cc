@@ -41,6 +41,11 @@ bool IsHttpBaseUrl(std::string_view url) {
          url.find_first_of("\"'<>` \t\r\n\\") == std::string_view::npos;
 }
 
+bool HostIsOrUnder(std::string_view host, std::string_view domain) {
+  return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
 std::string HostOf(std::string_view url) {
   auto u = boost::urls::parse_absolute_uri(url);
   return u ? boost::algorithm::to_lower_copy(std::string(u->host())) : std::string();

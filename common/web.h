@@ -22,6 +22,9 @@ std::string ValidUtf8(std::string_view text);
 // reach a page we write). For --public-url and rewrite --base.
 bool IsHttpBaseUrl(std::string_view url);
 
+// Whether `host` is `domain` or a subdomain of it (de.twitter.com under twitter.com).
+bool HostIsOrUnder(std::string_view host, std::string_view domain);
+
 // The host of an absolute URL, lower case; empty when `url` is not one.
 std::string HostOf(std::string_view url);
 

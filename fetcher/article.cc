@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -49,25 +50,10 @@ void LastStatusLink(const GumboNode* n, const std::vector<std::string>& nitter, 
   }
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string Lower(std::string_view s) { return boost::algorithm::to_lower_copy(std::string(s)); }
 
-// Whether an attribute (class, rel, role) lists `token`, in any letter case.
 bool HasToken(const GumboNode* n, const char* attr, std::string_view token) {
-  const char* v = Attr(n, attr);
-  if (v == nullptr) return false;
-  const std::string all = Lower(v);
-  size_t pos = 0;
-  while (pos < all.size()) {
-    size_t end = all.find_first_of(" \t\n\r\f", pos);
-    if (end == std::string::npos) end = all.size();
-    if (std::string_view(all).substr(pos, end - pos) == token) return true;
-    pos = end + 1;
-  }
-  return false;
+  return detail::HasToken(n, attr, token, /*any_case=*/true);
 }
 
 // The network a share link shares to (a bit each), 0 for a link that is not one. A tweet's own
@@ -81,11 +67,7 @@ uint32_t ShareNetwork(std::string_view href) {
   if (!u) return 0;
   const std::string host(u->host());
   const std::string path(u->path());
-  auto host_is = [&](std::string_view d) {
-    return host == d ||
-           (host.size() > d.size() && host.compare(host.size() - d.size(), d.size(), d) == 0 &&
-            host[host.size() - d.size() - 1] == '.');
-  };
+  auto host_is = [&](std::string_view d) { return HostIsOrUnder(host, d); };
   auto path_has = [&](std::string_view part) { return path.find(part) != std::string::npos; };
   if (IsXHost(host)) {
     return path.rfind("/intent", 0) == 0 || path.rfind("/share", 0) == 0 ? 1u << 2 : 0;
@@ -229,7 +211,7 @@ class Scanner {
     }
     if (HasClass(n, "mastodon-embed")) {
       const char* url = Attr(n, tag == GUMBO_TAG_IFRAME ? "src" : "data-embed-url");
-      if (url != nullptr) mastodon_hosts_.insert(Lower(HostOf(url)));
+      if (url != nullptr) mastodon_hosts_.insert(HostOf(url));
     }
     const bool link = tag == GUMBO_TAG_A && Attr(n, "href") != nullptr;
     boilerplate = boilerplate || IsBoilerplateElement(n);
@@ -345,7 +327,7 @@ class Scanner {
     if (canonical.empty() || !IsHttpUrl(canonical)) return std::string(fetched);
     if (fetched.rfind("file://", 0) == 0 || !IsHttpUrl(fetched)) return canonical;
     auto site = [](std::string_view url) {
-      std::string h = Lower(HostOf(url));
+      std::string h = HostOf(url);
       if (h.rfind("www.", 0) == 0) h.erase(0, 4);
       return h;
     };
@@ -484,7 +466,7 @@ class Scanner {
     if (HasClass(n, "mastodon-embed")) {
       if (AddRef(u, "iframe")) {
         mastodon_hosts_.insert(
-            Lower(HostOf(std::string(u.rfind("//", 0) == 0 ? "https:" : "") + std::string(u))));
+            HostOf(std::string(u.rfind("//", 0) == 0 ? "https:" : "") + std::string(u)));
         return true;
       }
       return false;
@@ -497,7 +479,7 @@ class Scanner {
       if (AddRef(u, "iframe")) {
         // A Mastodon /embed page vouches for its host.
         if (embed_path && !out_.posts.empty() && out_.posts.back().key.rfind("mastodon/", 0) == 0) {
-          mastodon_hosts_.insert(Lower(HostOf(std::string(u))));
+          mastodon_hosts_.insert(HostOf(std::string(u)));
         }
         return true;
       }

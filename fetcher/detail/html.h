@@ -222,19 +222,25 @@ inline const char* Attr(const GumboNode* n, const char* name) {
 }
 
 // Whether an element's class attribute lists `cls`.
-inline bool HasClass(const GumboNode* n, std::string_view cls) {
-  const char* c = Attr(n, "class");
+// Whether an element's space-separated attribute (class, rel, role, itemprop) lists `token`;
+// `any_case` for the attributes HTML compares without case.
+inline bool HasToken(const GumboNode* n, const char* attr, std::string_view token,
+                     bool any_case = false) {
+  const char* c = Attr(n, attr);
   if (c == nullptr) return false;
   std::string_view all(c);
   size_t pos = 0;
   while (pos < all.size()) {
     size_t end = all.find_first_of(" \t\n\r\f", pos);
     if (end == std::string_view::npos) end = all.size();
-    if (all.substr(pos, end - pos) == cls) return true;
+    const std::string_view t = all.substr(pos, end - pos);
+    if (any_case ? boost::algorithm::iequals(t, token) : t == token) return true;
     pos = end + 1;
   }
   return false;
 }
+
+inline bool HasClass(const GumboNode* n, std::string_view cls) { return HasToken(n, "class", cls); }
 
 // Every text under `node`, in document order, without recursion (for content past the depth
 // limit, whose markup is dropped).
