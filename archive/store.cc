@@ -907,6 +907,14 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
       }
     }
 
+    // Posts only ever seen gone (a mistyped id, a post deleted before we came) are counted
+    // apart: they are known, not archived.
+    if (capture.has_post() && !is_new && !header.has_latest_good_at()) {
+      counters.set_never_whole(counters.never_whole() -
+                               std::min<uint64_t>(counters.never_whole(), 1));
+    } else if (!capture.has_post() && is_new) {
+      counters.set_never_whole(counters.never_whole() + 1);
+    }
     if (capture.has_post()) {
       // The latest good capture lives beside the state (one read serves the embed path); its
       // slot in `captures` holds an empty marker until a newer good capture moves it there.
@@ -1286,6 +1294,7 @@ StoreStats Store::Stats() const {
     s.blobs = impl_->counters.blobs();
     s.blob_bytes = impl_->counters.blob_bytes();
     s.articles = impl_->counters.articles();
+    s.never_whole = impl_->counters.never_whole();
   }
   s.record_dictionary = impl_->codec.newest_dictionary();
   std::error_code ec;

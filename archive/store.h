@@ -81,7 +81,8 @@ struct CaptureRef {
 };
 
 struct StoreStats {
-  uint64_t posts = 0;
+  uint64_t posts = 0;        // every post known, including never_whole
+  uint64_t never_whole = 0;  // posts only ever seen gone (never found, deleted before capture)
   uint64_t captures = 0;
   uint64_t blobs = 0;
   uint64_t blob_bytes = 0;  // total size of the stored blobs, before compression

@@ -637,9 +637,13 @@ struct Archiver::Impl {
         transition = was_gone ? "" : std::string(TombstoneKindName(c.tombstone().kind()));
       } else if (was_gone) {
         transition = "restored";
-      } else if (auto latest = store.LatestGood(job->key);
-                 latest && latest->content_digest() != c.content_digest()) {
-        transition = "edited";
+      } else if (auto latest = store.LatestGood(job->key); latest) {
+        if (latest->content_digest() != c.content_digest()) {
+          transition = "edited";
+        } else if (latest->partial() && !c.partial() && job->failures.empty()) {
+          // The newest capture missed something this one has: a whole capture repairs it.
+          transition = "repaired";
+        }
       }
       if (options.only_if_changed && transition.empty()) {
         PostOutcome o;

@@ -22,8 +22,9 @@ struct ArchiveOptions {
   HttpOptions http;
   std::vector<std::string> nitter_hosts;  // extra hosts whose /USER/status/ID links are X posts
   int max_posts_in_flight = 32;           // bounds memory: media of at most this many posts
-  // Re-checks: store a capture only when something changed since the newest one (edited, gone,
-  // back); otherwise report kUnchanged and store nothing.
+  // Store a capture only when something changed since the newest one (edited, gone, back, or a
+  // partial capture now whole); otherwise report kUnchanged and store nothing. `archive` sets it
+  // unless --force, `recheck` always.
   bool only_if_changed = false;
   // Bounds on the work one post can ask for, whatever its upstream says: media files (photos,
   // videos, posters, card images; the post keeps the first ones), custom-emoji images and
@@ -47,7 +48,7 @@ struct PostOutcome {
   uint64_t bytes_stored = 0;  // new blob bytes written (already-stored blobs count 0)
   std::string detail;         // why it failed, what is missing, or the platform's gone text
   std::string
-      transition;  // re-checks: "edited", "deleted" (or another gone kind), "restored", or ""
+      transition;  // "edited", "deleted" (or another gone kind), "restored", "repaired", or ""
   proto::Tombstone::Kind gone_kind = proto::Tombstone::KIND_UNSPECIFIED;
 };
 

@@ -18,6 +18,7 @@
 #include "common/time.h"
 #include "common/web.h"
 #include "embed/render.h"
+#include "embed/view_json.h"
 
 namespace stillpost::server {
 namespace {
@@ -46,55 +47,6 @@ Response Error(int status, std::string_view message) {
   boost::json::object o;
   o["error"] = ValidUtf8(message);
   return Json(status, boost::json::serialize(o));
-}
-
-// Whether a string field holds a URL: *url, *urls, and an entity's target.
-bool IsUrlField(const google::protobuf::FieldDescriptor& f) {
-  const std::string& n = f.name();
-  auto ends = [&](std::string_view t) {
-    return n.size() >= t.size() && n.compare(n.size() - t.size(), t.size(), t) == 0;
-  };
-  return ends("url") || ends("urls") || n == "target";
-}
-
-// Only http(s) URLs leave the server: anything else upstream put in a URL field (javascript:,
-// data:) is blanked, in the message and every message inside it.
-void ScrubUrls(google::protobuf::Message& m, int depth = 0) {
-  using google::protobuf::FieldDescriptor;
-  if (depth > 16) return;  // our messages nest three deep (quoted, reply_to)
-  const auto* d = m.GetDescriptor();
-  const auto* r = m.GetReflection();
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && IsUrlField(*f)) {
-      if (f->is_repeated()) {
-        for (int k = 0; k < r->FieldSize(m, f); ++k) {
-          if (!IsHttpUrl(r->GetRepeatedString(m, f, k))) r->SetRepeatedString(&m, f, k, "");
-        }
-      } else if (r->HasField(m, f) && !IsHttpUrl(r->GetString(m, f))) {
-        r->ClearField(&m, f);
-      }
-    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int k = 0; k < r->FieldSize(m, f); ++k) {
-          ScrubUrls(*r->MutableRepeatedMessage(&m, f, k), depth + 1);
-        }
-      } else if (r->HasField(m, f)) {
-        ScrubUrls(*r->MutableMessage(&m, f), depth + 1);
-      }
-    }
-  }
-}
-
-std::string ProtoJson(const google::protobuf::Message& in) {
-  std::unique_ptr<google::protobuf::Message> m(in.New());
-  m->CopyFrom(in);
-  ScrubUrls(*m);
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  if (!google::protobuf::util::MessageToJsonString(*m, &out, options).ok()) return "null";
-  return out;
 }
 
 std::string Param(const boost::urls::url_view& u, std::string_view name) {
@@ -309,6 +261,10 @@ Response Router::Handle(const Request& req) {
     r = Api(path.substr(14));
     r.route = "api";
     // Public data, asked for by embed.js from publishers' pages: any origin, no credentials.
+    r.Set("Access-Control-Allow-Origin", "*");
+  } else if (path == "/api/v1/articles") {
+    r = Articles(query);
+    r.route = "api";
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (path == "/embed.js") {
     r.body = std::string(embed::EmbedJs());
@@ -561,36 +517,40 @@ Response Router::Api(std::string_view rest) {
     if (!t) return Error(400, t.error().message());
     auto c = store_.CaptureAt(key, *t);
     if (!c) return Error(StatusFor(c.error()), c.error().message());
-    Response r = Json(200, ProtoJson(*c));
+    Response r = Json(200, boost::json::serialize(embed::MessageJson(*c)));
     r.Replace("Cache-Control", kImmutable);
     return r;
   }
   auto state = store_.State(key);
   if (!state) return Error(StatusFor(state.error()), state.error().message());
-  if (!state->has_latest_good()) {
-    // Known, but only as gone: a 404 for embed.js's HEAD, with what we know in the body.
-    proto::PostState s = *state;
-    return Json(404, "{\"key\":" + boost::json::serialize(boost::json::value(key)) +
-                         ",\"error\":\"never captured whole\",\"state\":" + ProtoJson(s) + "}");
-  }
   auto captures = store_.Captures(key);
   if (!captures) return Error(StatusFor(captures.error()), captures.error().message());
-  proto::PostState s = *state;
-  const std::string latest = ProtoJson(s.latest_good());
-  s.clear_latest_good();
-  boost::json::array list;
-  for (const auto& c : *captures) {
-    boost::json::object item;
-    item["captured_at"] = FormatRfc3339(Micros(c.captured_at()));
-    item["outcome"] = c.has_post() ? "post" : "tombstone";
-    item["http_status"] = c.http_status();
-    item["partial"] = c.partial();
-    list.push_back(std::move(item));
+  boost::json::object o = embed::PostJson(key, *state, *captures);
+  // Known, but only as gone: a 404 for embed.js's HEAD, with what we know in the body.
+  if (!state->has_latest_good()) o["error"] = "never captured whole";
+  return Json(state->has_latest_good() ? 200 : 404, boost::json::serialize(o));
+}
+
+Response Router::Articles(std::string_view query) {
+  const std::string query_text = "/?" + std::string(query);
+  auto q = boost::urls::parse_origin_form(query_text);
+  if (!q) return Error(400, "malformed query");
+  const std::string url = Param(*q, "url");
+  if (url.empty()) return Error(400, "articles needs url= (the article's URL)");
+  auto article = store_.GetArticle(url);
+  if (!article) {
+    return Error(StatusFor(article.error()), article.error().code() == StatusCode::kNotFound
+                                                 ? "no archived article " + url
+                                                 : article.error().message());
   }
-  std::string body = "{\"key\":" + boost::json::serialize(boost::json::value(key)) +
-                     ",\"state\":" + ProtoJson(s) + ",\"latest_good\":" + latest +
-                     ",\"captures\":" + boost::json::serialize(list) + "}";
-  return Json(200, std::move(body));
+  std::vector<proto::PostState> states(static_cast<size_t>(article->post_keys_size()));
+  std::vector<const proto::PostState*> found;
+  for (int i = 0; i < article->post_keys_size(); ++i) {
+    auto s = store_.State(article->post_keys(i));
+    if (s) states[static_cast<size_t>(i)] = std::move(*s);
+    found.push_back(s ? &states[static_cast<size_t>(i)] : nullptr);
+  }
+  return Json(200, boost::json::serialize(embed::ArticleJson(*article, found)));
 }
 
 Response Router::Home(std::string_view query) {

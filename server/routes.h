@@ -133,6 +133,7 @@ class Router {
   Response Media(const Request& r, std::string_view sha);
   Response OEmbed(std::string_view query);
   Response Api(std::string_view rest);
+  Response Articles(std::string_view query);
   Response Home(std::string_view query);
 
   archive::Store& store_;

@@ -62,8 +62,8 @@ std::string View(const std::string& base, const std::vector<std::string>& ids) {
     auto v = boost::json::parse(r.body, ec);
     std::string state = "?";
     if (!ec && v.is_object() && v.as_object().contains("state")) {
-      const auto& s = v.as_object().at("state").as_object();
-      state = (s.contains("current") ? boost::json::serialize(s.at("current")) : "\"\"") + " " +
+      const auto& s = v.as_object();
+      state = boost::json::serialize(s.at("state")) + " " +
               (s.contains("capture_count") ? boost::json::serialize(s.at("capture_count")) : "0");
     }
     out += id + "=" + state + ";";

@@ -19,11 +19,20 @@ struct RunResult {
   std::string err;
 };
 
-// `env` entries are "NAME=value" added to the environment of the child.
+// `env` entries are "NAME=value" added to the environment of the child; `input` is its stdin
+// (up to a pipe's capacity, 64 KiB), else /dev/null.
 inline RunResult Run(const std::string& program, const std::vector<std::string>& args,
-                     const std::vector<std::string>& env = {}) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+                     const std::vector<std::string>& env = {}, const std::string& input = {}) {
+  int out_pipe[2], err_pipe[2], in_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 || pipe(in_pipe) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  if (input.size() > 65536) throw std::runtime_error("input larger than a pipe holds");
+  if (!input.empty() &&
+      write(in_pipe[1], input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+    throw std::runtime_error("write to stdin failed");
+  }
+  close(in_pipe[1]);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -31,8 +40,13 @@ inline RunResult Run(const std::string& program, const std::vector<std::string>&
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
+    if (input.empty()) {
+      int devnull = open("/dev/null", O_RDONLY);
+      dup2(devnull, 0);
+    } else {
+      dup2(in_pipe[0], 0);
+    }
+    close(in_pipe[0]);
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(program.c_str()));
@@ -43,6 +57,7 @@ inline RunResult Run(const std::string& program, const std::vector<std::string>&
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
+  close(in_pipe[0]);
   RunResult r;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;

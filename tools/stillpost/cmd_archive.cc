@@ -25,8 +25,12 @@ namespace {
 Result<std::vector<std::string>> Inputs(const ArchiveOptions& options) {
   std::vector<std::string> inputs = options.posts;
   if (!options.from.empty()) {
-    std::ifstream in(options.from);
-    if (!in) return NotFoundError("cannot read " + options.from);
+    std::ifstream file;
+    if (options.from != "-") {
+      file.open(options.from);
+      if (!file) return NotFoundError("cannot read " + options.from);
+    }
+    std::istream& in = options.from == "-" ? std::cin : file;
     std::string line;
     while (std::getline(in, line)) {
       const size_t start = line.find_first_not_of(" \t\r");
@@ -77,9 +81,15 @@ bool IsHttpUrl(const std::string& s) {
   return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
 }
 
-// An article named by a file or an http(s) URL: its HTML and the URL it stands for.
-Result<std::pair<std::string, std::string>> LoadArticle(const std::string& input,
-                                                        const fetcher::HttpOptions& http) {
+}  // namespace
+
+Result<std::pair<std::string, std::string>> LoadPage(const std::string& input,
+                                                     const fetcher::HttpOptions& http) {
+  if (input == "-") {
+    std::ostringstream body;
+    body << std::cin.rdbuf();
+    return std::make_pair(body.str(), std::string());
+  }
   if (!IsHttpUrl(input)) {
     std::ifstream in(input, std::ios::binary);
     if (!in) return NotFoundError("cannot read " + input);
@@ -102,21 +112,15 @@ Result<std::pair<std::string, std::string>> LoadArticle(const std::string& input
   return out;
 }
 
-}  // namespace
-
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   auto inputs = Inputs(options);
   if (!inputs) return Fail(inputs.error());
   if (inputs->empty()) {
-    std::cerr << "stillpost: archive needs a post URL or id, an article (URL or .html file), or "
-                 "--from FILE\n";
-    return kExitUsage;
+    return UsageFail(
+        "archive needs a post (URL, key or X id), an article (URL or .html file), or --from FILE");
   }
   auto http = HttpOptionsFrom(options.fetch);
-  if (!http) {
-    std::cerr << "stillpost: " << http.error().message() << '\n';
-    return kExitUsage;
-  }
+  if (!http) return UsageFail(http.error().message());
   // Posts named directly, and articles whose posts are found by scanning them.
   std::vector<PostRef> refs;
   auto add_ref = [&refs](const PostRef& ref) {
@@ -146,11 +150,10 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
         IsHttpUrl(input) && url &&
         (IsXHost(url->host(), options.fetch.nitter_hosts) || IsBlueskyHost(url->host()));
     if ((!file && !IsHttpUrl(input)) || on_platform) {
-      std::cerr << "stillpost: " << ref.error().message()
-                << (on_platform ? "" : " (nor an article URL or file)") << '\n';
-      return kExitUsage;
+      return UsageFail(ref.error().message() +
+                       (on_platform ? "" : " (nor an article URL or file)"));
     }
-    auto page = LoadArticle(input, *http);
+    auto page = LoadPage(input, *http);
     if (!page) return Fail(page.error());
     fetcher::ScanOptions scan;
     scan.nitter_hosts = options.fetch.nitter_hosts;
@@ -170,8 +173,9 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
       indexes.push_back(add_ref(p.ref));
     }
     if (!options.json) {
-      std::cout << "article " << Printable(scanned.canonical_url) << " ("
-                << Printable(scanned.title) << "): " << scanned.posts.size() << " posts";
+      std::cout << "article " << Printable(scanned.canonical_url)
+                << (scanned.title.empty() ? "" : " (" + Printable(scanned.title) + ")") << ": "
+                << Plural(scanned.posts.size(), "post");
       if (options.dry_run) {
         std::cout << ", scanned " << scanned.scope
                   << (scanned.scope_path.empty() ? "" : " " + Printable(scanned.scope_path));
@@ -204,7 +208,7 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   if (!store) return Fail(store.error());
   std::vector<fetcher::PostOutcome> outcomes;
   const int code = ArchiveRefs(**store, refs, std::move(*http), options.fetch, options.json,
-                               /*only_if_changed=*/false, &outcomes);
+                               /*only_if_changed=*/!options.force, /*recheck=*/false, &outcomes);
   // Articles list their posts by key: the keys the archive run found (handles resolved, boosts
   // followed). A post whose key could not be found is left out, and the failure was reported.
   for (size_t a = 0; a < articles.size(); ++a) {
@@ -220,7 +224,7 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
 }
 
 int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher::HttpOptions http,
-                const FetchFlags& fetch, bool json, bool only_if_changed,
+                const FetchFlags& fetch, bool json, bool only_if_changed, bool recheck,
                 std::vector<fetcher::PostOutcome>* outcomes_out) {
   fetcher::ArchiveOptions archive_options;
   archive_options.http = std::move(http);
@@ -231,7 +235,7 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
   archive_options.max_avatars_per_post = fetch.max_avatars_per_post;
   archive_options.post_timeout = std::chrono::milliseconds(fetch.post_timeout_ms);
   fetcher::Archiver archiver(store, std::move(archive_options));
-  size_t captured = 0, gone = 0, failed = 0, unchanged = 0, not_posts = 0, media = 0;
+  size_t captured = 0, partial = 0, gone = 0, failed = 0, unchanged = 0, not_posts = 0, media = 0;
   uint64_t bytes = 0;
   // On a terminal, a progress line on stderr under the per-post lines; elsewhere just the lines.
   const bool progress = isatty(STDERR_FILENO) == 1 && ids.size() > 1;
@@ -239,7 +243,7 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
     if (progress) std::cerr << "\r\033[K" << std::flush;
     switch (o.kind) {
       case fetcher::PostOutcome::Kind::kCaptured:
-        ++captured;
+        ++(o.partial ? partial : captured);
         break;
       case fetcher::PostOutcome::Kind::kGone:
         ++gone;
@@ -260,7 +264,7 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
       boost::json::object j;
       j["key"] = o.key;
       j["outcome"] = fetcher::OutcomeName(o);
-      j["media"] = o.media;
+      j["files"] = o.media;
       j["bytes"] = o.bytes_stored;
       if (!o.transition.empty()) j["transition"] = o.transition;
       if (!o.detail.empty()) j["detail"] = o.detail;
@@ -268,16 +272,20 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
       return;
     }
     std::cout << o.key << "  " << fetcher::OutcomeName(o);
-    if (only_if_changed && !o.transition.empty()) std::cout << "  [" << o.transition << "]";
+    // "deleted [deleted]" says one thing twice: the transition only when it adds to the outcome.
+    if (recheck && !o.transition.empty() && o.transition != fetcher::OutcomeName(o)) {
+      std::cout << "  [" << o.transition << "]";
+    }
     if (o.kind != fetcher::PostOutcome::Kind::kFailed &&
         o.kind != fetcher::PostOutcome::Kind::kUnchanged &&
         o.kind != fetcher::PostOutcome::Kind::kNotAPost) {
-      std::cout << "  " << o.media << " media  " << HumanBytes(o.bytes_stored);
+      std::cout << "  " << Plural(static_cast<uint64_t>(o.media), "file") << "  "
+                << HumanBytes(o.bytes_stored);
     }
     if (!o.detail.empty()) std::cout << "  (" << Printable(o.detail) << ")";
     std::cout << std::endl;
     if (progress) {
-      const size_t done = captured + gone + failed + unchanged + not_posts;
+      const size_t done = captured + partial + gone + failed + unchanged + not_posts;
       std::cerr << "[" << done << "/" << ids.size() << "] " << failed << " failed, "
                 << HumanBytes(bytes) << std::flush;
       if (done == ids.size()) std::cerr << "\r\033[K" << std::flush;
@@ -286,34 +294,31 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
   auto outcomes = archiver.Archive(ids, report);
   if (outcomes_out != nullptr) *outcomes_out = std::move(outcomes);
   if (!json) {
-    std::cout << captured + gone + failed + unchanged << " posts: " << captured << " captured, "
-              << gone << " gone, " << failed << " failed";
-    if (only_if_changed) std::cout << ", " << unchanged << " unchanged";
-    if (not_posts > 0) std::cout << " (" << not_posts << " links were not posts)";
-    std::cout << "; " << media << " media files, " << HumanBytes(bytes) << " stored\n";
+    std::cout << Plural(captured + partial + gone + failed + unchanged, "post") << ": " << captured
+              << " captured, " << gone << " gone, " << failed << " failed, " << partial
+              << " partial, " << unchanged << " unchanged";
+    if (not_posts > 0) {
+      std::cout << " (" << Plural(not_posts, "link was", "links were") << " not a post)";
+    }
+    std::cout << "; " << Plural(media, "file") << ", " << HumanBytes(bytes) << " stored\n";
   }
-  return failed == 0 ? kExitOk : kExitFailure;
+  if (failed > 0) return kExitFailure;
+  return partial > 0 ? kExitPartial : kExitOk;
 }
 
 int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
   auto http = HttpOptionsFrom(options.fetch);
-  if (!http) {
-    std::cerr << "stillpost: " << http.error().message() << '\n';
-    return kExitUsage;
-  }
+  if (!http) return UsageFail(http.error().message());
   auto store = OpenStore(global, /*create=*/false);
   if (!store) return Fail(store.error());
   std::vector<std::string> keys;
   for (const auto& ref : options.posts) {
     auto key = PostKeyFromRef(ref, options.fetch.nitter_hosts);
-    if (!key) {
-      std::cerr << "stillpost: " << key.error().message() << '\n';
-      return kExitUsage;
-    }
+    if (!key) return UsageFail(key.error().message());
     keys.push_back(*key);
   }
   if (!options.article.empty()) {
-    auto a = (*store)->GetArticle(options.article);
+    auto a = FindArticle(**store, options.article);
     if (!a) return Fail(a.error());
     keys.insert(keys.end(), a->post_keys().begin(), a->post_keys().end());
   }
@@ -329,9 +334,8 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
       }
     }
   }
-  if (keys.empty()) {
-    std::cerr << "stillpost: recheck needs posts, --article URL or --all\n";
-    return kExitUsage;
+  if (keys.empty() && options.posts.empty() && options.article.empty() && !options.all) {
+    return UsageFail("recheck needs posts (keys, URLs or X ids), --article URL|FILE or --all");
   }
   const UnixMicros cutoff =
       NowMicros() - static_cast<UnixMicros>(options.older_than_seconds) * 1000000;
@@ -349,7 +353,7 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
     refs.push_back(std::move(ref));
   }
   return ArchiveRefs(**store, refs, std::move(*http), options.fetch, options.json,
-                     /*only_if_changed=*/true);
+                     /*only_if_changed=*/true, /*recheck=*/true);
 }
 
 }  // namespace stillpost::cli

@@ -1,7 +1,5 @@
-// stillpost rewrite: fetcher::RewritePage on a file, printed.
-#include <fstream>
+// stillpost rewrite: fetcher::RewritePage on a page (a file, a URL, or stdin), printed.
 #include <iostream>
-#include <sstream>
 
 #include "fetcher/article.h"
 #include "tools/stillpost/commands.h"
@@ -9,16 +7,11 @@
 namespace stillpost::cli {
 
 int RunRewrite(const GlobalOptions&, const RewriteOptions& options) {
-  if (options.base.rfind("http://", 0) != 0 && options.base.rfind("https://", 0) != 0) {
-    std::cerr << "stillpost: --base takes the archive's http(s) origin, not '" << options.base
-              << "'\n";
-    return kExitUsage;
-  }
-  std::ifstream in(options.page, std::ios::binary);
-  if (!in) return Fail(NotFoundError("cannot read " + options.page));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  std::cout << fetcher::RewritePage(buf.str(), {options.base, options.iframes});
+  auto http = HttpOptionsFrom(options.fetch);
+  if (!http) return UsageFail(http.error().message());
+  auto page = LoadPage(options.page, *http);
+  if (!page) return Fail(page.error());
+  std::cout << fetcher::RewritePage(page->first, {options.base, options.iframes});
   return kExitOk;
 }
 

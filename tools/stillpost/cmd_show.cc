@@ -1,12 +1,17 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "common/post_key.h"
 #include "common/post_ref.h"
 #include "common/time.h"
+#include "embed/view_json.h"
 #include "fetcher/archiver.h"
+#include "fetcher/article.h"
 #include "fetcher/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
@@ -80,6 +85,32 @@ void PrintPost(const proto::Post& p, const std::string& indent) {
   }
 }
 
+// "not_found" -> "not found": a state word as text.
+std::string StateText(std::string word) {
+  for (char& c : word) c = c == '_' ? ' ' : c;
+  return word;
+}
+
+// One line of a post list: key, state (and since when), author, the start of its text.
+std::string SummaryLine(const boost::json::object& o) {
+  std::string line = std::string(o.at("key").as_string());
+  line += "  " + StateText(std::string(o.at("state").as_string()));
+  if (const auto* since = o.if_contains("gone_since")) {
+    line += " since " + std::string(since->as_string()).substr(0, 10);
+  }
+  if (const auto* author = o.if_contains("author")) line += "  @" + Printable(author->as_string());
+  if (const auto* text = o.if_contains("text")) {
+    std::string t = Printable(text->as_string());
+    if (t.size() > 60) {
+      size_t cut = 60;
+      while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
+      t = t.substr(0, cut) + "\u2026";
+    }
+    line += "  \"" + t + "\"";
+  }
+  return line;
+}
+
 // A post key as given, or what a post URL (any platform), at:// URI or bare X id names. What
 // looks like a key and is not one gets the key's own reason.
 Result<PostRef> RefOf(const std::string& input) {
@@ -92,15 +123,77 @@ Result<PostRef> RefOf(const std::string& input) {
 
 }  // namespace
 
+Result<proto::Article> FindArticle(const archive::Store& store, const std::string& input) {
+  std::vector<std::string> tries = {input};
+  std::error_code ec;
+  const bool file =
+      input.find("://") == std::string::npos && std::filesystem::is_regular_file(input, ec);
+  if (file) {
+    // Archived from this file: its record is under the file's URL, or under the canonical link
+    // the file names.
+    tries.push_back("file://" + std::filesystem::absolute(input).string());
+    std::ifstream in(input, std::ios::binary);
+    std::ostringstream body;
+    body << in.rdbuf();
+    const auto scanned = fetcher::ScanArticle(body.str(), tries.back(), {});
+    tries.push_back(scanned.canonical_url);
+  }
+  for (const auto& url : tries) {
+    auto a = store.GetArticle(url);
+    if (a || a.error().code() != StatusCode::kNotFound) return a;
+  }
+  return NotFoundError("no archived article " + input +
+                       (file ? " (archive it first: stillpost archive " + input + ")" : ""));
+}
+
+namespace {
+
+// An article's posts and their states: the newsroom's question, which of my article's posts
+// are gone?
+int ShowArticle(const archive::Store& store, const std::string& input, bool json) {
+  auto article = FindArticle(store, input);
+  if (!article) return Fail(article.error());
+  std::vector<proto::PostState> states(static_cast<size_t>(article->post_keys_size()));
+  std::vector<const proto::PostState*> found;
+  for (int i = 0; i < article->post_keys_size(); ++i) {
+    auto s = store.State(article->post_keys(i));
+    if (s) states[static_cast<size_t>(i)] = std::move(*s);
+    found.push_back(s ? &states[static_cast<size_t>(i)] : nullptr);
+  }
+  boost::json::object o = embed::ArticleJson(*article, found);
+  if (json) {
+    std::cout << boost::json::serialize(o) << '\n';
+    return kExitOk;
+  }
+  std::cout << "article " << Printable(article->url());
+  if (!article->title().empty()) std::cout << " (" << Printable(article->title()) << ")";
+  std::cout << "\n" << Plural(static_cast<uint64_t>(article->post_keys_size()), "post");
+  std::string counts;
+  for (const auto& [word, n] : o["counts"].as_object()) {
+    counts += (counts.empty() ? "" : ", ") + std::to_string(n.as_int64()) + " " +
+              StateText(std::string(word));
+  }
+  std::cout << (counts.empty() ? "" : ": " + counts) << "; scanned " << When(article->scanned_at())
+            << "\n";
+  for (const auto& p : o["posts"].as_array())
+    std::cout << "  " << SummaryLine(p.as_object()) << '\n';
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   ShowOptions options = options_in;
   auto ref = RefOf(options.key);
-  if (!ref) {
-    std::cerr << "stillpost: " << ref.error().message() << '\n';
-    return kExitUsage;
+  const bool article_input =
+      !ref && (options.key.rfind("http://", 0) == 0 || options.key.rfind("https://", 0) == 0 ||
+               std::filesystem::is_regular_file(options.key));
+  if (!ref && !article_input) {
+    return UsageFail(ref.error().message() + " (nor an archived article's URL or file)");
   }
   auto store = OpenStoreForReading(global);
   if (!store) return Fail(store.error());
+  if (article_input) return ShowArticle(**store, options.key, options.json);
   auto key = archive::KeyOfRef(**store, *ref);
   if (!key) return Fail(key.error());
   options.key = *key;
@@ -110,40 +203,23 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   if (!captures) return Fail(captures.error());
 
   if (options.json) {
-    proto::PostState summary = *state;
-    summary.clear_latest_good();
-    boost::json::object o;
-    o["key"] = options.key;
-    o["state"] = ProtoToJson(summary);
-    o["latest_good"] = state->has_latest_good() ? ProtoToJson(state->latest_good()) : nullptr;
-    boost::json::array list;
-    for (const auto& c : *captures) {
-      boost::json::object item;
-      item["captured_at"] = When(c.captured_at());
-      item["outcome"] = c.has_post() ? "post" : "tombstone";
-      if (c.has_tombstone()) item["tombstone"] = ProtoToJson(c.tombstone());
-      item["http_status"] = c.http_status();
-      item["partial"] = c.partial();
-      list.push_back(std::move(item));
-    }
-    o["captures"] = std::move(list);
-    std::cout << boost::json::serialize(o) << '\n';
+    std::cout << boost::json::serialize(embed::PostJson(options.key, *state, *captures)) << '\n';
     return kExitOk;
   }
 
   const bool live = state->current() == proto::PostState::CURRENT_LIVE;
   std::cout << options.key << "  "
-            << (live ? "live"
+            << (live ? (state->has_latest_good() && state->latest_good().partial() ? "partial"
+                                                                                   : "live")
                      : TombstoneName(state->gone_kind()) + " since " + When(state->gone_since()))
-            << "  (" << state->capture_count() << " capture"
-            << (state->capture_count() == 1 ? "" : "s") << ", first seen "
+            << "  (" << Plural(state->capture_count(), "capture") << ", first seen "
             << When(state->first_seen()) << ")\n";
   if (state->has_latest_good()) {
     const proto::Capture& c = state->latest_good();
     // The request URL carries long feature flags; up to the first '&' says where it came from.
     const std::string source = c.source_url().substr(0, c.source_url().find('&'));
     std::cout << "latest good capture " << When(c.captured_at()) << " from " << source
-              << (c.partial() ? " (partial: " + c.partial_reason() + ")" : "") << "\n\n";
+              << (c.partial() ? " (partial: " + Printable(c.partial_reason()) + ")" : "") << "\n\n";
     PrintPost(c.post(), "  ");
     std::cout << '\n';
   } else {
@@ -151,6 +227,56 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   }
   std::cout << "captures:\n";
   for (const auto& c : *captures) std::cout << "  " << CaptureLine(c) << '\n';
+  return kExitOk;
+}
+
+int RunList(const GlobalOptions& global, const ListOptions& options) {
+  auto store = OpenStoreForReading(global);
+  if (!store && store.error().code() == StatusCode::kNotFound) return kExitOk;  // nothing yet
+  if (!store) return Fail(store.error());
+  std::vector<std::string> keys;
+  if (!options.article.empty()) {
+    auto article = FindArticle(**store, options.article);
+    if (!article) return Fail(article.error());
+    keys.assign(article->post_keys().begin(), article->post_keys().end());
+  } else {
+    for (const char* platform : {"x", "mastodon", "bsky"}) {
+      if (!options.platform.empty() && options.platform != platform) continue;
+      std::string after;
+      for (;;) {
+        auto page = (*store)->PostsByPlatform(platform, 1000, after);
+        if (!page) return Fail(page.error());
+        if (page->empty()) break;
+        keys.insert(keys.end(), page->begin(), page->end());
+        after = page->back();
+      }
+    }
+  }
+  size_t shown = 0;
+  for (const auto& key : keys) {
+    if (!options.platform.empty() && key.rfind(options.platform + "/", 0) != 0) continue;
+    auto state = (*store)->State(key);
+    if (!state && state.error().code() == StatusCode::kNotFound) continue;
+    if (!state) return Fail(state.error());
+    boost::json::object o = embed::PostSummaryJson(key, *state);
+    const std::string word(o["state"].as_string());
+    // Posts only ever seen gone (a mistyped id) are known, not archived: listed on request.
+    const bool never_whole = !state->has_latest_good_at();
+    if (never_whole != (options.state == "never-found")) continue;
+    if (!options.state.empty() && options.state != "never-found") {
+      const std::string want = options.state == "not-found" ? "not_found" : options.state;
+      // "gone": any way of being gone; "deleted" and the others: that one.
+      const bool gone = state->current() == proto::PostState::CURRENT_GONE;
+      if (want == "gone" ? !gone : want != word) continue;
+    }
+    ++shown;
+    if (options.json) {
+      std::cout << boost::json::serialize(o) << '\n';
+    } else {
+      std::cout << SummaryLine(o) << '\n';
+    }
+  }
+  if (!options.json && shown == 0) std::cerr << "stillpost: no posts match\n";
   return kExitOk;
 }
 

@@ -15,7 +15,8 @@ int RunStats(const GlobalOptions& global, const StatsOptions& options) {
   if (options.json) {
     boost::json::object o;
     o["store"] = path;
-    o["posts"] = s.posts;
+    o["posts"] = s.posts - s.never_whole;
+    o["never_found"] = s.never_whole;
     o["captures"] = s.captures;
     o["articles"] = s.articles;
     o["blobs"] = s.blobs;
@@ -26,7 +27,11 @@ int RunStats(const GlobalOptions& global, const StatsOptions& options) {
     return kExitOk;
   }
   std::cout << "store     " << path << (store ? "" : " (none yet)") << '\n'
-            << "posts     " << s.posts << '\n'
+            << "posts     " << s.posts - s.never_whole
+            << (s.never_whole > 0 ? " (and " + std::to_string(s.never_whole) +
+                                        " never found whole: mistyped, or gone before capture)"
+                                  : "")
+            << '\n'
             << "captures  " << s.captures << '\n'
             << "articles  " << s.articles << '\n'
             << "blobs     " << s.blobs << " (" << HumanBytes(s.blob_bytes) << ")\n"

@@ -18,13 +18,20 @@ namespace stillpost::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the command ran and something failed
 inline constexpr int kExitUsage = 2;    // the command line was wrong
+inline constexpr int kExitPartial = 3;  // archive/recheck: nothing failed, some captures partial
 
 struct GlobalOptions {
-  std::string db;  // --db, else $STILLPOST_DB, else ./stillpost.db
+  std::string db;     // --db, else $STILLPOST_DB, else ./stillpost.db
+  bool json = false;  // --json before or after the command: errors as JSON too
 };
 
-// Prints "stillpost: <message>" on stderr and returns kExitFailure.
+// Prints "stillpost: <message>" on stderr and returns kExitFailure. With --json, the error is
+// one JSON object on stdout as well ({"error": "...", "code": "not_found"}).
 int Fail(const Status& status);
+// The same for a usage error (kExitUsage).
+int UsageFail(const std::string& message);
+// Whether errors are also printed as JSON (set once from the command line).
+void SetJsonErrors(bool json);
 
 // Opens the store named by the global options for writing; `create` makes it when missing.
 Result<std::unique_ptr<archive::Store>> OpenStore(const GlobalOptions& global, bool create);
@@ -36,6 +43,18 @@ struct StatsOptions {
   bool json = false;
 };
 int RunStats(const GlobalOptions& global, const StatsOptions& options);
+
+struct ListOptions {
+  std::string state;     // live, deleted, gone, partial, not-found; empty: all
+  std::string platform;  // x, mastodon, bsky; empty: all
+  std::string article;   // URL or file archived: only its posts, in article order
+  bool json = false;
+};
+int RunList(const GlobalOptions& global, const ListOptions& options);
+
+// The archived article an input names: its URL (canonical or as fetched), or the file it was
+// archived from (file://ABSOLUTE-PATH, or the canonical link inside the file).
+Result<proto::Article> FindArticle(const archive::Store& store, const std::string& input);
 
 struct ShowOptions {
   std::string key;
@@ -68,8 +87,9 @@ Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags);
 
 struct ArchiveOptions {
   std::vector<std::string> posts;  // post URLs (X, Mastodon, Bluesky), keys, X ids, articles
-  std::string from;                // --from FILE
+  std::string from;                // --from FILE, - for stdin
   bool json = false;
+  bool force = false;       // store a capture even when nothing changed
   bool dry_run = false;     // articles: list what was found, fetch nothing
   bool whole_page = false;  // articles: scan the whole page, not only its main content
   FetchFlags fetch;
@@ -77,9 +97,14 @@ struct ArchiveOptions {
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
 // Archives posts into an open store and prints an outcome per post (shared by archive and
 // recheck); `outcomes`, when given, receives them in the order of `refs`.
+// `recheck` says what changed ([edited]) beside each line.
 int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& refs, fetcher::HttpOptions http,
-                const FetchFlags& fetch, bool json, bool only_if_changed,
+                const FetchFlags& fetch, bool json, bool only_if_changed, bool recheck,
                 std::vector<fetcher::PostOutcome>* outcomes = nullptr);
+// An article named by a file (or - for stdin) or an http(s) URL: its HTML and the URL it
+// stands for.
+Result<std::pair<std::string, std::string>> LoadPage(const std::string& input,
+                                                     const fetcher::HttpOptions& http);
 
 struct RecheckOptions {
   std::vector<std::string> posts;  // keys, URLs or ids
@@ -98,9 +123,10 @@ struct HistoryOptions {
 int RunHistory(const GlobalOptions& global, const HistoryOptions& options);
 
 struct RewriteOptions {
-  std::string page;  // an .html file
-  std::string base;  // the archive's origin, e.g. https://archive.example
+  std::string page;  // an .html file, an http(s) URL, or - for stdin
+  std::string base;  // the archive's base URL, e.g. https://archive.example
   bool iframes = false;
+  FetchFlags fetch;  // for a page given by URL
 };
 int RunRewrite(const GlobalOptions& global, const RewriteOptions& options);
 

@@ -8,6 +8,7 @@
 
 #include "common/version.h"
 #include "common/web.h"
+#include "server/server.h"
 #include "tools/stillpost/commands.h"
 
 namespace {
@@ -47,8 +48,7 @@ int UsageError(CLI::App& app, const CLI::ParseError& e) {
   } else {
     line += " (" + active->get_name() + " accepts: " + AcceptedOptions(*active) + ")";
   }
-  std::cerr << line << '\n';
-  return kExitUsage;
+  return stillpost::cli::UsageFail(line.substr(std::string_view("stillpost: ").size()));
 }
 
 // The flags shared by the commands that fetch from upstreams.
@@ -56,31 +56,43 @@ void AddFetchFlags(CLI::App& cmd, stillpost::cli::FetchFlags& f) {
   cmd.add_option("--upstream", f.upstreams,
                  "Send requests for HOST to BASE (HOST=BASE, or *=BASE for every host); "
                  "repeatable; also $STILLPOST_UPSTREAM, comma-separated")
-      ->option_text("HOST=BASE");
+      ->option_text("HOST=BASE")
+      ->allow_extra_args(false);
   cmd.add_flag("--allow-private-upstreams", f.allow_private_upstreams,
                "Let --upstream targets be private or loopback addresses (tests, the demo)");
   cmd.add_option("--nitter-host", f.nitter_hosts, "Treat HOST/USER/status/ID links as X posts")
-      ->option_text("HOST");
+      ->option_text("HOST")
+      ->allow_extra_args(false);
   cmd.add_option("--max-connections", f.max_connections, "Connections at once, all hosts")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   cmd.add_option("--max-per-host", f.max_per_host, "Connections at once to one host")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   cmd.add_option("--connect-timeout-ms", f.connect_timeout_ms, "Connect timeout")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 600'000L));
   cmd.add_option("--timeout-ms", f.timeout_ms, "Whole-request timeout for JSON and HTML")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 3'600'000L));
   cmd.add_option("--media-timeout-ms", f.media_timeout_ms, "Whole-request timeout for media")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1L, 86'400'000L));
   cmd.add_option("--attempts", f.attempts, "Tries per request (timeouts, 429, 5xx)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
   cmd.add_option("--backoff-ms", f.backoff_ms, "First retry delay; doubles per try, jittered")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0L, 600'000L));
   cmd.add_option("--max-json-bytes", f.max_json_bytes, "Size cap of a JSON answer")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 32));
   cmd.add_option("--max-image-bytes", f.max_image_bytes, "Size cap of an image")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 34));
   cmd.add_option("--max-video-bytes", f.max_video_bytes, "Size cap of a video")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40));
   cmd.add_option("--max-media-per-post", f.max_media_per_post,
                  "Media files (photos, videos, posters, card images) kept and fetched per post")
       ->capture_default_str()
@@ -116,39 +128,85 @@ std::string RequestedCommand(int argc, char** argv) {
   return "";
 }
 
+// "6h" as seconds; -1 when it is not a number and s, m, h or d.
+long AgeSeconds(const std::string& age) {
+  if (age.size() < 2 || age.size() > 10) return -1;
+  const char unit = age.back();
+  const std::string number = age.substr(0, age.size() - 1);
+  const long mult = unit == 's'   ? 1
+                    : unit == 'm' ? 60
+                    : unit == 'h' ? 3600
+                    : unit == 'd' ? 86400
+                                  : 0;
+  if (mult == 0 || number.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stol(number) * mult;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   namespace cli = stillpost::cli;
-  CLI::App app("stillpost: archive social posts embedded in articles, serve them forever",
-               "stillpost");
+  CLI::App app(
+      "stillpost: archive the X, Mastodon and Bluesky posts embedded in articles, serve them "
+      "forever",
+      "stillpost");
   app.set_version_flag("--version", std::string("stillpost ") + stillpost::kVersion);
   app.require_subcommand(1, 1);
+  // Global options may come before or after the command: `stillpost stats --db X` and
+  // `stillpost --db X stats` are the same.
+  app.fallthrough();
 
   cli::GlobalOptions global;
   const char* env_db = std::getenv("STILLPOST_DB");
   global.db = env_db != nullptr && *env_db != '\0' ? env_db : kDefaultDb;
   app.add_option("--db", global.db, "Store directory (default: $STILLPOST_DB, else ./stillpost.db)")
       ->option_text("PATH");
+  bool global_json = false;
+  app.add_flag("--json", global_json, "JSON output (and JSON errors) for the commands that print");
 
   cli::StatsOptions stats;
   CLI::App* stats_cmd = app.add_subcommand("stats", "Counts of posts, captures and blobs");
   stats_cmd->add_flag("--json", stats.json, "Print one JSON object");
 
   cli::ShowOptions show;
-  CLI::App* show_cmd = app.add_subcommand("show", "One post: its state, latest capture, history");
-  show_cmd->add_option("post", show.key, "Post key (x/20), post URL or X id")->required();
+  CLI::App* show_cmd = app.add_subcommand(
+      "show", "One post (state, latest capture, captures) or one article (its posts and states)");
+  show_cmd
+      ->add_option("post", show.key,
+                   "Post key (x/20), post URL (X, Mastodon, Bluesky), X id, or an archived "
+                   "article (its URL or the .html file it was archived from)")
+      ->required();
   show_cmd->add_flag("--json", show.json, "Print one JSON object");
+
+  cli::ListOptions list;
+  CLI::App* list_cmd = app.add_subcommand("list", "The archived posts, one line each");
+  list_cmd
+      ->add_option(
+          "--state", list.state,
+          "Only posts in this state (gone: any way of being gone; never-found: the "
+          "posts never captured whole, such as mistyped ids, which are left out otherwise)")
+      ->check(CLI::IsMember({"live", "partial", "gone", "deleted", "not-found", "protected",
+                             "suspended", "withheld", "never-found"}));
+  list_cmd->add_option("--platform", list.platform, "Only posts of this network")
+      ->check(CLI::IsMember({"x", "mastodon", "bsky"}));
+  list_cmd->add_option("--article", list.article, "Only the posts of this archived article")
+      ->option_text("URL|FILE");
+  list_cmd->add_flag("--json", list.json, "One JSON object per post");
 
   cli::ArchiveOptions archive;
   CLI::App* archive_cmd = app.add_subcommand(
       "archive",
-      "Capture X posts with their media: post URLs or ids, articles (URL or .html file)");
-  archive_cmd->add_option("posts", archive.posts,
-                          "Post URLs (x.com, twitter.com, ...), ids, or articles (URL or file)");
-  archive_cmd->add_option("--from", archive.from, "Read posts from FILE, one per line")
+      "Capture X, Mastodon and Bluesky posts with their media: post URLs, keys or X ids, or "
+      "articles (URL or .html file) whose embedded posts are found and captured");
+  archive_cmd->add_option(
+      "posts", archive.posts,
+      "Post URLs (X, Mastodon, Bluesky), keys, X ids, or articles (URL or file)");
+  archive_cmd
+      ->add_option("--from", archive.from, "Read inputs from FILE (- for stdin), one per line")
       ->option_text("FILE");
   archive_cmd->add_flag("--json", archive.json, "One JSON object per post instead of text");
+  archive_cmd->add_flag("--force", archive.force,
+                        "Store a new capture even when the post is unchanged since the last one");
   archive_cmd->add_flag("--whole-page", archive.whole_page,
                         "Articles: find posts anywhere on the page, not only in its main content "
                         "(sidebars, related stories and later stories included)");
@@ -159,15 +217,25 @@ int main(int argc, char** argv) {
   cli::RecheckOptions recheck;
   std::string older_than;
   CLI::App* recheck_cmd = app.add_subcommand(
-      "recheck", "Fetch archived posts again; store a capture only when one changed");
+      "recheck",
+      "Fetch archived posts again; store a capture only when one changed (or repairs a partial "
+      "one)");
   recheck_cmd->add_option("posts", recheck.posts, "Post keys, URLs or ids");
-  recheck_cmd->add_option("--article", recheck.article, "The posts of this archived article")
-      ->option_text("URL");
+  recheck_cmd
+      ->add_option("--article", recheck.article,
+                   "The posts of this archived article (its URL or the file archived)")
+      ->option_text("URL|FILE");
   recheck_cmd->add_flag("--all", recheck.all, "Every archived post");
   recheck_cmd
       ->add_option("--older-than", older_than,
                    "Only posts not checked for this long: 90s, 30m, 6h, 2d")
-      ->option_text("AGE");
+      ->option_text("AGE")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return AgeSeconds(v) < 0 ? "takes a number and s, m, h or d (like 6h), not '" + v + "'"
+                                     : std::string();
+          },
+          "AGE"));
   recheck_cmd->add_flag("--json", recheck.json, "One JSON object per post instead of text");
   AddFetchFlags(*recheck_cmd, recheck.fetch);
 
@@ -182,42 +250,61 @@ int main(int argc, char** argv) {
       "rewrite",
       "Print a page with X's, Bluesky's and Mastodon's embed scripts swapped for our embed.js, all "
       "else unchanged");
-  rewrite_cmd->add_option("page", rewrite.page, "The article's .html file")->required();
+  rewrite_cmd->add_option("page", rewrite.page, "The article: an .html file, a URL, or - (stdin)")
+      ->required();
   const auto base_url = CLI::Validator(
       [](std::string& v) {
         return stillpost::IsHttpBaseUrl(v)
                    ? std::string()
-                   : "takes an http(s) origin such as https://archive.example, not '" + v + "'";
+                   : "takes an http(s) base URL such as https://archive.example or "
+                     "https://news.example/archive, not '" +
+                         v + "'";
       },
       "URL");
-  rewrite_cmd->add_option("--base", rewrite.base, "The archive's origin (https://archive.example)")
+  rewrite_cmd
+      ->add_option("--base", rewrite.base, "The archive's base URL (https://archive.example)")
       ->required()
       ->check(base_url);
-  rewrite_cmd->add_flag("--iframes", rewrite.iframes, "Replace each X embed by our iframe instead");
+  rewrite_cmd->add_flag("--iframes", rewrite.iframes,
+                        "Replace each embed by our iframe (sized like the oEmbed answer) instead");
+  AddFetchFlags(*rewrite_cmd, rewrite.fetch);
 
   cli::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "Serve embeds, media, oEmbed and the JSON API from the store over HTTP");
   serve_cmd->add_option("--listen", serve.listen, "ADDRESS:PORT (port 0 picks a free one)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            const stillpost::Status s = stillpost::server::Server::CheckListen(v);
+            return s.ok() ? std::string() : s.message();
+          },
+          "ADDRESS:PORT"));
   serve_cmd->add_option("--threads", serve.threads, "Worker threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   serve_cmd
       ->add_option("--public-url", serve.public_url,
-                   "Origin used in oEmbed answers and links (default: http://LISTEN)")
+                   "Base URL used in every URL we emit, a path prefix kept "
+                   "(https://news.example/archive; default: http://LISTEN)")
       ->check(base_url);
-  serve_cmd->add_option("--cache-mb", serve.cache_mb, "Block cache size")->capture_default_str();
+  serve_cmd->add_option("--cache-mb", serve.cache_mb, "Block cache size")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   serve_cmd->add_option("--render-cache", serve.render_cache, "Rendered embeds kept in memory")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{10'000'000}));
 
+  // Errors are JSON too when --json is anywhere on the line (known before parsing succeeds).
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--json") cli::SetJsonErrors(true);
+  }
   const std::string requested = RequestedCommand(argc, argv);
   const auto known =
       app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == requested; });
   if (!requested.empty() && known.empty()) {
-    std::cerr << "stillpost: unknown command '" << requested
-              << "' (commands: " << AcceptedCommands(app) << ")\n";
-    return kExitUsage;
+    return cli::UsageFail("unknown command '" + requested +
+                          "' (commands: " + AcceptedCommands(app) + ")");
   }
   try {
     app.parse(argc, argv);
@@ -230,30 +317,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return UsageError(app, e);
   }
+  global.json = global_json;
+  stats.json = stats.json || global_json;
+  show.json = show.json || global_json;
+  list.json = list.json || global_json;
+  archive.json = archive.json || global_json;
+  recheck.json = recheck.json || global_json;
+  history.json = history.json || global_json;
 
   if (stats_cmd->parsed()) return cli::RunStats(global, stats);
   if (show_cmd->parsed()) return cli::RunShow(global, show);
+  if (list_cmd->parsed()) return cli::RunList(global, list);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
   if (serve_cmd->parsed()) return cli::RunServe(global, serve);
   if (history_cmd->parsed()) return cli::RunHistory(global, history);
   if (rewrite_cmd->parsed()) return cli::RunRewrite(global, rewrite);
   if (recheck_cmd->parsed()) {
-    if (!older_than.empty()) {
-      const char unit = older_than.back();
-      const std::string number = older_than.substr(0, older_than.size() - 1);
-      const long mult = unit == 's'   ? 1
-                        : unit == 'm' ? 60
-                        : unit == 'h' ? 3600
-                        : unit == 'd' ? 86400
-                                      : 0;
-      if (mult == 0 || number.empty() ||
-          number.find_first_not_of("0123456789") != std::string::npos || number.size() > 9) {
-        std::cerr << "stillpost: --older-than takes a number and s, m, h or d (like 6h), not '"
-                  << older_than << "'\n";
-        return kExitUsage;
-      }
-      recheck.older_than_seconds = std::stol(number) * mult;
-    }
+    if (!older_than.empty()) recheck.older_than_seconds = AgeSeconds(older_than);
     return cli::RunRecheck(global, recheck);
   }
   return kExitUsage;

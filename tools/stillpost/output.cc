@@ -1,10 +1,9 @@
 #include "tools/stillpost/output.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <utf8.h>
 
 #include <array>
-#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -14,14 +13,11 @@
 
 namespace stillpost::cli {
 
-boost::json::value ProtoToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
-    return nullptr;
-  }
-  return boost::json::parse(text);
+std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
+  std::string out = std::to_string(n) + " ";
+  if (n == 1) return out.append(one);
+  if (!many.empty()) return out.append(many);
+  return out.append(one).append("s");
 }
 
 std::string HumanBytes(uint64_t bytes) {
@@ -62,9 +58,32 @@ std::string Printable(std::string_view text, bool keep_newlines) {
   return out;
 }
 
+namespace {
+bool json_errors = false;
+
+void PrintError(std::string_view code, const std::string& message) {
+  std::cerr << "stillpost: " << Printable(message) << '\n';
+  if (json_errors) {
+    boost::json::object o;
+    o["error"] = ValidUtf8(message);
+    std::string word(code);
+    for (char& c : word) c = c == ' ' ? '_' : c;
+    o["code"] = word;
+    std::cout << boost::json::serialize(o) << std::endl;
+  }
+}
+}  // namespace
+
+void SetJsonErrors(bool json) { json_errors = json; }
+
 int Fail(const Status& status) {
-  std::cerr << "stillpost: " << Printable(status.message()) << '\n';
+  PrintError(StatusCodeName(status.code()), status.message());
   return kExitFailure;
+}
+
+int UsageFail(const std::string& message) {
+  PrintError("usage", message);
+  return kExitUsage;
 }
 
 Result<std::unique_ptr<archive::Store>> OpenStoreForReading(const GlobalOptions& global) {

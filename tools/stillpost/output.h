@@ -1,4 +1,5 @@
-// Helpers for what the CLI prints: protobuf messages as JSON values, human-readable sizes.
+// Helpers for what the CLI prints: counted nouns, human-readable sizes, terminal-safe text.
+// JSON output uses embed/view_json.h, the vocabulary the API shares.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -10,8 +11,8 @@
 
 namespace stillpost::cli {
 
-// The message in protobuf's canonical JSON mapping (snake_case names as in the .proto).
-boost::json::value ProtoToJson(const google::protobuf::Message& message);
+// "3 posts", "1 post".
+std::string Plural(uint64_t n, std::string_view one, std::string_view many = {});
 
 // "1.4 MB", "512 B".
 std::string HumanBytes(uint64_t bytes);
