@@ -1100,6 +1100,28 @@ Result<proto::Capture> Store::CaptureAt(std::string_view key, UnixMicros at) con
   return im.DecodeCaptureValue(value, state, key);
 }
 
+Result<proto::Capture> Store::GoodCaptureAtOrBefore(std::string_view key, UnixMicros at) const {
+  const Impl& im = *impl_;
+  Snapshot snap(im.db.get(), im.catch_up_mu, im.secondary);
+  auto state = im.ReadStoredState(snap.read_options(), key, /*with_record=*/true);
+  if (!state) return state.error();
+  const std::string prefix = detail::CapturePrefix(key);
+  const std::string start = detail::CaptureKey(key, at);
+  rocksdb::Slice lower(prefix);
+  rocksdb::ReadOptions ro = snap.read_options();
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> iter(im.db->NewIterator(ro, im.captures));
+  // Newest first from `at`: a post's captures are few, and a tombstone is skipped.
+  for (iter->SeekForPrev(start); iter->Valid(); iter->Prev()) {
+    auto c = im.DecodeCaptureValue(iter->value(), *state, key);
+    if (!c) return c.error();
+    if (c->has_post()) return std::move(*c);
+  }
+  SP_RETURN_IF_ERROR(im.Rocks(iter->status()));
+  return NotFoundError("no capture of " + std::string(key) + " with the post at or before " +
+                       FormatRfc3339(at));
+}
+
 // One value of the blobs column family (a whole blob, or a piece of one) into `out`; a
 // secondary reads through its blob reader, reopened once when the value is not there yet.
 Status Store::Impl::ReadBlobValue(const std::string& key, rocksdb::PinnableSlice* out,

@@ -168,6 +168,9 @@ class Store {
   Result<std::vector<proto::Capture>> Captures(std::string_view key) const;
   // The capture taken at exactly `at`. NotFound otherwise.
   Result<proto::Capture> CaptureAt(std::string_view key, UnixMicros at) const;
+  // The newest capture that holds the post taken at or before `at` (what a reader saw then).
+  // NotFound for an unknown post or when there is none that early.
+  Result<proto::Capture> GoodCaptureAtOrBefore(std::string_view key, UnixMicros at) const;
 
   // Blob bytes and metadata by SHA-256 hex. NotFound for an unknown digest. A blob larger than
   // kBlobChunkBytes is stored in pieces; GetBlob assembles it (it is all read).

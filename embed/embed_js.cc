@@ -12,14 +12,17 @@ std::string_view EmbedJs() {
   "use strict";
   if (window.stillpost && window.stillpost.load) return;
   var script = document.currentScript;
-  var base = script ? new URL(script.src, location.href).origin : location.origin;
+  var src = script ? new URL(script.src, location.href) : null;
+  // Where the archive is: the script's own URL less "/embed.js", so a deployment under a path
+  // (https://news.example/archive/embed.js) keeps it; messages come from its origin.
+  var origin = src ? src.origin : location.origin;
+  var base = src ? origin + src.pathname.replace(/\/embed\.js$/, "") : origin;
   var STATUS = /^https?:\/\/(?:(?:www|mobile|m)\.)?(?:twitter|x)\.com\/(?:#!\/)?(?:[^\/?#]+\/status(?:es)?|i\/web\/status|i\/status)\/(\d{1,19})(?:[\/?#]|$)/i;
   var BSKY_URI = /^at:\/\/(did:[a-z]+:[A-Za-z0-9._:%-]+)\/app\.bsky\.feed\.post\/([A-Za-z0-9._:~-]{1,512})$/;
   var BSKY_URL = /^https:\/\/bsky\.app\/profile\/(did:[a-z]+:[A-Za-z0-9._:%-]+)\/post\/([A-Za-z0-9._:~-]{1,512})(?:[\/?#]|$)/;
   var MASTODON = /^https:\/\/([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)\/(?:@[A-Za-z0-9_.-]+(?:@[A-Za-z0-9.-]+)?|users\/[A-Za-z0-9_.-]+\/statuses)\/(\d{1,30})(?:\/embed)?(?:[?#]|$)/;
   var SELECTOR = "blockquote.twitter-tweet,blockquote.bluesky-embed,blockquote.mastodon-embed,iframe.mastodon-embed";
   var MIN = 250, MAX = 550;
-  var frames = {};
 
   // The last link in `el` that `re` matches, as the match.
   function lastLink(el, re) {
@@ -75,8 +78,7 @@ std::string_view EmbedJs() {
         if (!(width >= MIN)) width = MIN;
         if (width > MAX) width = MAX;
         var frame = document.createElement("iframe");
-        var path = "/embed/" + key;
-        frame.src = base + path + (params.length ? "?" + params.join("&") : "");
+        frame.src = base + "/embed/" + key + (params.length ? "?" + params.join("&") : "");
         frame.title = "Archived post";
         frame.width = String(width);
         frame.height = "300";
@@ -90,7 +92,6 @@ std::string_view EmbedJs() {
         else if (align === "right") frame.style.margin = "10px 0 10px auto";
         else frame.style.margin = "10px 0";
         frame.className = "stillpost-embed";
-        (frames[path] = frames[path] || []).push(frame);
         quote.parentNode.replaceChild(frame, quote);
       })
       .catch(function () { quote.setAttribute("data-stillpost", "unavailable"); });
@@ -106,13 +107,18 @@ std::string_view EmbedJs() {
     for (var i = 0; i < quotes.length; i++) tryUpgrade(quotes[i]);
   }
 
+  // Every stillpost frame on the page keeps its post's height: the ones made here and the ones
+  // an oEmbed answer put in (a data-maxheight caps it; the frame then scrolls).
   window.addEventListener("message", function (e) {
-    if (e.origin !== base && e.origin !== "null") return;
+    if (e.origin !== origin && e.origin !== "null") return;
     var d = e.data;
     if (!d || d.type !== "stillpost:height" || typeof d.height !== "number") return;
-    var list = frames[d.path] || [];
+    var list = document.querySelectorAll("iframe.stillpost-embed");
     for (var i = 0; i < list.length; i++) {
-      if (list[i].contentWindow === e.source) list[i].height = String(Math.max(50, Math.min(d.height, 5000)));
+      if (list[i].contentWindow !== e.source) continue;
+      var cap = parseInt(list[i].getAttribute("data-maxheight") || "5000", 10);
+      if (!(cap > 0 && cap <= 5000)) cap = 5000;
+      list[i].height = String(Math.max(50, Math.min(d.height, cap)));
     }
   });
 

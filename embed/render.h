@@ -13,7 +13,7 @@
 namespace stillpost::embed {
 
 // Bump when the output changes: it is part of every ETag.
-inline constexpr int kRendererVersion = 2;
+inline constexpr int kRendererVersion = 3;
 inline constexpr int kMinWidth = 250;
 inline constexpr int kMaxWidth = 550;
 
@@ -23,6 +23,11 @@ struct EmbedOptions {
   Theme theme = Theme::kAuto;
   bool hide_media = false;
   bool hide_thread = false;
+  // A capture asked for by time (capture=TIME): shown as it was, with a line saying when, and
+  // whether the post has gone since.
+  bool pinned = false;
+  // The path the archive is deployed under ("" or "/archive"): media URLs keep it.
+  std::string_view base_path;
 };
 
 struct EmbedInput {
@@ -39,9 +44,25 @@ std::string_view HeightScript();
 // inline style and the height script by hash.
 const std::string& EmbedContentSecurityPolicy();
 
-// oEmbed 1.0 (type rich) for a post; `base` is our origin ("https://archive.example"), width is
-// clamped to kMinWidth..kMaxWidth. JSON text.
-std::string RenderOEmbed(const EmbedInput& input, std::string_view base, int maxwidth);
+// The height in px of the embed page in a frame `width` px wide (clamped to kMinWidth..kMaxWidth),
+// laid out as RenderEmbed's stylesheet lays it out (embed/detail/layout.h): what oEmbed answers.
+int EmbedHeight(const EmbedInput& input, const EmbedOptions& options, int width);
+
+// What an oEmbed request asks for (https://oembed.com, and the options X's oEmbed takes).
+struct OEmbedOptions {
+  std::string_view base;  // our base URL ("https://archive.example", or with a path prefix)
+  int maxwidth = 0;       // 0: kMaxWidth; clamped to kMinWidth..kMaxWidth
+  int maxheight = 0;      // 0: none; a taller embed gets a frame this tall that scrolls
+  Theme theme = Theme::kAuto;
+  bool hide_media = false;
+  bool hide_thread = false;
+  std::string align = {};    // "left", "center", "right", or "" (none)
+  bool omit_script = false;  // leave embed.js (which keeps the frame as tall as the post) out
+};
+
+// oEmbed 1.0 (type rich) for a post: our iframe, as wide as asked and as tall as the post is at
+// that width (EmbedHeight), with embed.js unless omit_script. JSON text.
+std::string RenderOEmbed(const EmbedInput& input, const OEmbedOptions& options);
 
 // The drop-in for platform.twitter.com/widgets.js.
 std::string_view EmbedJs();

@@ -2,7 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -27,7 +29,9 @@ using google::protobuf::util::TimeUtil;
 
 constexpr const char* kLatestCache = "public, max-age=60, must-revalidate";
 constexpr const char* kImmutable = "public, max-age=31536000, immutable";
+constexpr const char* kPinnedCache = "public, max-age=86400";
 constexpr size_t kRecentOnHome = 20;
+constexpr int kLookupFrameHeight = 400;  // until embed.js sets the post's own height
 
 UnixMicros Micros(const google::protobuf::Timestamp& ts) {
   return TimeUtil::TimestampToMicroseconds(ts);
@@ -61,6 +65,30 @@ bool Flag(const boost::urls::url_view& u, std::string_view name) {
   return v.empty() || v == "1" || v == "true" || v == "yes";
 }
 
+// Bodies smaller than this go as they are: gzip's header and a round of deflate cost more.
+constexpr size_t kCompressFrom = 512;
+
+// A small mark for browsers' tab and bookmark icons (they ask for /favicon.ico unprompted).
+constexpr std::string_view kFavicon =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" "
+    "height=\"32\" rx=\"7\" fill=\"#0f1419\"/><path d=\"M9 10h14v3H9zm0 5h14v3H9zm0 5h9v3H9z\" "
+    "fill=\"#fff\"/></svg>\n";
+
+// `in` as one gzip member (RFC 1952) by zlib, mtime 0.
+std::string Gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
 int StatusFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
@@ -75,6 +103,86 @@ int StatusFor(const Status& s) {
 }
 
 }  // namespace
+
+Result<std::string> NormalizeKey(std::string_view encoded) {
+  std::string key;
+  key.reserve(encoded.size());
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    const char c = encoded[i];
+    if (c != '%') {
+      key += c;
+      continue;
+    }
+    const auto hex = [](char h) {
+      return h >= '0' && h <= '9'   ? h - '0'
+             : h >= 'a' && h <= 'f' ? h - 'a' + 10
+             : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                    : -1;
+    };
+    if (i + 2 >= encoded.size()) {
+      return InvalidArgumentError("malformed escape in " + ValidUtf8(encoded));
+    }
+    const int hi = hex(encoded[i + 1]), lo = hex(encoded[i + 2]);
+    if (hi < 0 || lo < 0) return InvalidArgumentError("malformed escape in " + ValidUtf8(encoded));
+    const char decoded = static_cast<char>(hi * 16 + lo);
+    // A did:web port stays escaped in the key (did:web:example.com%3A8443).
+    key += decoded == ':' && key.find("did:web:") != std::string::npos ? std::string("%3A")
+                                                                       : std::string(1, decoded);
+    i += 2;
+  }
+  // The platform, a Mastodon host and a did:web host are case-insensitive names.
+  const size_t first = key.find('/');
+  const size_t second = first == std::string::npos ? first : key.find('/', first + 1);
+  auto lower = [&key](size_t from, size_t to) {
+    for (size_t i = from; i < to && i < key.size(); ++i) {
+      if (key[i] >= 'A' && key[i] <= 'Z') key[i] = static_cast<char>(key[i] - 'A' + 'a');
+    }
+  };
+  lower(0, first);
+  const std::string_view platform = std::string_view(key).substr(0, first);
+  if (platform == "mastodon" ||
+      (platform == "bsky" && key.compare(first + 1, 8, "did:web:") == 0)) {
+    lower(first + 1, second);
+  }
+  if (key.find("%3a") != std::string::npos) key.replace(key.find("%3a"), 3, "%3A");
+  auto parsed = ParsePostKey(key);
+  if (!parsed) return parsed.error();
+  return key;
+}
+
+bool AcceptsGzip(std::string_view header) {
+  size_t at = 0;
+  while (at < header.size()) {
+    size_t end = header.find(',', at);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view item = header.substr(at, end - at);
+    at = end + 1;
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    const size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+      coding.remove_suffix(1);
+    if (coding.size() != 4 && coding != "*") continue;
+    std::string lowered(coding);
+    for (char& c : lowered) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (lowered != "gzip" && lowered != "*") continue;
+    // q=0 (q=0.0, q=0.000) refuses it.
+    if (semi != std::string_view::npos) {
+      std::string_view params = item.substr(semi + 1);
+      const size_t q = params.find("q=");
+      if (q != std::string_view::npos) {
+        std::string_view v = params.substr(q + 2);
+        bool zero = !v.empty() && v[0] == '0';
+        for (size_t i = 1; zero && i < v.size() && v[i] != ';' && v[i] != ' '; ++i) {
+          zero = v[i] == '.' || v[i] == '0';
+        }
+        if (zero) continue;
+      }
+    }
+    return true;
+  }
+  return false;
+}
 
 std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
   ByteRange whole{0, size == 0 ? 0 : size - 1, true};
@@ -200,13 +308,19 @@ class Lru {
   const bool doorkeeper_;
 };
 
+// A rendered embed and its gzip encoding, made once when it is rendered.
+struct Rendered {
+  std::string html;
+  std::string gzip;
+};
+
 // Rendered embeds by URL and ETag, counted by entries.
-struct Router::Cache : Lru<std::string> {
+struct Router::Cache : Lru<Rendered> {
   static constexpr size_t kShards = 16;
   explicit Cache(size_t entries)
       : Lru(
-            entries, [](const std::string&) -> size_t { return 1; },
-            entries >= kShards ? kShards : 1, /*admit_on_second_sight=*/true) {}
+            entries, [](const Rendered&) -> size_t { return 1; }, entries >= kShards ? kShards : 1,
+            /*admit_on_second_sight=*/true) {}
 };
 
 // Stored media by digest, counted by bytes. Blobs never change, so entries never go stale.
@@ -222,33 +336,78 @@ Router::Router(archive::Store& store, RouterOptions options)
       media_cache_(std::make_unique<MediaCache>(options_.media_cache_bytes)) {}
 Router::~Router() = default;
 
+void Router::set_public_base(std::string base) {
+  options_.public_base = std::move(base);
+  base_path_.clear();
+  if (auto u = boost::urls::parse_absolute_uri(options_.public_base); u) {
+    base_path_ = std::string(u->encoded_path());
+    while (!base_path_.empty() && base_path_.back() == '/') base_path_.pop_back();
+  }
+  while (!options_.public_base.empty() && options_.public_base.back() == '/') {
+    options_.public_base.pop_back();
+  }
+}
+
 Response Router::Handle(const Request& req) {
+  Response r;
   if (req.method != "GET" && req.method != "HEAD") {
-    Response r = Error(405, "only GET and HEAD");
+    r = Error(405, "only GET and HEAD");
     r.Set("Allow", "GET, HEAD");
-    return r;
+  } else if (auto parsed = boost::urls::parse_origin_form(req.target); !parsed) {
+    r = Error(400, "malformed request target");
+  } else {
+    std::string_view path = parsed->encoded_path();
+    // Behind a proxy that passes the deployment's prefix on, the prefix is ours to drop.
+    if (!base_path_.empty() && path.rfind(base_path_, 0) == 0 &&
+        (path.size() == base_path_.size() || path[base_path_.size()] == '/')) {
+      path.remove_prefix(base_path_.size());
+    }
+    r = Route(req, path, parsed->encoded_query());
   }
-  auto parsed = boost::urls::parse_origin_form(req.target);
-  if (!parsed) return Error(400, "malformed request target");
-  const boost::urls::url_view u = *parsed;
-  const std::string_view path = u.encoded_path();
-  // Keys and digests need one escape at most: %3A, the port colon of a did:web DID, which the
-  // key itself keeps escaped (did:web:example.com%3A8443), so the path is the key as it is. Any
-  // other escape, or a dotted path, is a probe, not a route.
-  bool bad_escape = false;
-  for (size_t pct = path.find('%'); pct != std::string_view::npos; pct = path.find('%', pct + 1)) {
-    const std::string_view esc = path.substr(pct, 3);
-    bad_escape = bad_escape || (esc != "%3A" && esc != "%3a");
+  r.Set("X-Content-Type-Options", "nosniff");
+  // Text is sent gzipped to clients that take it: compressed here unless the route did (an
+  // embed's body is compressed once, when it is rendered and cached).
+  const bool text = [&] {
+    bool textual = false;
+    for (const auto& h : r.headers) {
+      if (h.name == "Content-Encoding") return false;
+      if (h.name == "Content-Type") {
+        const std::string_view v = h.Value();
+        textual = v.rfind("text/", 0) == 0 || v.rfind("application/json", 0) == 0 ||
+                  v.rfind("image/svg", 0) == 0;
+      }
+    }
+    return textual;
+  }();
+  if (text && r.status != 304 && !r.blob && !r.read && !r.head_length) {
+    r.Replace("Vary", "Accept-Encoding");
+    const std::string_view body =
+        r.shared_body ? std::string_view(*r.shared_body) : std::string_view(r.body);
+    if (body.size() >= kCompressFrom && AcceptsGzip(req.accept_encoding)) {
+      if (std::string gz = Gzip(body); !gz.empty()) {
+        r.body = std::move(gz);
+        r.shared_body.reset();
+        r.Set("Content-Encoding", "gzip");
+      }
+    }
   }
-  if (bad_escape || path.find("/.") != std::string_view::npos ||
-      path.find("//") != std::string_view::npos) {
+  return r;
+}
+
+Response Router::Route(const Request& req, std::string_view path, std::string_view query) {
+  // A dotted or doubled path is a probe, not a route.
+  if (path.find("/.") != std::string_view::npos || path.find("//") != std::string_view::npos) {
     return Error(400, "malformed path");
   }
-  const std::string_view query = u.encoded_query();
   auto starts = [&](std::string_view p) { return path.rfind(p, 0) == 0; };
+  // Keys arrive as pages and people wrote them: escaped, with a host in capitals. They are
+  // served under their canonical spelling rather than refused.
+  auto key_of = [](std::string_view encoded) { return NormalizeKey(encoded); };
   Response r;
   if (starts("/embed/")) {
-    r = Embed(req, path.substr(7), query);
+    auto key = key_of(path.substr(7));
+    if (!key) return Error(400, key.error().message());
+    r = Embed(req, *key, query);
     r.route = "embed";
   } else if (starts("/media/")) {
     r = Media(req, path.substr(7));
@@ -258,7 +417,14 @@ Response Router::Handle(const Request& req) {
     r.route = "oembed";
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (starts("/api/v1/posts/")) {
-    r = Api(path.substr(14));
+    std::string rest(path.substr(14));
+    std::string at;
+    if (const size_t c = rest.rfind("/captures/"); c != std::string::npos) {
+      at = rest.substr(c);
+      rest = rest.substr(0, c);
+    }
+    auto key = key_of(rest);
+    r = key ? Api(*key + at) : Error(400, key.error().message());
     r.route = "api";
     // Public data, asked for by embed.js from publishers' pages: any origin, no credentials.
     r.Set("Access-Control-Allow-Origin", "*");
@@ -267,10 +433,13 @@ Response Router::Handle(const Request& req) {
     r.route = "api";
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (path == "/embed.js") {
-    r.body = std::string(embed::EmbedJs());
-    r.Set("Content-Type", "text/javascript; charset=utf-8");
-    r.Set("Cache-Control", "public, max-age=3600");
+    r = EmbedJs(req);
     r.route = "embed.js";
+  } else if (path == "/favicon.ico") {
+    r.body = std::string(kFavicon);
+    r.Set("Content-Type", "image/svg+xml");
+    r.Set("Cache-Control", "public, max-age=604800");
+    r.route = "other";
   } else if (path == "/healthz") {
     // Healthy only when the store answers a read (not merely when the process runs).
     if (Status s = store_.CheckReadable(); !s.ok()) {
@@ -293,14 +462,34 @@ Response Router::Handle(const Request& req) {
   } else {
     r = Error(404, "no such route");
   }
-  r.Set("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+Response Router::EmbedJs(const Request& req) {
+  static const std::string etag = "\"" + Sha256Hex(embed::EmbedJs()).substr(0, 20) + "\"";
+  static const std::string gzipped = Gzip(embed::EmbedJs());
+  Response r;
+  r.SetStatic("ETag", etag);
+  r.Set("Cache-Control", "public, max-age=3600");
+  r.Set("Content-Type", "text/javascript; charset=utf-8");
+  if (req.if_none_match == etag) {
+    r.status = 304;
+    return r;
+  }
+  r.Set("Vary", "Accept-Encoding");
+  if (AcceptsGzip(req.accept_encoding) && !gzipped.empty()) {
+    r.Set("Content-Encoding", "gzip");
+    r.shared_body = std::shared_ptr<const std::string>(std::shared_ptr<void>(), &gzipped);
+  } else {
+    r.body = std::string(embed::EmbedJs());
+  }
   return r;
 }
 
 Response Router::Embed(const Request& req, std::string_view key_in, std::string_view query) {
   const std::string key(key_in);
-  if (auto k = ParsePostKey(key); !k) return Error(400, k.error().message());
   embed::EmbedOptions opts;
+  opts.base_path = base_path_;
   std::string pinned;
   // Most embeds are requested without options: no query to parse.
   const std::string query_text = query.empty() ? "" : "/?" + std::string(query);
@@ -313,26 +502,34 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
     opts.hide_media = Flag(*q, "hide_media");
     opts.hide_thread = Flag(*q, "hide_thread");
     pinned = Param(*q, "capture");
+    // A '+' of a time offset arrives as a space when the query was not percent-encoded.
+    std::replace(pinned.begin(), pinned.end(), ' ', '+');
   }
   // Everything up to the 304 and the cache is decided from the state alone: the latest capture,
   // read with it, is decompressed only when the page must be rendered.
   auto served = store_.StateForServing(key);
   if (!served) return Error(StatusFor(served.error()), served.error().message());
-  proto::PostState shown_state = served->state;
+  const proto::PostState& shown_state = served->state;
   UnixMicros shown_at = 0;
+  bool immutable = false;
+  Result<proto::Capture> pinned_capture = NotFoundError("");
   if (!pinned.empty()) {
+    // capture=TIME: the post as a reader saw it then, the newest capture at or before TIME.
     auto at = ParseTime(pinned);
     if (!at) return Error(400, at.error().message());
-    shown_at = *at;
-    // A pinned capture shows the post as it was then, whatever happened since.
-    shown_state.set_current(proto::PostState::CURRENT_LIVE);
-    shown_state.clear_gone_since();
-    shown_state.clear_gone_kind();
+    pinned_capture = store_.GoodCaptureAtOrBefore(key, *at);
+    if (!pinned_capture) {
+      return Error(StatusFor(pinned_capture.error()), pinned_capture.error().message());
+    }
+    shown_at = Micros(pinned_capture->captured_at());
+    opts.pinned = true;
+    // Later captures are taken later than now: a time in the past always names this capture.
+    immutable = *at <= NowMicros();
   } else {
     if (!shown_state.has_latest_good_at()) return Error(404, key + " was never captured whole");
     shown_at = Micros(shown_state.latest_good_at());
   }
-  // "r<renderer>-<shown at>-<current>-<gone since>-<gone kind>-<theme><media><thread>"
+  // "r<renderer>-<shown at>-<current>-<gone since>-<gone kind>-<theme><media><thread><pinned>"
   std::string etag = "\"r";
   auto add = [&etag](long long v, char sep) {
     char buf[24];
@@ -347,16 +544,23 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
   add(static_cast<int>(opts.theme), 0);
   add(opts.hide_media, 0);
   add(opts.hide_thread, 0);
+  add(opts.pinned, 0);
   etag += '"';
   Response r;
   r.Set("ETag", etag);
-  r.Set("Cache-Control", pinned.empty() ? kLatestCache : kImmutable);
+  // A pinned capture's page changes only if the post's state does (the "since deleted" line):
+  // immutable media, but a revalidated page.
+  r.Set("Cache-Control", immutable ? kPinnedCache : kLatestCache);
   r.Set("Content-Type", "text/html; charset=utf-8");
   r.SetStatic("Content-Security-Policy", embed::EmbedContentSecurityPolicy());
   r.Set("Referrer-Policy", "no-referrer");
+  if (req.if_none_match == etag) {
+    r.status = 304;
+    return r;
+  }
   const std::string cache_key = key + etag;
-  auto html = cache_->Get(cache_key);
-  if (!html) {
+  auto rendered = cache_->Get(cache_key);
+  if (!rendered) {
     // The latest capture is decoded into an arena whose first block is this thread's buffer:
     // no allocation per field, and nothing to free field by field afterwards.
     thread_local char arena_block[64 << 10];
@@ -364,29 +568,27 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
     arena_options.initial_block = arena_block;
     arena_options.initial_block_size = sizeof arena_block;
     google::protobuf::Arena arena(arena_options);
-    Result<proto::Capture> pinned_capture = NotFoundError("");
     const proto::Capture* capture = nullptr;
     if (pinned.empty()) {
       auto latest = store_.DecodeLatest(*served, arena);
       if (!latest) return Error(StatusFor(latest.error()), latest.error().message());
       capture = *latest;
     } else {
-      pinned_capture = store_.CaptureAt(key, shown_at);
-      if (!pinned_capture) {
-        return Error(StatusFor(pinned_capture.error()), pinned_capture.error().message());
-      }
       capture = &*pinned_capture;
     }
     if (!capture->has_post()) return Error(404, "that capture records the post as gone");
-    html = std::make_shared<const std::string>(
-        embed::RenderEmbed(embed::EmbedInput{shown_state, *capture}, opts));
-    cache_->Put(cache_key, html);
+    auto made = std::make_shared<Rendered>();
+    made->html = embed::RenderEmbed(embed::EmbedInput{shown_state, *capture}, opts);
+    made->gzip = Gzip(made->html);
+    rendered = std::move(made);
+    cache_->Put(cache_key, rendered);
   }
-  if (req.if_none_match == etag) {
-    r.status = 304;
-    return r;
-  }
-  r.shared_body = std::move(html);
+  r.Set("Vary", "Accept-Encoding");
+  const bool gzip = !rendered->gzip.empty() && AcceptsGzip(req.accept_encoding);
+  if (gzip) r.Set("Content-Encoding", "gzip");
+  // The body is the cached entry's own string: no copy per request.
+  r.shared_body =
+      std::shared_ptr<const std::string>(rendered, gzip ? &rendered->gzip : &rendered->html);
   return r;
 }
 
@@ -410,12 +612,17 @@ Response Router::Media(const Request& req, std::string_view sha) {
     return r;
   }
   const std::string digest(sha);
+  // If-Range: the range only for this very representation; any other validator (or a date: we
+  // send no Last-Modified) gets the whole body.
+  Request whole = req;
+  if (!req.if_range.empty() && req.if_range != etag) whole.range = {};
+  const std::string_view range_header = whole.range;
   std::shared_ptr<const archive::Blob> shared = media_cache_->Get(digest);
   if (!shared && meta->has_size()) {
     // What HEAD and an unsatisfiable range need is the size, which the metadata has: the blob
     // (hundreds of MB for a video) is not read for them.
     const auto size = static_cast<size_t>(meta->size());
-    auto range = ParseRange(req.range, size);
+    auto range = ParseRange(range_header, size);
     if (!range) {
       Response bad = Error(416, "range not satisfiable");
       bad.Set("Content-Range", "bytes */" + std::to_string(size));
@@ -452,7 +659,7 @@ Response Router::Media(const Request& req, std::string_view sha) {
     if (shared->data().size() <= options_.media_cache_max_item) media_cache_->Put(digest, shared);
   }
   const size_t size = shared->data().size();
-  auto range = ParseRange(req.range, size);
+  auto range = ParseRange(range_header, size);
   if (!range) {
     Response bad = Error(416, "range not satisfiable");
     bad.Set("Content-Range", "bytes */" + std::to_string(size));
@@ -478,7 +685,8 @@ Response Router::OEmbed(std::string_view query) {
   if (!q) return Error(400, "malformed query");
   const std::string url = Param(*q, "url");
   if (url.empty()) return Error(400, "oEmbed needs url=");
-  const std::string format = Param(*q, "format");
+  std::string format = Param(*q, "format");
+  for (char& c : format) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   if (!format.empty() && format != "json") return Error(501, "only format=json is implemented");
   // Our own embed URLs name the key directly; post URLs and ids are recognised.
   std::string ref = url;
@@ -490,16 +698,30 @@ Response Router::OEmbed(std::string_view query) {
   if (!key) return Error(404, "not an archived post: " + url);
   auto state = store_.State(*key);
   if (!state || !state->has_latest_good()) return Error(404, "not an archived post: " + url);
-  int maxwidth = 0;
-  const std::string mw = Param(*q, "maxwidth");
-  if (!mw.empty() && mw.size() < 6 && mw.find_first_not_of("0123456789") == std::string::npos) {
-    maxwidth = std::stoi(mw);
-  }
+  auto number = [&](std::string_view name) {
+    const std::string v = Param(*q, name);
+    if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return 0;
+    }
+    return std::stoi(v);
+  };
+  embed::OEmbedOptions o;
+  o.base = options_.public_base;
+  o.maxwidth = number("maxwidth");
+  o.maxheight = number("maxheight");
+  const std::string theme = Param(*q, "theme");
+  o.theme = theme == "dark" ? embed::Theme::kDark
+                            : (theme == "light" ? embed::Theme::kLight : embed::Theme::kAuto);
+  o.hide_media = Flag(*q, "hide_media");
+  o.hide_thread = Flag(*q, "hide_thread");
+  const std::string align = Param(*q, "align");
+  if (align == "left" || align == "right" || align == "center") o.align = align;
+  o.omit_script = Flag(*q, "omit_script");
+  // dnt=1 is accepted: stillpost never tracks, so there is nothing to turn off.
   proto::PostState s = *state;
   const proto::Capture latest = s.latest_good();
   s.clear_latest_good();
-  Response r =
-      Json(200, embed::RenderOEmbed(embed::EmbedInput{s, latest}, options_.public_base, maxwidth));
+  Response r = Json(200, embed::RenderOEmbed(embed::EmbedInput{s, latest}, o));
   r.Replace("Cache-Control", "public, max-age=300");
   return r;
 }
@@ -557,19 +779,26 @@ Response Router::Home(std::string_view query) {
   const std::string query_text = "/?" + std::string(query);
   auto q = boost::urls::parse_origin_form(query_text);
   std::string lookup = q ? Param(*q, "q") : "";
+  const std::string root = embed::HtmlEscape(base_path_);
   Response r;
   r.Set("Content-Type", "text/html; charset=utf-8");
+  // embed.js (our own, from 'self') sizes the lookup's iframe to its post.
   r.Set("Content-Security-Policy",
-        "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; form-action 'self'");
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-src 'self'; form-action 'self'");
   r.Set("Cache-Control", "no-cache");
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>stillpost</title>"
-      "<meta name=\"viewport\" "
-      "content=\"width=device-width,initial-scale=1\"><style>body{font:16px "
-      "system-ui,sans-serif;max-width:640px;margin:2em auto;padding:0 "
-      "1em}input{width:70%;padding:6px}"
-      "li{margin:4px 0}</style></head><body><h1>stillpost</h1><p>Archived posts, served as they "
-      "were.</p><form method=\"get\" action=\"/\"><label for=\"q\">Post URL, id or key</label><br>"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" "
+      "href=\"" +
+      root +
+      "/favicon.ico\"><style>body{font:16px system-ui,sans-serif;max-width:640px;margin:2em "
+      "auto;padding:0 1em}input{width:70%;padding:6px}li{margin:6px 0}.st{font-size:13px;"
+      "padding:1px 6px;border-radius:8px;background:#e7f3e8}.st.gone{background:#fdecc8}"
+      ".who{color:#536471}</style></head><body><h1>stillpost</h1><p>Archived X, Mastodon and "
+      "Bluesky posts, served as they were.</p><form method=\"get\" action=\"" +
+      root +
+      "/\"><label for=\"q\">Post URL, key or X id, or an article's URL</label><br>"
       "<input id=\"q\" name=\"q\" value=\"" +
       embed::HtmlEscape(lookup) + "\"> <button>Look up</button></form>";
   if (!lookup.empty()) {
@@ -579,29 +808,64 @@ Response Router::Home(std::string_view query) {
     } else {
       key = parsed.error();
     }
-    if (!key) {
-      html += "<p>" + embed::HtmlEscape(key.error().message()) + "</p>";
-    } else if (auto s = store_.State(*key); !s || !s->has_latest_good()) {
+    auto article = key ? Result<proto::Article>(NotFoundError("")) : store_.GetArticle(lookup);
+    if (article) {
+      html += "<h2>" +
+              embed::HtmlEscape(article->title().empty() ? article->url() : article->title()) +
+              "</h2><ul>";
+      for (const auto& k : article->post_keys()) html += HomeItem(k);
+      html += "</ul>";
+    } else if (!key) {
+      html += "<p>" +
+              embed::HtmlEscape(IsHttpUrl(lookup) ? "not an archived post or article: " + lookup
+                                                  : key.error().message()) +
+              "</p>";
+    } else if (auto s = store_.StateSummary(*key); !s || !s->has_latest_good_at()) {
       html += "<p>" + embed::HtmlEscape(*key) + " is not archived.</p>";
     } else {
       const std::string e = embed::HtmlEscape(*key);
-      html +=
-          "<p><a href=\"/embed/" + e + "\">/embed/" + e + "</a> &middot; <a href=\"/api/v1/posts/" +
-          e + "\">API</a></p><iframe src=\"/embed/" + e +
-          "\" width=\"550\" height=\"600\" style=\"border:0\" title=\"Archived post\"></iframe>";
+      html += "<p><a href=\"" + root + "/embed/" + e + "\">" + root + "/embed/" + e +
+              "</a> &middot; <a href=\"" + root + "/api/v1/posts/" + e +
+              "\">API</a></p><iframe class=\"stillpost-embed\" src=\"" + root + "/embed/" + e +
+              "\" width=\"550\" height=\"" + std::to_string(kLookupFrameHeight) +
+              "\" style=\"border:0;max-width:100%\" title=\"Archived post\"></iframe>";
     }
   }
   html += "<h2>Recent captures</h2><ul>";
-  if (auto recent = store_.RecentCaptures(kRecentOnHome)) {
+  // Each post once, newest first; posts never captured whole (a mistyped id) are not shown.
+  std::vector<std::string> seen;
+  UnixMicros before = 0;
+  for (int round = 0; round < 5 && seen.size() < kRecentOnHome; ++round) {
+    auto recent = store_.RecentCaptures(kRecentOnHome * 4, before);
+    if (!recent || recent->empty()) break;
     for (const auto& c : *recent) {
-      const std::string e = embed::HtmlEscape(c.key);
-      html += "<li><a href=\"/embed/" + e + "\">" + e + "</a> <time>" +
-              FormatRfc3339(c.captured_at) + "</time></li>";
+      before = c.captured_at;
+      if (seen.size() >= kRecentOnHome) break;
+      if (std::find(seen.begin(), seen.end(), c.key) != seen.end()) continue;
+      seen.push_back(c.key);
+      html += HomeItem(c.key);
     }
   }
-  html += "</ul></body></html>\n";
+  html += "</ul><script src=\"" + root + "/embed.js\" async></script></body></html>\n";
   r.body = std::move(html);
   return r;
+}
+
+std::string Router::HomeItem(const std::string& key) const {
+  auto state = store_.State(key);
+  if (!state || !state->has_latest_good()) return "";
+  const std::string e = embed::HtmlEscape(key);
+  const std::string word = embed::StateWord(*state, state->latest_good().partial());
+  const proto::Post& p = state->latest_good().post();
+  std::string item = "<li><a href=\"" + embed::HtmlEscape(base_path_) + "/embed/" + e + "\">" + e +
+                     "</a> <span class=\"st" +
+                     (state->current() == proto::PostState::CURRENT_GONE ? " gone" : "") + "\">" +
+                     embed::HtmlEscape(word == "not_found" ? "not found" : word) +
+                     "</span> <span class=\"who\">";
+  item += embed::HtmlEscape(p.author().display_name());
+  if (!p.author().handle().empty()) item += " @" + embed::HtmlEscape(p.author().handle());
+  item += "</span> <time>" + FormatRfc3339(Micros(state->last_checked())) + "</time></li>";
+  return item;
 }
 
 void Metrics::Record(std::string_view route, int status, double seconds, size_t bytes) {

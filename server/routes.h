@@ -23,6 +23,8 @@ struct Request {
   std::string_view target;  // path and query, as received
   std::string_view if_none_match;
   std::string_view range;
+  std::string_view if_range = {};         // a Range applies only when this matches the ETag
+  std::string_view accept_encoding = {};  // gzip is sent when the client accepts it
 };
 
 // A response header. Names are always literals; a value is either a literal (or a string that
@@ -113,7 +115,10 @@ class Metrics {
 };
 
 struct RouterOptions {
-  std::string public_base;                 // "http://127.0.0.1:8080", for oEmbed and links
+  // The base of every URL we emit: "http://127.0.0.1:8080", or with a path prefix
+  // ("https://news.example/archive") when deployed under one; requests may arrive with the
+  // prefix (a proxy that passes it on) or without it (one that strips it).
+  std::string public_base;
   size_t render_cache_entries = 4096;      // rendered embeds kept in memory (LRU by count)
   size_t media_cache_bytes = 64 << 20;     // media kept in memory (LRU by size)
   size_t media_cache_max_item = 16 << 20;  // larger media are streamed from the store, in pieces
@@ -125,25 +130,37 @@ class Router {
   ~Router();
   Response Handle(const Request& request);
   // Set before the server runs, when the base is known only after binding.
-  void set_public_base(std::string base) { options_.public_base = std::move(base); }
+  void set_public_base(std::string base);
   Metrics& metrics() { return metrics_; }
 
  private:
+  Response Route(const Request& r, std::string_view path, std::string_view query);
   Response Embed(const Request& r, std::string_view key, std::string_view query);
   Response Media(const Request& r, std::string_view sha);
   Response OEmbed(std::string_view query);
+  Response EmbedJs(const Request& r);
   Response Api(std::string_view rest);
   Response Articles(std::string_view query);
   Response Home(std::string_view query);
+  std::string HomeItem(const std::string& key) const;  // one line of the home page's lists
 
   archive::Store& store_;
   RouterOptions options_;
+  std::string base_path_;  // the path of public_base without its trailing slash: "" or "/archive"
   Metrics metrics_;
   struct Cache;
   std::unique_ptr<Cache> cache_;
   struct MediaCache;
   std::unique_ptr<MediaCache> media_cache_;
 };
+
+// A post key as a request names it, made canonical: percent escapes decoded (but a did:web
+// port's %3A, which the key keeps), the platform and a Mastodon host or did:web host in lower
+// case. InvalidArgument when what is left is not a key (ParsePostKey's reason).
+Result<std::string> NormalizeKey(std::string_view encoded);
+
+// Whether an Accept-Encoding header accepts gzip (a q=0 refuses it).
+bool AcceptsGzip(std::string_view accept_encoding);
 
 // "bytes=0-99" against a size: the [first, last] to serve; nullopt when unsatisfiable;
 // {0, size-1} with `whole` set when the header is absent, malformed or names several ranges.

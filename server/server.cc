@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <ctime>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -13,6 +14,21 @@
 
 namespace stillpost::server {
 namespace {
+
+// "Tue, 01 Dec 2026 12:00:00 GMT" for the Date header (RFC 9110 5.6.7), formatted once a second
+// per thread.
+std::string_view HttpDate() {
+  thread_local time_t last = 0;
+  thread_local char text[40] = {};
+  const time_t now = time(nullptr);
+  if (now != last) {
+    struct tm tm_utc;
+    gmtime_r(&now, &tm_utc);
+    strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm_utc);
+    last = now;
+  }
+  return text;
+}
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -179,6 +195,8 @@ struct Server::Impl {
       r.target = req.target();
       r.if_none_match = req[http::field::if_none_match];
       r.range = req[http::field::range];
+      r.if_range = req[http::field::if_range];
+      r.accept_encoding = req[http::field::accept_encoding];
       Response resp;
       try {
         resp = impl_.router.Handle(r);
@@ -208,20 +226,31 @@ struct Server::Impl {
       head_ += ' ';
       const auto reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
       head_.append(reason.data(), reason.size());
-      head_ += "\r\nServer: stillpost\r\n";
+      head_ += "\r\nServer: stillpost\r\nDate: ";
+      head_ += HttpDate();
+      head_ += "\r\n";
+      // A 304 carries what a cache needs to refresh its copy and nothing that describes a body
+      // (RFC 9110 15.4.5): no Content-Type, Content-Length, Content-Encoding or CSP.
+      const bool not_modified = status == 304;
       for (const auto& h : held_.headers) {
         const std::string_view value = h.Value();
         // Our own headers never hold a line break; one that did would split the response.
         if (value.find_first_of("\r\n") != std::string_view::npos) continue;
+        if (not_modified && h.name != "ETag" && h.name != "Cache-Control" && h.name != "Vary" &&
+            h.name != "Expires" && h.name != "Content-Location") {
+          continue;
+        }
         head_ += h.name;
         head_ += ": ";
         head_ += value;
         head_ += "\r\n";
       }
       const size_t size = held_.BodySize();
-      head_ += "Content-Length: ";
-      head_ += std::to_string(size);
-      head_ += "\r\n";
+      if (!not_modified) {
+        head_ += "Content-Length: ";
+        head_ += std::to_string(size);
+        head_ += "\r\n";
+      }
       if (version == 10 && keep_alive_) head_ += "Connection: keep-alive\r\n";
       if (version != 10 && !keep_alive_) head_ += "Connection: close\r\n";
       head_ += "\r\n";

@@ -98,10 +98,15 @@ TEST_CASE("embed: a deleted post shows its last good capture under a band") {
   *s.mutable_gone_since() =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(testing::kCapturedAt + 86400000000);
   const std::string html = Render(c, s);
-  CHECK(html.find("Deleted from X \u2014 last seen 2025-11-28, archived 2025-11-28") !=
-        std::string::npos);
+  // Dates never split across lines: each is one unbreakable span.
+  CHECK(html.find("Deleted from X \u2014 last seen <span class=\"nw\">2025-11-28</span>, archived "
+                  "<span class=\"nw\">2025-11-28</span>") != std::string::npos);
   CHECK(html.find("Get a grip man") != std::string::npos);
-  CHECK(html.find("Replying to <a href=\"https://x.com/realDonaldTrump\"") != std::string::npos);
+  // The parent, compactly: who and what they said, linking to it.
+  const size_t parent = html.find("<a class=\"sp-parent\" href=\"https://");
+  REQUIRE(parent != std::string::npos);
+  CHECK(html.find("Replying to Donald J. Trump @realDonaldTrump", parent) != std::string::npos);
+  CHECK(html.find("<span class=\"sp-parent-text\" dir=\"auto\">", parent) != std::string::npos);
   EmbedOptions hide;
   hide.hide_thread = true;
   CHECK(Render(c, s, hide).find("Replying to") == std::string::npos);
@@ -160,17 +165,38 @@ TEST_CASE("embed: hide_media drops photos, video and the card, video and GIF mar
 TEST_CASE("embed: oEmbed answers are oEmbed 1.0 rich with our iframe, width clamped") {
   const auto c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
   const auto s = LiveState(c);
-  const std::string json = RenderOEmbed(EmbedInput{s, c}, "https://archive.example", 0);
+  const std::string json = RenderOEmbed(EmbedInput{s, c}, {"https://archive.example", 0});
   CHECK(json.find("\"type\":\"rich\"") != std::string::npos);
   CHECK(json.find("\"version\":\"1.0\"") != std::string::npos);
   CHECK(json.find("\"width\":550") != std::string::npos);
-  CHECK(json.find("<iframe src=\\\"https://archive.example/embed/x/1641086480675225601\\\"") !=
+  CHECK(json.find("<iframe class=\\\"stillpost-embed\\\" "
+                  "src=\\\"https://archive.example/embed/x/1641086480675225601\\\"") !=
         std::string::npos);
+  // With embed.js, as X's oEmbed comes with widgets.js; omit_script leaves it out.
+  CHECK(json.find("<script async src=\\\"https://archive.example/embed.js\\\"") !=
+        std::string::npos);
+  OEmbedOptions bare{"https://archive.example", 0};
+  bare.omit_script = true;
+  CHECK(RenderOEmbed(EmbedInput{s, c}, bare).find("<script") == std::string::npos);
+  // The height is the embed's own at that width, and maxheight caps it.
+  const int full = EmbedHeight(EmbedInput{s, c}, {}, 550);
+  CHECK(json.find("\"height\":" + std::to_string(full)) != std::string::npos);
+  OEmbedOptions capped{"https://archive.example", 550, 200};
+  CHECK(RenderOEmbed(EmbedInput{s, c}, capped).find("\"height\":200") != std::string::npos);
+  OEmbedOptions dark{"https://archive.example", 400};
+  dark.theme = Theme::kDark;
+  dark.hide_thread = true;
+  dark.align = "center";
+  const std::string themed = RenderOEmbed(EmbedInput{s, c}, dark);
+  CHECK(themed.find("/embed/x/1641086480675225601?theme=dark&amp;hide_thread=1") !=
+        std::string::npos);
+  CHECK(themed.find("margin:10px auto") != std::string::npos);
+  CHECK(themed.find("\"width\":400") != std::string::npos);
   CHECK(json.find("\"author_name\":\"sammy\"") != std::string::npos);
   CHECK(json.find("\"thumbnail_url\":\"https://archive.example/media/") != std::string::npos);
-  CHECK(RenderOEmbed(EmbedInput{s, c}, "https://a.example", 100).find("\"width\":250") !=
+  CHECK(RenderOEmbed(EmbedInput{s, c}, {"https://a.example", 100}).find("\"width\":250") !=
         std::string::npos);
-  CHECK(RenderOEmbed(EmbedInput{s, c}, "https://a.example", 9999).find("\"width\":550") !=
+  CHECK(RenderOEmbed(EmbedInput{s, c}, {"https://a.example", 9999}).find("\"width\":550") !=
         std::string::npos);
 }
 
@@ -193,9 +219,10 @@ TEST_CASE(
   const std::string html = RenderOf(c);
   CHECK(html.find("@<bdi>reporter@social.example.org</bdi>") != std::string::npos);
   // The warning is the summary; text, poll and media are inside the collapsed <details>.
+  // Its custom emoji is an image there too, not ":ballot:".
   const size_t cw = html.find(
-      "<details class=\"sp-cw\"><summary dir=\"auto\">Election night "
-      "spoilers :ballot:</summary>");
+      "<details class=\"sp-cw\"><summary dir=\"auto\">Election night spoilers <img "
+      "class=\"sp-emoji\"");
   REQUIRE(cw != std::string::npos);
   CHECK(html.find("<details class=\"sp-cw\" open") == std::string::npos);
   const size_t text = html.find("<div class=\"sp-text\"", cw);
@@ -220,15 +247,20 @@ TEST_CASE(
 TEST_CASE("embed: a Mastodon reply with a GIF and a deleted quote, and sensitive media collapsed") {
   auto c = FixtureCapture("built/mastodon_reply_gifv.json");
   std::string html = RenderOf(c);
-  CHECK(html.find("Replying to <a href=\"https://mastodon.social/@bert\"") != std::string::npos);
+  CHECK(html.find("<a class=\"sp-parent\" href=\"https://mastodon.social/@bert\"") !=
+        std::string::npos);
+  CHECK(html.find("Replying to @bert") != std::string::npos);
+  CHECK(html.find("aria-label=\"GIF by @") != std::string::npos);  // a video has a name
   CHECK(html.find("<video autoplay muted loop playsinline") != std::string::npos);
   CHECK(html.find("Quoted post unavailable: deleted") != std::string::npos);
   CHECK(html.find("lang=\"de\"") != std::string::npos);
   c.mutable_post()->set_sensitive(true);
   html = RenderOf(c);
-  CHECK(html.find(
-            "<details class=\"sp-cw\"><summary>Sensitive media</summary><div class=\"sp-media") !=
-        std::string::npos);
+  // Blurred until the reader asks (a checkbox and CSS, no script), and as tall either way.
+  const size_t sens = html.find("<div class=\"sp-sens\"><input type=\"checkbox\"");
+  CHECK(sens != std::string::npos);
+  CHECK(html.find("<div class=\"sp-media", sens) != std::string::npos);
+  CHECK(html.find("filter:blur(") != std::string::npos);
 }
 
 TEST_CASE("embed: hostile Mastodon HTML never reaches the embed") {
@@ -269,7 +301,7 @@ TEST_CASE("embed: Bluesky marks - handle, hashtags, quote with media, labels, Vi
   CHECK(video.find("<video controls") != std::string::npos);
   auto labelled = v;
   labelled.mutable_post()->add_labels("graphic-media");
-  CHECK(RenderOf(labelled).find("<summary>Sensitive media</summary>") != std::string::npos);
+  CHECK(RenderOf(labelled).find("<div class=\"sp-sens\">") != std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "server/routes.h"
 
 #include <utf8.h>
+#include <zlib.h>
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
@@ -77,7 +78,9 @@ TEST_CASE("routes: strict paths and methods") {
   CHECK(f.Get("/embed/x/abc").status == 400);
   CHECK(f.Get("/embed/x/1").status == 404);
   CHECK(f.Get("/embed/../etc/passwd").status == 400);
-  CHECK(f.Get("/embed/x%2F1").status == 400);
+  CHECK(f.Get("/embed/x%2F1").status == 404);  // x/1, decoded: a key, not archived
+  CHECK(f.Get("/embed/x%2").status == 400);
+  CHECK(f.Get("/embed/x/%2E%2E").status == 400);
   CHECK(f.Get("/media/not-a-digest").status == 400);
   CHECK(f.Get("/media/" + Sha256Hex("nothing")).status == 404);
   Response post = f.router->Handle(Request{"POST", "/embed/x/1", "", ""});
@@ -87,8 +90,7 @@ TEST_CASE("routes: strict paths and methods") {
   CHECK(f.Get("/embed.js").body.find("blockquote.twitter-tweet") != std::string::npos);
 }
 
-TEST_CASE(
-    "routes: embeds carry ETags, CSP and caching, 304 on a match, pinned captures are immutable") {
+TEST_CASE("routes: embeds carry ETags, CSP and caching, 304 on a match, pinned captures by time") {
   Fixture f;
   Response r = f.Get("/embed/x/1641086480675225601?theme=dark");
   REQUIRE(r.status == 200);
@@ -104,12 +106,21 @@ TEST_CASE(
 
   Response pinned = f.Get("/embed/x/1641086480675225601?capture=2025-11-28T08:00:00Z");
   CHECK(pinned.status == 200);
-  CHECK(Header(pinned, "Cache-Control") == "public, max-age=31536000, immutable");
-  CHECK(f.Get("/embed/x/1641086480675225601?capture=2025-11-28T08:00:01Z").status == 404);
+  // Cached a day and revalidated: the page says when the post has gone since.
+  CHECK(Header(pinned, "Cache-Control") == "public, max-age=86400");
+  // Any RFC 3339 time: the newest capture at or before it.
+  for (const char* t : {"2025-11-28T08:00:01Z", "2025-11-28T10:00:00%2B02:00",
+                        "2025-11-28T10:00:00+02:00", "2026-01-01T00:00:00.5Z"}) {
+    Response later = f.Get(std::string("/embed/x/1641086480675225601?capture=") + t);
+    INFO(t);
+    CHECK(later.status == 200);
+    CHECK(Header(later, "ETag") == Header(pinned, "ETag"));
+  }
+  CHECK(f.Get("/embed/x/1641086480675225601?capture=2025-11-28T07:59:59Z").status == 404);
   CHECK(f.Get("/embed/x/1641086480675225601?capture=yesterday").status == 400);
 }
 
-TEST_CASE("routes: a deleted post renders its last good capture with the band, pinned without") {
+TEST_CASE("routes: a deleted post renders its last good capture with the band; pinned, says so") {
   Fixture f;
   Response r = f.Get("/embed/x/883326060983353344");
   REQUIRE(r.status == 200);
@@ -120,7 +131,8 @@ TEST_CASE("routes: a deleted post renders its last good capture with the band, p
   REQUIRE(pinned.status == 200);
   REQUIRE(pinned.shared_body);
   CHECK(pinned.shared_body->find("Get a grip man") != std::string::npos);
-  CHECK(pinned.shared_body->find("Deleted from X") == std::string::npos);
+  CHECK(pinned.shared_body->find("As captured 2025-11-28 \u00B7 Deleted from X since") !=
+        std::string::npos);
 }
 
 TEST_CASE("routes: media with its stored type, ETag, and single byte ranges") {
@@ -417,6 +429,152 @@ TEST_CASE("routes: a range of large media holds no more than the range in memory
   auto piece = r.read(r.offset, r.BodySize());
   REQUIRE_OK(piece);
   CHECK(*piece == f.video.substr(10, 10));
+}
+
+}  // namespace
+}  // namespace stillpost::server
+
+namespace stillpost::server {
+namespace {
+
+std::string Gunzip(const std::string& in) {
+  z_stream z{};
+  REQUIRE(inflateInit2(&z, 15 + 16) == Z_OK);
+  std::string out(in.size() * 20 + 1024, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  REQUIRE(rc == Z_STREAM_END);
+  return out;
+}
+
+std::string Body(const Response& r) { return r.shared_body ? *r.shared_body : r.body; }
+
+TEST_CASE("routes: text is gzipped for clients that accept it, compressed once per cached embed") {
+  Fixture f;
+  Request req{"GET", "/embed/x/1641086480675225601", "", ""};
+  const std::string plain = Body(f.router->Handle(req));
+  CHECK(Header(f.router->Handle(req), "Vary") == "Accept-Encoding");
+  req.accept_encoding = "br;q=1.0, gzip;q=0.8, *;q=0.1";
+  Response gz = f.router->Handle(req);
+  CHECK(Header(gz, "Content-Encoding") == "gzip");
+  CHECK(Gunzip(Body(gz)) == plain);
+  // The second time, the very bytes compressed when it was rendered.
+  CHECK(f.router->Handle(req).shared_body.get() == f.router->Handle(req).shared_body.get());
+  req.accept_encoding = "gzip;q=0";
+  CHECK(Header(f.router->Handle(req), "Content-Encoding").empty());
+  for (const char* target : {"/api/v1/posts/x/1641086480675225601", "/embed.js",
+                             "/oembed?url=https://x.com/a/status/1641086480675225601", "/"}) {
+    Request r{"GET", target, "", ""};
+    r.accept_encoding = "gzip, deflate";
+    Response a = f.router->Handle(r);
+    INFO(target);
+    CHECK(a.status == 200);
+    CHECK(Header(a, "Content-Encoding") == "gzip");
+    CHECK(Gunzip(Body(a)) == Body(f.Get(target)));
+  }
+  CHECK(AcceptsGzip("GZIP"));
+  CHECK(AcceptsGzip("*"));
+  CHECK_FALSE(AcceptsGzip("identity"));
+  CHECK_FALSE(AcceptsGzip("gzip;q=0.000"));
+  CHECK_FALSE(AcceptsGzip("xgzip"));
+}
+
+TEST_CASE("routes: embed.js has an ETag; If-Range decides whether a range is served") {
+  Fixture f;
+  Response js = f.Get("/embed.js");
+  const std::string etag = Header(js, "ETag");
+  REQUIRE(etag.size() > 2);
+  CHECK(f.Get("/embed.js", etag).status == 304);
+  const std::string path = "/media/" + f.video_sha;
+  const std::string media_etag = "\"" + f.video_sha + "\"";
+  Request req{"GET", path, "", "bytes=10-19"};
+  req.if_range = media_etag;
+  CHECK(f.router->Handle(req).status == 206);
+  req.if_range = "\"something-else\"";
+  Response whole = f.router->Handle(req);
+  CHECK(whole.status == 200);
+  CHECK(whole.length == f.video.size());
+  req.if_range = "Tue, 01 Dec 2026 12:00:00 GMT";  // we send no Last-Modified: never a match
+  CHECK(f.router->Handle(req).status == 200);
+}
+
+TEST_CASE("routes: escaped keys and capitalised hosts are served under their canonical key") {
+  Fixture f;
+  const Response canonical = f.Get("/embed/x/1641086480675225601");
+  for (const char* t : {"/embed/X/1641086480675225601", "/embed/x%2F1641086480675225601",
+                        "/embed/%78/1641086480675225601"}) {
+    Response r = f.Get(t);
+    INFO(t);
+    CHECK(r.status == 200);
+    CHECK(Header(r, "ETag") == Header(canonical, "ETag"));
+  }
+  CHECK(NormalizeKey("mastodon/Mastodon.Social/123").value() == "mastodon/mastodon.social/123");
+  CHECK(NormalizeKey("bsky/did:web:Example.com%3a8443/3abc").value() ==
+        "bsky/did:web:example.com%3A8443/3abc");
+  CHECK(NormalizeKey("bsky/did%3Aweb%3Aexample.com%3A8443/3abc").value() ==
+        "bsky/did:web:example.com%3A8443/3abc");
+  CHECK_FALSE(NormalizeKey("x/1%0A"));
+  CHECK_FALSE(NormalizeKey("x/%zz"));
+  CHECK(f.Get("/api/v1/posts/X/883326060983353344").status == 200);
+  Response icon = f.Get("/favicon.ico");
+  CHECK(icon.status == 200);
+  CHECK(Header(icon, "Content-Type") == "image/svg+xml");
+}
+
+TEST_CASE("routes: under a path prefix every URL we emit keeps it, and requests may carry it") {
+  Fixture f;
+  Router router(*f.store, RouterOptions{"https://news.example/archive", 16});
+  router.set_public_base("https://news.example/archive/");
+  for (const char* path :
+       {"/embed/x/1641086480675225601", "/archive/embed/x/1641086480675225601"}) {
+    Response r = router.Handle(Request{"GET", path, "", ""});
+    INFO(path);
+    REQUIRE(r.status == 200);
+    const std::string body = Body(r);
+    CHECK(body.find("src=\"/archive/media/") != std::string::npos);
+    CHECK(body.find("src=\"/media/") == std::string::npos);
+    CHECK(body.find("href=\"/archive/oembed?") != std::string::npos);
+  }
+  Response o = router.Handle(
+      Request{"GET", "/archive/oembed?url=https://x.com/a/status/1641086480675225601", "", ""});
+  REQUIRE(o.status == 200);
+  auto doc = boost::json::parse(o.body).as_object();
+  const std::string html(doc.at("html").as_string());
+  CHECK(html.find("src=\"https://news.example/archive/embed/x/1641086480675225601") !=
+        std::string::npos);
+  CHECK(html.find("https://news.example/archive/embed.js") != std::string::npos);
+  CHECK(std::string(doc.at("thumbnail_url").as_string())
+            .rfind("https://news.example/archive/media/", 0) == 0);
+  Response home = router.Handle(Request{"GET", "/archive/?q=x/1641086480675225601", "", ""});
+  CHECK(home.body.find("src=\"/archive/embed/x/1641086480675225601") != std::string::npos);
+  CHECK(home.body.find("\"/embed/") == std::string::npos);
+}
+
+TEST_CASE("routes: /api/v1/articles gives an article's posts in order with their states") {
+  Fixture f;
+  proto::Article a;
+  a.set_url("https://news.example/story");
+  a.set_title("A story");
+  a.add_post_keys("x/883326060983353344");
+  a.add_post_keys("x/1641086480675225601");
+  a.add_post_keys("x/42");
+  REQUIRE(f.store->PutArticle(a).ok());
+  Response r = f.Get("/api/v1/articles?url=https://news.example/story");
+  REQUIRE(r.status == 200);
+  auto doc = boost::json::parse(r.body).as_object();
+  const auto& posts = doc.at("posts").as_array();
+  REQUIRE(posts.size() == 3);
+  CHECK(posts[0].as_object().at("state") == "deleted");
+  CHECK(posts[1].as_object().at("state") == "live");
+  CHECK(posts[2].as_object().at("state") == "not_archived");
+  CHECK(doc.at("counts").as_object().at("deleted").as_int64() == 1);
+  CHECK(f.Get("/api/v1/articles?url=https://news.example/other").status == 404);
+  CHECK(f.Get("/api/v1/articles").status == 400);
 }
 
 }  // namespace
