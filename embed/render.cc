@@ -1189,17 +1189,26 @@ int EmbedHeight(const EmbedInput& in, const EmbedOptions& o, int frame_width) {
   return static_cast<int>(std::ceil(h + 2 * box::kPadY + 2 * box::kBorder));
 }
 
-std::string RenderOEmbed(const EmbedInput& in, const OEmbedOptions& o) {
+namespace {
+
+struct Frame {
+  int width = 0;
+  int height = 0;
+  std::string html;
+};
+
+Frame MakeFrame(const EmbedInput& in, const OEmbedOptions& o) {
   const Post& post = in.capture.post();
-  const int width = std::clamp(o.maxwidth <= 0 ? kMaxWidth : o.maxwidth, kMinWidth, kMaxWidth);
+  Frame f;
+  f.width = std::clamp(o.maxwidth <= 0 ? kMaxWidth : o.maxwidth, kMinWidth, kMaxWidth);
   EmbedOptions eo;
   eo.theme = o.theme;
   eo.hide_media = o.hide_media;
   eo.hide_thread = o.hide_thread;
-  int height = EmbedHeight(in, eo, width);
+  f.height = EmbedHeight(in, eo, f.width);
   // maxheight: the frame no taller; the embed scrolls inside it.
-  const bool capped = o.maxheight > 0 && height > o.maxheight;
-  if (capped) height = o.maxheight;
+  const bool capped = o.maxheight > 0 && f.height > o.maxheight;
+  if (capped) f.height = o.maxheight;
   std::string src = std::string(o.base) + "/embed/" + post.key();
   std::string query;
   auto add = [&query](const std::string& p) { query += (query.empty() ? "?" : "&") + p; };
@@ -1213,6 +1222,33 @@ std::string RenderOEmbed(const EmbedInput& in, const OEmbedOptions& o) {
            : o.align == "right" ? "margin:10px 0 10px auto"
            : o.align == "left"  ? "margin:10px auto 10px 0"
                                 : "margin:10px 0";
+  std::string& html = f.html;
+  html = "<iframe class=\"stillpost-embed\" src=\"" + HtmlEscape(src) + "\" width=\"" +
+         std::to_string(f.width) + "\" height=\"" + std::to_string(f.height) + "\"";
+  if (o.maxheight > 0) html += " data-maxheight=\"" + std::to_string(o.maxheight) + "\"";
+  if (!o.align.empty()) html += " data-align=\"" + HtmlEscape(o.align) + "\"";
+  html += std::string(" scrolling=\"") + (capped ? "auto" : "no") + "\" style=\"" + style +
+          "\" loading=\"lazy\" sandbox=\"allow-scripts allow-popups "
+          "allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" title=\"" +
+          HtmlEscape("Archived post by " + post.author().display_name()) + "\"></iframe>";
+  // Like X's oEmbed with widgets.js: our script keeps the frame as tall as its post (a reader's
+  // fonts, an image that is taller than its metadata said); omit_script leaves it out.
+  if (!o.omit_script) {
+    html += "<script async src=\"" + HtmlEscape(std::string(o.base) + "/embed.js") +
+            "\" charset=\"utf-8\"></script>";
+  }
+  return f;
+}
+
+}  // namespace
+
+std::string EmbedIframe(const EmbedInput& in, const OEmbedOptions& o) {
+  return MakeFrame(in, o).html;
+}
+
+std::string RenderOEmbed(const EmbedInput& in, const OEmbedOptions& o) {
+  const Post& post = in.capture.post();
+  Frame f = MakeFrame(in, o);
   boost::json::object j;
   j["type"] = "rich";
   j["version"] = "1.0";
@@ -1221,24 +1257,10 @@ std::string RenderOEmbed(const EmbedInput& in, const OEmbedOptions& o) {
   j["author_name"] = ValidUtf8(post.author().display_name());
   j["author_url"] = IsHttpUrl(post.author().profile_url()) ? post.author().profile_url() : "";
   j["url"] = IsHttpUrl(post.url()) ? post.url() : "";  // only http(s) URLs leave the server
-  j["width"] = width;
-  j["height"] = height;
+  j["width"] = f.width;
+  j["height"] = f.height;
   j["cache_age"] = 86400;
-  std::string html = "<iframe class=\"stillpost-embed\" src=\"" + HtmlEscape(src) + "\" width=\"" +
-                     std::to_string(width) + "\" height=\"" + std::to_string(height) + "\"";
-  if (o.maxheight > 0) html += " data-maxheight=\"" + std::to_string(o.maxheight) + "\"";
-  if (!o.align.empty()) html += " data-align=\"" + HtmlEscape(o.align) + "\"";
-  html += std::string(" scrolling=\"") + (capped ? "auto" : "no") + "\" style=\"" + style +
-          "\" loading=\"lazy\" sandbox=\"allow-scripts allow-popups "
-          "allow-popups-to-escape-sandbox\" referrerpolicy=\"no-referrer\" title=\"" +
-          HtmlEscape("Archived post by " + post.author().display_name()) + "\"></iframe>";
-  // Like X's oEmbed with widgets.js: our script keeps the frame as tall as its post (a reader's
-  // fonts, an image that is taller than its metadata said); omit_script=1 leaves it out.
-  if (!o.omit_script) {
-    html += "<script async src=\"" + HtmlEscape(std::string(o.base) + "/embed.js") +
-            "\" charset=\"utf-8\"></script>";
-  }
-  j["html"] = html;
+  j["html"] = std::move(f.html);
   for (const Media& m : post.media()) {
     const std::string& thumb = m.kind() == Media::KIND_PHOTO ? m.blob() : m.poster_blob();
     if (thumb.empty()) continue;

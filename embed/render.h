@@ -60,8 +60,11 @@ struct OEmbedOptions {
   bool omit_script = false;  // leave embed.js (which keeps the frame as tall as the post) out
 };
 
-// oEmbed 1.0 (type rich) for a post: our iframe, as wide as asked and as tall as the post is at
-// that width (EmbedHeight), with embed.js unless omit_script. JSON text.
+// Our iframe for a post, as wide as asked and as tall as the post is at that width
+// (EmbedHeight), with embed.js unless omit_script: oEmbed's `html`, and `rewrite --iframes`.
+std::string EmbedIframe(const EmbedInput& input, const OEmbedOptions& options);
+
+// oEmbed 1.0 (type rich) for a post, its html EmbedIframe's. JSON text.
 std::string RenderOEmbed(const EmbedInput& input, const OEmbedOptions& options);
 
 // The drop-in for platform.twitter.com/widgets.js.

@@ -32,24 +32,6 @@ std::string_view TagName(const GumboNode* n) {
   return std::string_view(piece.data, piece.length);
 }
 
-// The last X status link inside a blockquote names its post (the date link, after the text).
-void LastStatusLink(const GumboNode* n, const std::vector<std::string>& nitter, std::string& id,
-                    std::string& url, int depth = 0) {
-  if (n->type != GUMBO_NODE_ELEMENT || depth > detail::kMaxHtmlDepth) return;
-  if (n->v.element.tag == GUMBO_TAG_A) {
-    if (const char* href = Attr(n, "href")) {
-      if (auto r = ParseXPostRef(href, nitter)) {
-        id = *r;
-        url = href;
-      }
-    }
-  }
-  const GumboVector& kids = n->v.element.children;
-  for (unsigned i = 0; i < kids.length; ++i) {
-    LastStatusLink(static_cast<const GumboNode*>(kids.data[i]), nitter, id, url, depth + 1);
-  }
-}
-
 std::string Lower(std::string_view s) { return boost::algorithm::to_lower_copy(std::string(s)); }
 
 bool HasToken(const GumboNode* n, const char* attr, std::string_view token) {
@@ -172,6 +154,7 @@ class Scanner {
 
   const ScanOptions& options_;
   ScannedArticle out_;
+  PostRef last_ref_;  // the reference Add() saw last (which post an embed element named)
   std::string canonical_;
   bool skip_boilerplate_ = false;  // <aside>, <nav>, <footer>, complementary regions
   bool skip_headers_ = false;      // and <header> (outside a main content)
@@ -335,6 +318,7 @@ class Scanner {
   }
 
   void Add(PostRef ref, std::string url, const char* how) {
+    last_ref_ = ref;
     for (auto& p : out_.posts) {
       if (p.ref.key != ref.key || p.ref.bsky_handle != ref.bsky_handle ||
           p.ref.bsky_rkey != ref.bsky_rkey) {
@@ -345,6 +329,56 @@ class Scanner {
     }
     std::string key = ref.key;
     out_.posts.push_back({std::move(key), std::move(url), how, std::move(ref)});
+  }
+
+  // The embed element `n` named post `post` (the last one added or found again).
+  void NoteEmbed(const GumboNode* n, size_t post) {
+    const GumboElement& e = n->v.element;
+    if (e.original_end_tag.length == 0 && e.tag != GUMBO_TAG_IFRAME) return;  // no end in source
+    EmbedSite site;
+    site.begin = e.start_pos.offset;
+    site.end = e.end_pos.offset + e.original_end_tag.length;
+    site.post = post;
+    auto attr = [n](const char* name) -> std::string {
+      const char* v = Attr(n, name);
+      return v == nullptr ? "" : Lower(v);
+    };
+    for (const char* name : {"data-theme", "data-bluesky-embed-color-mode"}) {
+      if (const std::string t = attr(name); t == "dark" || t == "light") site.theme = t;
+    }
+    // X's widget iframes carry the theme in their URL (Tweet.html?...&theme=dark).
+    if (const char* src = Attr(n, "src"); src != nullptr && site.theme.empty()) {
+      if (auto u = boost::urls::parse_uri_reference(src)) {
+        if (auto it = u->params().find("theme"); it != u->params().end() && (*it).has_value) {
+          const std::string t = Lower((*it).value);
+          if (t == "dark" || t == "light") site.theme = t;
+        }
+      }
+    }
+    for (const char* name : {"data-align", "align"}) {
+      if (const std::string a = attr(name); a == "left" || a == "center" || a == "right") {
+        site.align = a;
+      }
+    }
+    site.hide_thread = attr("data-conversation") == "none";
+    site.hide_media = attr("data-cards") == "hidden";
+    for (const char* name : {"data-width", "width"}) {
+      const std::string w = attr(name);
+      if (!w.empty() && w.size() < 5 && w.find_first_not_of("0123456789") == std::string::npos) {
+        site.width = std::stoi(w);
+      }
+    }
+    out_.embeds.push_back(std::move(site));
+  }
+
+  size_t PostIndex(const PostRef& ref) const {
+    for (size_t i = 0; i < out_.posts.size(); ++i) {
+      const PostRef& p = out_.posts[i].ref;
+      if (p.key == ref.key && p.bsky_handle == ref.bsky_handle && p.bsky_rkey == ref.bsky_rkey) {
+        return i;
+      }
+    }
+    return out_.posts.size();
   }
 
   // A reference in an embed's attribute or text, on any network; true when it named a post.
@@ -525,7 +559,14 @@ class Scanner {
     }
     if (skip_boilerplate_ && IsBoilerplateElement(n)) return;
     if (skip_headers_ && tag == GUMBO_TAG_HEADER) return;
-    if (Embed(n)) return;
+    last_ref_ = {};
+    if (Embed(n)) {
+      if (!last_ref_.key.empty() || !last_ref_.bsky_handle.empty()) {
+        const size_t post = PostIndex(last_ref_);
+        if (post < out_.posts.size()) NoteEmbed(n, post);
+      }
+      return;
+    }
     Placeholder(n);
     // A share widget, known by what it holds: mostly share links, to more than one network.
     if (!in_share_widget) {
@@ -588,28 +629,6 @@ void Collect(const GumboNode* n, const RewriteSpec& o, std::vector<Edit>& edits,
     }
     return;
   }
-  if (o.iframes && e.tag == GUMBO_TAG_BLOCKQUOTE && HasClass(n, "twitter-tweet") &&
-      e.original_end_tag.length > 0) {
-    std::string id, url;
-    LastStatusLink(n, {}, id, url);
-    if (!id.empty()) {
-      const GumboAttribute* theme = gumbo_get_attribute(&e.attributes, "data-theme");
-      const GumboAttribute* conv = gumbo_get_attribute(&e.attributes, "data-conversation");
-      std::string query;
-      if (theme != nullptr &&
-          (std::string_view(theme->value) == "dark" || std::string_view(theme->value) == "light")) {
-        query += std::string(query.empty() ? "?" : "&") + "theme=" + theme->value;
-      }
-      if (conv != nullptr && std::string_view(conv->value) == "none") {
-        query += std::string(query.empty() ? "?" : "&") + "hide_thread=1";
-      }
-      edits.push_back({e.start_pos.offset, e.end_pos.offset + e.original_end_tag.length,
-                       "<iframe src=\"" + o.base + "/embed/x/" + id + query +
-                           "\" width=\"550\" height=\"400\" style=\"border:0;max-width:100%\" "
-                           "loading=\"lazy\" title=\"Archived post\"></iframe>"});
-      return;
-    }
-  }
   for (unsigned i = 0; i < e.children.length; ++i) {
     Collect(static_cast<const GumboNode*>(e.children.data[i]), o, edits, mastodon_hosts, depth + 1);
   }
@@ -636,6 +655,24 @@ std::string RewritePage(std::string_view page, const RewriteSpec& spec) {
   {
     const detail::Html doc(page);
     Collect(doc.root(), o, edits, mastodon_hosts);
+  }
+  if (o.iframes && o.iframe_for) {
+    // Every embed of the page, wherever it is: the scanner's own list of embed elements.
+    ScanOptions whole;
+    whole.whole_page = true;
+    const ScannedArticle scanned = ScanArticle(page, "", whole);
+    const bool had_script = !edits.empty();
+    bool added_script = false;
+    for (const EmbedSite& site : scanned.embeds) {
+      std::string html = o.iframe_for(scanned.posts[site.post], site);
+      if (html.empty()) continue;  // not archived: the page's own embed stays
+      if (!had_script && !added_script) {
+        // Our iframes keep their post's height through embed.js; the page had none to swap.
+        html += "<script async src=\"" + o.base + "/embed.js\" charset=\"utf-8\"></script>";
+        added_script = true;
+      }
+      edits.push_back({site.begin, site.end, std::move(html)});
+    }
   }
   std::sort(edits.begin(), edits.end(),
             [](const Edit& a, const Edit& b) { return a.begin < b.begin; });

@@ -12,6 +12,7 @@
 // anything in <script>, <style> or <template>.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,19 @@ struct FoundPost {
                          // that nothing on the page or in our list shows to be Mastodon
 };
 
+// An embed element of the page (a platform blockquote, iframe or amp-* element) and what it
+// asks for, at its place in the source: what `rewrite --iframes` replaces.
+struct EmbedSite {
+  size_t begin = 0;  // byte offsets of the whole element in the page
+  size_t end = 0;
+  size_t post = 0;           // index into ScannedArticle::posts
+  std::string theme;         // data-theme / data-bluesky-embed-color-mode: "dark", "light" or ""
+  std::string align;         // data-align / align: "left", "center", "right" or ""
+  bool hide_thread = false;  // data-conversation="none"
+  bool hide_media = false;   // data-cards="hidden"
+  int width = 0;             // data-width / width, when the page gave one
+};
+
 struct ScanOptions {
   std::vector<std::string> nitter_hosts;  // extra hosts whose /USER/status/ID links are X posts
   bool whole_page = false;                // scan the whole page, not only the main content
@@ -42,18 +56,23 @@ struct ScannedArticle {
   std::vector<FoundPost> posts;
   std::string scope;       // "main-content" or "whole-page"
   std::string scope_path;  // the main content element, e.g. "body > div#page > article.story"
+  std::vector<EmbedSite> embeds;  // the embed elements among them, in document order
 };
 
 ScannedArticle ScanArticle(std::string_view html, std::string_view fetched_url,
                            const ScanOptions& options = {});
 
 struct RewriteSpec {
-  std::string base;      // the archive's origin, e.g. https://archive.example
-  bool iframes = false;  // replace each X embed by our iframe, not only the script
+  std::string base;      // the archive's base URL, e.g. https://archive.example
+  bool iframes = false;  // replace each embed by our iframe, not only the script
+  // With `iframes`: our iframe's HTML for an embed of an archived post, or "" to keep the
+  // page's own markup (a post that is not archived).
+  std::function<std::string(const FoundPost&, const EmbedSite&)> iframe_for = {};
 };
 // The page with X's widgets.js, Bluesky's and Mastodon's embed.js swapped for BASE/embed.js
-// (with `iframes`, each recognised X blockquote replaced by our iframe); every other byte as it
-// was (gumbo's source offsets).
+// (with `iframes`, each embed element of every form the scanner knows — blockquotes, platform
+// iframes, amp-twitter — replaced by iframe_for's answer, and embed.js added when the page had no
+// platform script); every other byte as it was (gumbo's source offsets).
 std::string RewritePage(std::string_view page, const RewriteSpec& spec);
 
 }  // namespace stillpost::fetcher

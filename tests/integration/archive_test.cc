@@ -345,24 +345,71 @@ TEST_CASE(
   expected.replace(expected.find(widgets), widgets.size(), "https://archive.example/embed.js");
   CHECK(r.out == expected);
 
-  auto f = Run(StillpostBinary(),
-               {"rewrite", "--iframes", article, "--base", "https://archive.example"});
+  // --iframes: the archived posts' embeds become our iframes; without a store, nothing is
+  // archived and the page keeps its own markup.
+  auto none = Run(StillpostBinary(), {"--db", "/nonexistent/db", "rewrite", "--iframes", article,
+                                      "--base", "https://archive.example"});
+  REQUIRE(none.exit_code == 0);
+  CHECK(none.out == expected);
+
+  Env env;
+  REQUIRE(env.Archive({"883275154715705344", kReply}).exit_code == 0);  // not kParent
+  auto f = Run(StillpostBinary(), {"--db", env.db, "rewrite", "--iframes", article, "--base",
+                                   "https://archive.example"});
   REQUIRE(f.exit_code == 0);
-  CHECK(f.out.find("twitter-tweet") == std::string::npos);
-  // Outside the three blockquotes, the page is the same to the byte.
-  std::string rest = original;
-  for (size_t b; (b = rest.find("<blockquote class=\"twitter-tweet\"")) != std::string::npos;) {
+  // Two iframes, sized like the oEmbed answer; the post not archived keeps its blockquote.
+  size_t frames = 0;
+  for (size_t at = f.out.find("<iframe class=\"stillpost-embed\""); at != std::string::npos;
+       at = f.out.find("<iframe class=\"stillpost-embed\"", at + 1)) {
+    ++frames;
+    const std::string tag = f.out.substr(at, f.out.find('>', at) - at);
+    CHECK(tag.find("width=\"550\"") != std::string::npos);
+    CHECK(tag.find("height=\"400\"") == std::string::npos);  // the post's own height
+  }
+  CHECK(frames == 2);
+  CHECK(f.out.find("status/" + kParent) != std::string::npos);
+  CHECK(f.out.find("/embed/x/883326060983353344?hide_thread=1") != std::string::npos);
+  // Outside the embeds, the page is the same to the byte.
+  std::string rest = original, got = f.out;
+  // The blockquotes of the two archived posts go; kParent's stays.
+  for (size_t b = rest.find("<blockquote"); b != std::string::npos;
+       b = rest.find("<blockquote", b)) {
     const size_t e = rest.find("</blockquote>", b) + 13;
-    rest.erase(b, e - b);
+    const std::string quote = rest.substr(b, e - b);
+    if (quote.find("status/" + kParent) == std::string::npos) {
+      rest.erase(b, e - b);
+    } else {
+      b = e;
+    }
   }
   rest.replace(rest.find(widgets), widgets.size(), "https://archive.example/embed.js");
-  std::string got = f.out;
-  for (size_t b;
-       (b = got.find("<iframe src=\"https://archive.example/embed/x/")) != std::string::npos;) {
+  for (size_t b; (b = got.find("<iframe class=\"stillpost-embed\"")) != std::string::npos;) {
     got.erase(b, got.find("</iframe>", b) + 9 - b);
   }
   CHECK(got == rest);
-  CHECK(f.out.find("/embed/x/883326060983353344?hide_thread=1") != std::string::npos);
+
+  // Platform iframes and amp-twitter too, their width and theme kept; embed.js added once when
+  // the page had no platform script.
+  REQUIRE(env.Archive({"1684218600456876032", "1641086480675225601"}).exit_code == 0);
+  auto iframes = Run(StillpostBinary(), {"--db", env.db, "rewrite", "--iframes",
+                                         std::string(STILLPOST_FIXTURES) + "/articles/iframes.html",
+                                         "--base", "https://archive.example"});
+  CHECK(iframes.out.find("/embed/x/1684218600456876032?theme=dark") != std::string::npos);
+  CHECK(iframes.out.find("youtube.com/embed/abc") != std::string::npos);
+  CHECK(iframes.out.find("data-tweet-id=\"2023357708301455483\"") !=
+        std::string::npos);  // not archived
+  auto amp = Run(StillpostBinary(), {"--db", env.db, "rewrite", "--iframes",
+                                     std::string(STILLPOST_FIXTURES) + "/articles/amp.html",
+                                     "--base", "https://archive.example"});
+  const size_t amp_frame = amp.out.find("/embed/x/1641086480675225601");
+  CHECK(amp_frame != std::string::npos);
+  CHECK(amp.out.find("width=\"375\"", amp_frame) != std::string::npos);
+  size_t scripts = 0;
+  for (size_t at = amp.out.find("archive.example/embed.js"); at != std::string::npos;
+       at = amp.out.find("archive.example/embed.js", at + 1)) {
+    ++scripts;
+  }
+  CHECK(scripts == 1);
 
   auto bad = Run(StillpostBinary(), {"rewrite", article, "--base", "archive.example"});
   CHECK(bad.exit_code == 2);
