@@ -271,14 +271,17 @@ Result<PostRef> ParsePostRef(std::string_view input_raw, const std::vector<std::
     ref.key = "x/" + *x;
     return ref;
   }
-  // An X host (or a bare number) gets X's reason; any other URL may be a Mastodon server.
-  if (!url || IsXHost(url->host(), extra) || url->host().find('.') == std::string::npos) {
-    return x.error();
-  }
-  auto mastodon = ParseMastodonPostRef(input);
+  // An X URL (or a bare number) gets X's reason; any other URL may be a Mastodon server;
+  // anything else is none of the three networks' posts.
+  const bool digits = !input.empty() && input.find_first_not_of("0123456789") == std::string::npos;
+  if (digits || (url && IsXHost(url->host(), extra))) return x.error();
+  auto mastodon = url && url->host().find('.') != std::string::npos
+                      ? ParseMastodonPostRef(input)
+                      : Result<std::string>(InvalidArgumentError(""));
   if (!mastodon) {
     return InvalidArgumentError("not a post: " + std::string(input) +
-                                " (expected an X, Mastodon or Bluesky post URL, or a post key)");
+                                " (expected an X, Mastodon or Bluesky post URL, a post key such "
+                                "as x/20, or an X id)");
   }
   ref.key = std::move(*mastodon);
   return ref;

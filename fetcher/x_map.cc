@@ -380,8 +380,17 @@ struct Mapper {
     }
   }
 
+  // X's words, less the "Learn more" it ends them with: the text of a link to its help page,
+  // which means nothing once the words are shown without the link.
   static std::string TombstoneText(const Reader& t) {
-    return t.Object("tombstone").Object("text").String("text");
+    std::string text = t.Object("tombstone").Object("text").String("text");
+    constexpr std::string_view kLink = "Learn more";
+    if (text.size() > kLink.size() &&
+        text.compare(text.size() - kLink.size(), kLink.size(), kLink) == 0) {
+      text.resize(text.size() - kLink.size());
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+    }
+    return text;
   }
 };
 

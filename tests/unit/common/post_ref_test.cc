@@ -64,7 +64,7 @@ TEST_CASE("post_ref: X, keys, and the reasons for what is none of them") {
         "error: not an X post: https://x.com/u (a profile, not a post)");
   CHECK(KeyOrError("https://news.example/story") ==
         "error: not a post: https://news.example/story (expected an X, Mastodon or Bluesky post "
-        "URL, or a post key)");
+        "URL, a post key such as x/20, or an X id)");
   auto handle = PostKeyFromRef("https://bsky.app/profile/alice.bsky.social/post/3lhm");
   REQUIRE_FALSE(handle);
   CHECK(handle.error().message().find("must be resolved") != std::string::npos);

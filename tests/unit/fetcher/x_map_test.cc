@@ -122,7 +122,8 @@ TEST_CASE("x map: a TweetTombstone and {} are gone") {
   const auto t = MapFixture("upstream/x/tombstone_deleted.json");
   CHECK(t.gone);
   CHECK(t.tombstone.kind() == proto::Tombstone::KIND_DELETED);
-  CHECK(t.tombstone.upstream_text() == "This Post was deleted by the Post author. Learn more");
+  // X's words, without the "Learn more" of the help link they end with.
+  CHECK(t.tombstone.upstream_text() == "This Post was deleted by the Post author.");
   const auto empty = Map("{}");
   CHECK(empty.gone);
   CHECK(empty.tombstone.kind() == proto::Tombstone::KIND_NOT_FOUND);
