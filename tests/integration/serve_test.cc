@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "archive/store.h"
@@ -307,6 +308,60 @@ TEST_CASE("serve: a slow reader gets the whole response; only a reader that take
   CHECK(fetch(std::chrono::milliseconds(3500), true) < video.size());
   srv.Stop();
   srv.Wait();
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+// The head of a raw response, without its body.
+std::string HeadOf(const std::string& response) {
+  return response.substr(0, response.find("\r\n\r\n") + 2);
+}
+
+TEST_CASE("serve: every response has a Date; a 304 carries no body headers; gzip on request") {
+  testing::TempDir dir;
+  {
+    auto store = archive::Store::Open(dir.Sub("db"), {});
+    REQUIRE_OK(store);
+    AddFixture(**store, "upstream/x/photo_single_with_url_entity.json", testing::kCapturedAt);
+  }
+  ServeProcess serve(dir.Sub("db"));
+  const std::string get =
+      "GET /embed/x/1641086480675225601 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n";
+  const std::string full = Raw(serve.base(), get + "\r\n");
+  const std::string head = HeadOf(full);
+  INFO(head);
+  REQUIRE(head.rfind("HTTP/1.1 200", 0) == 0);
+  std::smatch date;
+  CHECK(std::regex_search(
+      head, date,
+      std::regex(
+          R"(\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n)")));
+  std::smatch etag;
+  REQUIRE(std::regex_search(head, etag, std::regex("\r\nETag: (\"[^\"]+\")\r\n")));
+  const std::string not_modified =
+      HeadOf(Raw(serve.base(), get + "If-None-Match: " + etag[1].str() + "\r\n\r\n"));
+  INFO(not_modified);
+  CHECK(not_modified.rfind("HTTP/1.1 304", 0) == 0);
+  CHECK(not_modified.find("\r\nDate: ") != std::string::npos);
+  CHECK(not_modified.find("\r\nETag: " + etag[1].str()) != std::string::npos);
+  for (const char* body_header :
+       {"Content-Length", "Content-Type", "Content-Encoding", "Content-Security-Policy"}) {
+    CHECK(not_modified.find(std::string("\r\n") + body_header + ":") == std::string::npos);
+  }
+  const std::string gz = HeadOf(Raw(serve.base(), get + "Accept-Encoding: gzip\r\n\r\n"));
+  CHECK(gz.find("\r\nContent-Encoding: gzip\r\n") != std::string::npos);
+  CHECK(gz.find("\r\nVary: Accept-Encoding\r\n") != std::string::npos);
+  for (const char* path : {"/healthz", "/nope", "/favicon.ico"}) {
+    const std::string r =
+        Raw(serve.base(),
+            std::string("GET ") + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    INFO(path);
+    CHECK(HeadOf(r).find("\r\nDate: ") != std::string::npos);
+  }
 }
 
 }  // namespace

@@ -327,3 +327,64 @@ TEST_CASE("embed: poll percentages stay between 0 and 100 whatever the vote coun
 
 }  // namespace
 }  // namespace stillpost::embed
+
+namespace stillpost::embed {
+namespace {
+
+using testing::FixtureCapture;
+using testing::LiveState;
+
+TEST_CASE("embed: readers see neutral words for what is missing, never the fetch error") {
+  auto c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
+  c.set_partial(true);
+  c.set_partial_reason("1 media not stored: HTTP 500 from pbs.twimg.com after 4 attempts");
+  c.mutable_post()->mutable_media(0)->clear_blob();
+  c.mutable_post()->mutable_media(0)->set_failure("HTTP 500 from pbs.twimg.com after 4 attempts");
+  const std::string html = RenderEmbed(EmbedInput{LiveState(c), c}, {});
+  CHECK(html.find("Some media could not be archived.") != std::string::npos);
+  CHECK(html.find("This media could not be archived") != std::string::npos);
+  CHECK(html.find("HTTP 500") == std::string::npos);
+  CHECK(html.find("pbs.twimg.com") == std::string::npos);
+}
+
+TEST_CASE("embed: no empty text block, profile and permalink links, dark links underlined") {
+  auto c = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
+  c.mutable_post()->clear_text();
+  c.mutable_post()->clear_entities();
+  EmbedOptions dark;
+  dark.theme = Theme::kDark;
+  const std::string html = RenderEmbed(EmbedInput{LiveState(c), c}, dark);
+  CHECK(html.find("class=\"sp-text\"") == std::string::npos);
+  // Avatar, name and handle link to the profile; the time is the post's permalink.
+  const std::string profile = "href=\"https://x.com/SamuelSusla\"";
+  size_t n = 0;
+  for (size_t at = html.find(profile); at != std::string::npos; at = html.find(profile, at + 1))
+    ++n;
+  CHECK(n == 3);
+  CHECK(html.find(
+            "<a class=\"sp-time\" href=\"https://x.com/SamuelSusla/status/1641086480675225601\"") !=
+        std::string::npos);
+  // In the dark theme, links in text are underlined (their colour alone is too close to text's).
+  CHECK(html.find("[data-theme=dark]{") != std::string::npos);
+  CHECK(html.find("--ul:underline}") != std::string::npos);
+  CHECK(html.find(".sp-text a,.sp-cw a{text-decoration:var(--ul)}") != std::string::npos);
+  // "View on X" and the dates never break inside.
+  CHECK(html.find("<span class=\"nw\"><a class=\"sp-view\"") != std::string::npos);
+  // The mark is drawn, not a letter.
+  CHECK(html.find("<span class=\"sp-logo\" role=\"img\" aria-label=\"X\"><svg") !=
+        std::string::npos);
+}
+
+TEST_CASE("embed: a quote links to its own archived embed and says when it quotes another") {
+  auto c = FixtureCapture("upstream/x/quote_tweet.json");
+  REQUIRE(c.post().has_quoted());
+  c.mutable_post()->mutable_quoted()->set_quoted_key("x/1");
+  EmbedOptions o;
+  o.base_path = "/archive";
+  const std::string html = RenderEmbed(EmbedInput{LiveState(c), c}, o);
+  CHECK(html.find("href=\"/archive/embed/" + c.post().quoted_key() + "\"") != std::string::npos);
+  CHECK(html.find("Quotes another post") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost::embed

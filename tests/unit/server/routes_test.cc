@@ -579,3 +579,43 @@ TEST_CASE("routes: /api/v1/articles gives an article's posts in order with their
 
 }  // namespace
 }  // namespace stillpost::server
+
+namespace stillpost::server {
+namespace {
+
+TEST_CASE("routes: the home page lists each post once with its state and author, and looks up") {
+  Fixture f;
+  proto::Capture again = FixtureCapture("upstream/x/photo_single_with_url_entity.json",
+                                        testing::kCapturedAt + 5000000);
+  AddWithMedia(*f.store, again);  // a second capture of the same post
+  proto::Capture never;
+  *never.mutable_captured_at() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(testing::kCapturedAt + 9000000);
+  never.mutable_tombstone()->set_kind(proto::Tombstone::KIND_NOT_FOUND);
+  REQUIRE_OK(f.store->AddCapture("x/42", never));  // a mistyped id: known, not archived
+  proto::Article a;
+  a.set_url("https://news.example/story");
+  a.set_title("A story");
+  a.add_post_keys("x/883326060983353344");
+  REQUIRE(f.store->PutArticle(a).ok());
+
+  const std::string home = f.Get("/").body;
+  const std::string item = "<li><a href=\"/embed/x/1641086480675225601\">";
+  const size_t first = home.find(item);
+  REQUIRE(first != std::string::npos);
+  CHECK(home.find(item, first + 1) == std::string::npos);  // once, however many captures
+  CHECK(home.find("x/42") == std::string::npos);
+  CHECK(home.find("<span class=\"st gone\">deleted</span>") != std::string::npos);
+  CHECK(home.find("<span class=\"who\">sammy @SamuelSusla</span>") != std::string::npos);
+  CHECK(home.find("embed.js\" async></script>") != std::string::npos);  // sizes the lookup
+
+  const std::string lookup = f.Get("/?q=https%3A%2F%2Fnews.example%2Fstory").body;
+  CHECK(lookup.find("<h2>A story</h2><ul><li><a href=\"/embed/x/883326060983353344\">") !=
+        std::string::npos);
+  const std::string post = f.Get("/?q=x/1641086480675225601").body;
+  CHECK(post.find("<iframe class=\"stillpost-embed\" src=\"/embed/x/1641086480675225601\"") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace stillpost::server
