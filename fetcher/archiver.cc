@@ -166,6 +166,7 @@ struct Archiver::Impl {
   Impl(archive::Store& s, ArchiveOptions o) : store(s), options(std::move(o)), http(options.http) {}
 
   void Done(size_t index, PostOutcome outcome) {
+    outcome.index = index;
     (*outcomes)[index] = outcome;
     if (on_done != nullptr && *on_done) (*on_done)(outcome);
     --in_flight;

@@ -41,7 +41,8 @@ struct PostOutcome {
   // kNotAPost: a Mastodon-shaped link on a host that turned out not to answer the Mastodon API
   // (PostRef::unverified); nothing is stored.
   enum class Kind { kCaptured, kGone, kFailed, kUnchanged, kNotAPost };
-  std::string key;  // the post key; as given, when it could not be resolved
+  std::string key;   // the post key; as given, when it could not be resolved
+  size_t index = 0;  // the post's place among the distinct references Archive() was given
   Kind kind = Kind::kFailed;
   bool partial = false;       // captured, but something is missing (see detail)
   int media = 0;              // media files stored with the capture (avatars, photos, posters)
@@ -68,7 +69,8 @@ class Archiver {
   Archiver(const Archiver&) = delete;
   Archiver& operator=(const Archiver&) = delete;
 
-  // Archives posts of any platform, each once; `on_done` runs as each finishes. Returns one
+  // Archives posts of any platform, each once; `on_done` runs as each finishes (in any order;
+  // PostOutcome::index says which it is). Returns one
   // outcome per distinct reference, in input order. Bluesky handles are resolved first (once
   // per run); a Mastodon boost archives the boosted post, under its own key (the outcome's).
   std::vector<PostOutcome> Archive(const std::vector<PostRef>& refs,

@@ -97,6 +97,22 @@ TEST_CASE("user cli: --from - reads stdin; rewrite takes a URL or stdin") {
   CHECK(by_url.out == from_stdin.out);
 }
 
+TEST_CASE("user cli: output follows input order, whichever post finishes first") {
+  Env env;
+  // The first post answers last.
+  REQUIRE(env.replay.Admin("fault", "https://cdn.syndication.twimg.com/tweet-result?id=" + kPhoto,
+                           "kind=latency&ms=800") == 200);
+  auto r = env.Archive({"--json", kPhoto, kReply, kParent});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.out);
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(lines, line);) {
+    keys.emplace_back(boost::json::parse(line).as_object().at("key").as_string());
+  }
+  CHECK(keys == std::vector<std::string>{"x/" + kPhoto, "x/" + kReply, "x/" + kParent});
+}
+
 TEST_CASE("user cli: nonsense values are usage errors that name the accepted range") {
   Env env;
   struct Case {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "common/post_key.h"
@@ -291,7 +292,20 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
       if (done == ids.size()) std::cerr << "\r\033[K" << std::flush;
     }
   };
-  auto outcomes = archiver.Archive(ids, report);
+  // Lines come out in input order: an outcome that finishes early waits for those before it.
+  std::map<size_t, fetcher::PostOutcome> waiting;
+  size_t next = 0;
+  auto in_order = [&](const fetcher::PostOutcome& o) {
+    waiting.emplace(o.index, o);
+    for (auto it = waiting.find(next); it != waiting.end(); it = waiting.find(next)) {
+      report(it->second);
+      waiting.erase(it);
+      ++next;
+    }
+  };
+  auto outcomes = archiver.Archive(ids, in_order);
+  // Every post reports once, so nothing waits now; were one lost, the rest still print.
+  for (const auto& entry : waiting) report(entry.second);
   if (outcomes_out != nullptr) *outcomes_out = std::move(outcomes);
   if (!json) {
     std::cout << Plural(captured + partial + gone + failed + unchanged, "post") << ": " << captured
