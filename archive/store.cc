@@ -1348,6 +1348,12 @@ Status Store::Compact() {
   return Status::Ok();
 }
 
+std::optional<proto::PostState> ArchivedState(const Store& store, const std::string& key) {
+  auto s = store.State(key);
+  if (!s) return std::nullopt;
+  return std::move(*s);
+}
+
 Result<std::string> KeyOfRef(const Store& store, const PostRef& ref) {
   if (!ref.NeedsResolving()) return ref.key;
   auto did = store.DidOfHandle(ref.bsky_handle);

@@ -211,6 +211,10 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
+// The post's state with its latest good capture, or nullopt when the store has none (not
+// archived, or unreadable: for listings that show such a post as not archived).
+std::optional<proto::PostState> ArchivedState(const Store& store, const std::string& key);
+
 // The key a post reference names (common/post_ref.h), with a Bluesky handle resolved from the
 // archive's own captures (Store::DidOfHandle) rather than the network. NotFound when the archive
 // has no post by that handle.

@@ -183,8 +183,9 @@ boost::json::object PostSummaryJson(std::string_view key, const proto::PostState
   return o;
 }
 
-boost::json::object ArticleJson(const proto::Article& article,
-                                const std::vector<const proto::PostState*>& states) {
+boost::json::object ArticleJson(
+    const proto::Article& article,
+    const std::function<std::optional<proto::PostState>(const std::string& key)>& state_of) {
   boost::json::object o;
   o["url"] = ValidUtf8(article.url());
   if (!article.fetched_url().empty() && article.fetched_url() != article.url()) {
@@ -196,10 +197,9 @@ boost::json::object ArticleJson(const proto::Article& article,
   boost::json::array posts;
   boost::json::object counts;
   for (int i = 0; i < article.post_keys_size(); ++i) {
-    const proto::PostState* s =
-        static_cast<size_t>(i) < states.size() ? states[static_cast<size_t>(i)] : nullptr;
+    const std::optional<proto::PostState> s = state_of(article.post_keys(i));
     boost::json::object p;
-    if (s != nullptr) {
+    if (s) {
       p = PostSummaryJson(article.post_keys(i), *s);
     } else {
       p["key"] = article.post_keys(i);

@@ -9,6 +9,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,9 +41,10 @@ boost::json::object PostSummaryJson(std::string_view key, const proto::PostState
 
 // An article and its posts in article order, each with its state (PostSummaryJson), and the
 // counts the newsroom asks for: {"url", "title", "scanned_at", "scope", "posts": [...],
-// "counts": {"live": 3, "deleted": 1}}. `states[i]` belongs to article.post_keys(i); a post with
-// no state (not archived) is {"key", "state": "not_archived"}.
-boost::json::object ArticleJson(const proto::Article& article,
-                                const std::vector<const proto::PostState*>& states);
+// "counts": {"live": 3, "deleted": 1}}. `state_of` gives a post's state (with latest_good), or
+// nullopt for a post not archived, which is {"key", "state": "not_archived"}.
+boost::json::object ArticleJson(
+    const proto::Article& article,
+    const std::function<std::optional<proto::PostState>(const std::string& key)>& state_of);
 
 }  // namespace stillpost::embed

@@ -765,14 +765,10 @@ Response Router::Articles(std::string_view query) {
                                                  ? "no archived article " + url
                                                  : article.error().message());
   }
-  std::vector<proto::PostState> states(static_cast<size_t>(article->post_keys_size()));
-  std::vector<const proto::PostState*> found;
-  for (int i = 0; i < article->post_keys_size(); ++i) {
-    auto s = store_.State(article->post_keys(i));
-    if (s) states[static_cast<size_t>(i)] = std::move(*s);
-    found.push_back(s ? &states[static_cast<size_t>(i)] : nullptr);
-  }
-  return Json(200, boost::json::serialize(embed::ArticleJson(*article, found)));
+  return Json(200,
+              boost::json::serialize(embed::ArticleJson(*article, [this](const std::string& k) {
+                return archive::ArchivedState(store_, k);
+              })));
 }
 
 Response Router::Home(std::string_view query) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 
+#include "tests/support/chromium.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/replay.h"
 #include "tests/support/run.h"
@@ -18,20 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Run;
 
-const char* kChromium = "/usr/bin/chromium";
-
-std::vector<std::string> ChromiumArgs(const std::string& profile) {
-  return {"--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--disable-quic",
-          "--hide-scrollbars",
-          "--user-data-dir=" + profile};
-}
+using testing::ChromiumArgs;
+using testing::kChromium;
 
 std::string Replace(std::string s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <regex>
 
+#include "tests/support/chromium.h"
 #include "tests/support/replay.h"
 #include "tests/support/run.h"
 #include "tests/support/serve.h"
@@ -23,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Run;
 
-const char* kChromium = "/usr/bin/chromium";
+using testing::ChromiumArgs;
+using testing::kChromium;
 
 // Every post of the replay, by the URL a publisher would give oEmbed.
 const std::vector<std::pair<std::string, std::string>> kPosts = {
@@ -51,19 +53,6 @@ const std::vector<std::pair<std::string, std::string>> kPosts = {
      "https://bsky.app/profile/did:plc:64fyz6rpsagabcfqzdxykwgg/post/3lhnv26fdxc2v"},
 };
 const int kWidths[] = {250, 350, 550};
-
-std::vector<std::string> ChromiumArgs(const std::string& profile) {
-  return {"--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-          "--disable-quic",
-          "--hide-scrollbars",
-          "--user-data-dir=" + profile};
-}
 
 std::string UrlEncode(const std::string& s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);

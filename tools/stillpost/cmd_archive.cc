@@ -337,16 +337,7 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
     keys.insert(keys.end(), a->post_keys().begin(), a->post_keys().end());
   }
   if (options.all) {
-    for (const char* platform : {"x", "mastodon", "bsky"}) {
-      std::string after;
-      for (;;) {
-        auto page = (*store)->PostsByPlatform(platform, 1000, after);
-        if (!page) return Fail(page.error());
-        if (page->empty()) break;
-        keys.insert(keys.end(), page->begin(), page->end());
-        after = page->back();
-      }
-    }
+    if (Status s = AppendPostKeys(**store, "", keys); !s.ok()) return Fail(s);
   }
   if (keys.empty() && options.posts.empty() && options.article.empty() && !options.all) {
     return UsageFail("recheck needs posts (keys, URLs or X ids), --article URL|FILE or --all");

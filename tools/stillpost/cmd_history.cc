@@ -36,21 +36,6 @@ std::string Join(const std::vector<std::string>& w, size_t from, size_t to) {
   return out;
 }
 
-std::string MediaKind(const proto::Media& m) {
-  switch (m.kind()) {
-    case proto::Media::KIND_PHOTO:
-      return "photo";
-    case proto::Media::KIND_VIDEO:
-      return "video";
-    case proto::Media::KIND_GIF:
-      return "gif";
-    case proto::Media::KIND_AUDIO:
-      return "audio";
-    default:
-      return "media";
-  }
-}
-
 // What an edit changed, one entry per part: the words of the text that changed (the common
 // start and end kept out), media added and removed, the card, the quoted post, the poll.
 boost::json::object EditChanges(const proto::Post& a, const proto::Post& b) {
@@ -72,7 +57,8 @@ boost::json::object EditChanges(const proto::Post& a, const proto::Post& b) {
   auto ids = [](const proto::Post& p) {
     std::vector<std::pair<std::string, std::string>> v;
     for (const auto& m : p.media()) {
-      v.emplace_back(m.original_url().empty() ? m.blob() : m.original_url(), MediaKind(m));
+      v.emplace_back(m.original_url().empty() ? m.blob() : m.original_url(),
+                     MediaKindName(m.kind()));
     }
     return v;
   };

@@ -29,21 +29,6 @@ std::string TombstoneName(proto::Tombstone::Kind kind) {
   return std::string(fetcher::TombstoneKindName(kind));
 }
 
-std::string MediaKindName(proto::Media::Kind kind) {
-  switch (kind) {
-    case proto::Media::KIND_PHOTO:
-      return "photo";
-    case proto::Media::KIND_VIDEO:
-      return "video";
-    case proto::Media::KIND_GIF:
-      return "gif";
-    case proto::Media::KIND_AUDIO:
-      return "audio";
-    default:
-      return "media";
-  }
-}
-
 // One line per capture: time, outcome.
 std::string CaptureLine(const proto::Capture& c) {
   std::string line = When(c.captured_at()) + "  ";
@@ -123,6 +108,22 @@ Result<PostRef> RefOf(const std::string& input) {
 
 }  // namespace
 
+Status AppendPostKeys(const archive::Store& store, std::string_view platform,
+                      std::vector<std::string>& keys) {
+  for (const char* p : {"x", "mastodon", "bsky"}) {
+    if (!platform.empty() && platform != p) continue;
+    std::string after;
+    for (;;) {
+      auto page = store.PostsByPlatform(p, 1000, after);
+      if (!page) return page.error();
+      if (page->empty()) break;
+      keys.insert(keys.end(), page->begin(), page->end());
+      after = page->back();
+    }
+  }
+  return Status::Ok();
+}
+
 Result<proto::Article> FindArticle(const archive::Store& store, const std::string& input) {
   std::vector<std::string> tries = {input};
   std::error_code ec;
@@ -153,14 +154,8 @@ namespace {
 int ShowArticle(const archive::Store& store, const std::string& input, bool json) {
   auto article = FindArticle(store, input);
   if (!article) return Fail(article.error());
-  std::vector<proto::PostState> states(static_cast<size_t>(article->post_keys_size()));
-  std::vector<const proto::PostState*> found;
-  for (int i = 0; i < article->post_keys_size(); ++i) {
-    auto s = store.State(article->post_keys(i));
-    if (s) states[static_cast<size_t>(i)] = std::move(*s);
-    found.push_back(s ? &states[static_cast<size_t>(i)] : nullptr);
-  }
-  boost::json::object o = embed::ArticleJson(*article, found);
+  boost::json::object o = embed::ArticleJson(
+      *article, [&store](const std::string& k) { return archive::ArchivedState(store, k); });
   if (json) {
     std::cout << boost::json::serialize(o) << '\n';
     return kExitOk;
@@ -240,17 +235,7 @@ int RunList(const GlobalOptions& global, const ListOptions& options) {
     if (!article) return Fail(article.error());
     keys.assign(article->post_keys().begin(), article->post_keys().end());
   } else {
-    for (const char* platform : {"x", "mastodon", "bsky"}) {
-      if (!options.platform.empty() && options.platform != platform) continue;
-      std::string after;
-      for (;;) {
-        auto page = (*store)->PostsByPlatform(platform, 1000, after);
-        if (!page) return Fail(page.error());
-        if (page->empty()) break;
-        keys.insert(keys.end(), page->begin(), page->end());
-        after = page->back();
-      }
-    }
+    if (Status s = AppendPostKeys(**store, options.platform, keys); !s.ok()) return Fail(s);
   }
   size_t shown = 0;
   for (const auto& key : keys) {

@@ -52,6 +52,11 @@ struct ListOptions {
 };
 int RunList(const GlobalOptions& global, const ListOptions& options);
 
+// Every post key of `platform` ("x", "mastodon", "bsky"; empty: all three), in key order,
+// appended to `keys`.
+Status AppendPostKeys(const archive::Store& store, std::string_view platform,
+                      std::vector<std::string>& keys);
+
 // The archived article an input names: its URL (canonical or as fetched), or the file it was
 // archived from (file://ABSOLUTE-PATH, or the canonical link inside the file).
 Result<proto::Article> FindArticle(const archive::Store& store, const std::string& input);

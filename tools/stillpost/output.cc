@@ -9,9 +9,25 @@
 #include <iterator>
 
 #include "common/web.h"
+#include "stillpost.pb.h"
 #include "tools/stillpost/commands.h"
 
 namespace stillpost::cli {
+
+std::string MediaKindName(int kind) {
+  switch (kind) {
+    case proto::Media::KIND_PHOTO:
+      return "photo";
+    case proto::Media::KIND_VIDEO:
+      return "video";
+    case proto::Media::KIND_GIF:
+      return "gif";
+    case proto::Media::KIND_AUDIO:
+      return "audio";
+    default:
+      return "media";
+  }
+}
 
 std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
   std::string out = std::to_string(n) + " ";

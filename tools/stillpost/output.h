@@ -11,6 +11,9 @@
 
 namespace stillpost::cli {
 
+// "photo", "video", "gif", "audio", "media".
+std::string MediaKindName(int kind);
+
 // "3 posts", "1 post".
 std::string Plural(uint64_t n, std::string_view one, std::string_view many = {});
 
