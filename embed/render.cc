@@ -182,6 +182,8 @@ body{font:15px/20px Helvetica,Arial,"Liberation Sans",sans-serif;font-kerning:no
 .sp-media img,.sp-media video{display:block;width:100%;height:auto;background:var(--line)}
 .sp-media-2 img,.sp-media-3 img,.sp-media-4 img,.sp-media-2 video,.sp-media-3 video,.sp-media-4 video{height:100%;object-fit:cover;aspect-ratio:1}
 .sp-media-3>:first-child img,.sp-media-3>:first-child video{aspect-ratio:auto}
+.sp-media-1 img.sp-tall{aspect-ratio:4/5;object-fit:cover}
+.sp-media-1 video.sp-tall{aspect-ratio:4/5;object-fit:contain;background:#000}
 .sp-alt{position:absolute;left:8px;bottom:8px;padding:0 5px;border-radius:4px;background:rgba(0,0,0,.75);color:#fff;font-size:12px;line-height:18px;font-weight:700}
 .sp-missing{padding:24px;color:var(--dim);font-size:13px;line-height:18px;text-align:center;background:var(--card);overflow-wrap:anywhere}
 .sp-sens{position:relative}
@@ -243,7 +245,7 @@ constexpr double kQuotePadY = 10, kQuotePadX = 12, kQuoteHead = 20, kQuoteTextGa
 constexpr double kQuoteTextLine = 20, kQuoteTextPx = 15;
 constexpr double kParentBy = 18, kParentLine = 20, kParentPx = 14, kParentLines = 3;
 constexpr double kParentIndent = 12;
-constexpr double kMissingPad = 24, kAudio = 54, kGridGap = 2;
+constexpr double kMissingPad = 24, kAudio = 54, kGridGap = 2, kTallest = 1.25;
 constexpr double kCardPadX = 12, kCardDomain = 8 + 18, kCardLine = 20, kCardEnd = 8;
 constexpr double kCardDescLines = 3, kCardDescPx = 14, kCardTitlePx = 15;
 constexpr double kCwPadY = 8, kCwPadX = 12, kCwLine = 20, kCwMarker = 16;
@@ -646,6 +648,12 @@ void RenderAuthor(Writer& w, const Post& post, bool logo, const std::string& hre
 
 int ShownMedia(const Post& post) { return std::min(post.media_size(), 4); }
 
+// Taller than 4:5 (height over width above kTallest), by the platform's metadata.
+bool IsTall(const Media& m) {
+  return m.width() > 0 && m.height() > 0 && m.kind() != Media::KIND_AUDIO && !m.blob().empty() &&
+         static_cast<double>(m.height()) > box::kTallest * static_cast<double>(m.width());
+}
+
 void RenderMedia(Writer& w, const Post& post) {
   const int n = ShownMedia(post);
   if (n == 0) return;
@@ -654,10 +662,13 @@ void RenderMedia(Writer& w, const Post& post) {
     const Media& m = post.media(i);
     // Width and height from the platform's metadata: the browser reserves the room before the
     // bytes arrive, so nothing moves when they do.
-    const std::string dims = m.width() > 0 && m.height() > 0
-                                 ? " width=\"" + std::to_string(m.width()) + "\" height=\"" +
-                                       std::to_string(m.height()) + "\""
-                                 : "";
+    std::string dims = m.width() > 0 && m.height() > 0
+                           ? " width=\"" + std::to_string(m.width()) + "\" height=\"" +
+                                 std::to_string(m.height()) + "\""
+                           : "";
+    // Alone, a portrait taller than 4:5 is shown 4:5 (a photo cropped, a video letterboxed), as
+    // the platforms do, so one image does not take a whole screen.
+    if (n == 1 && IsTall(m)) dims += " class=\"sp-tall\"";
     w.Raw("<div class=\"sp-cell\">");
     if (m.blob().empty()) {
       // Why it failed is for the archive's operators (show, the API), not for readers.
@@ -696,13 +707,14 @@ void RenderMedia(Writer& w, const Post& post) {
   w.Raw("</div>");
 }
 
-// The height of one cell shown whole (one item alone): its own aspect ratio.
+// The height of one cell shown whole (one item alone): its own aspect ratio, at most 5:4 tall.
 double CellHeight(const Media& m, double width) {
   if (m.blob().empty()) {
     return 2 * box::kMissingPad + Lines(Plain("This media could not be archived", 13),
                                         width - 2 * box::kMissingPad, box::kNoteLine);
   }
   if (m.kind() == Media::KIND_AUDIO) return box::kAudio;
+  if (IsTall(m)) return width * box::kTallest;
   if (m.width() > 0 && m.height() > 0) {
     return width * static_cast<double>(m.height()) / static_cast<double>(m.width());
   }
