@@ -289,7 +289,10 @@ class CodePointCursor {
 
 class Writer {
  public:
-  explicit Writer(std::string_view base_path = {}) : base_path_(base_path) { out_.reserve(8192); }
+  // An embed page is 6 to 16 kB; one buffer of that size, not a string grown by doubling.
+  explicit Writer(std::string_view base_path = {}, size_t reserve = 16384) : base_path_(base_path) {
+    out_.reserve(reserve);
+  }
   // The URL of a stored blob, or of an archived post's embed, under the deployment's path.
   std::string Media(const std::string& sha) const {
     std::string url(base_path_);
@@ -304,11 +307,18 @@ class Writer {
   void ValidText(std::string_view s) { EscapeValidInto(out_, s); }  // `s` is valid UTF-8
   // A link that leaves the embed: a new tab, no referrer, no opener.
   void OpenLink(std::string_view href, std::string_view cls = {}) {
+    std::string escaped;
+    EscapeInto(escaped, href);
+    OpenEscapedLink(escaped, cls);
+  }
+  // The same with `href` escaped already (one author's profile, linked three times).
+  void OpenEscapedLink(std::string_view escaped_href, std::string_view cls = {},
+                       bool external = true) {
     out_ += "<a";
     if (!cls.empty()) out_.append(" class=\"").append(cls).append("\"");
-    out_ += " href=\"";
-    Text(href);
-    out_ += "\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">";
+    out_.append(" href=\"").append(escaped_href);
+    out_ += external ? "\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">"
+                     : "\" target=\"_blank\" rel=\"noopener\">";
   }
   std::string& str() { return out_; }
   int NextId() { return ++ids_; }
@@ -560,15 +570,21 @@ void RenderBadge(Writer& w, proto::VerifiedKind kind) {
   switch (kind) {
     case proto::VERIFIED_NONE:
       return;
-    case proto::VERIFIED_BUSINESS:
-      w.Raw(BadgeSvg("#e2b719", "Verified organisation"));
+    case proto::VERIFIED_BUSINESS: {
+      static const std::string gold = BadgeSvg("#e2b719", "Verified organisation");
+      w.Raw(gold);
       return;
-    case proto::VERIFIED_GOVERNMENT:
-      w.Raw(BadgeSvg("#829aab", "Verified government account"));
+    }
+    case proto::VERIFIED_GOVERNMENT: {
+      static const std::string grey = BadgeSvg("#829aab", "Verified government account");
+      w.Raw(grey);
       return;
-    default:
-      w.Raw(BadgeSvg("#1d9bf0", "Verified account"));
+    }
+    default: {
+      static const std::string blue = BadgeSvg("#1d9bf0", "Verified account");
+      w.Raw(blue);
       return;
+    }
   }
 }
 
@@ -577,18 +593,15 @@ void RenderBadge(Writer& w, proto::VerifiedKind kind) {
 // instead (a quoted post: its own archived embed).
 void RenderAuthor(Writer& w, const Post& post, bool logo, const std::string& href = {}) {
   const auto& a = post.author();
-  const std::string profile = AuthorUrl(post);
-  const std::string target = href.empty() ? profile : href;
-  const bool linked = IsHttpUrl(target) || (!href.empty() && href[0] == '/');
+  const std::string target = href.empty() ? AuthorUrl(post) : href;
+  const bool linked = !target.empty() && (!href.empty() || IsHttpUrl(target));
+  std::string escaped;
+  EscapeInto(escaped, target);
+  // Our own archived embed (a quoted post) opens with a referrer policy of its own.
+  const bool external = href.empty();
   w.Raw("<header class=\"sp-head\">");
   if (linked) {
-    if (href.empty()) {
-      w.OpenLink(target, "sp-avatar-link");
-    } else {
-      w.Raw("<a class=\"sp-avatar-link\" href=\"");
-      w.Text(target);
-      w.Raw("\" target=\"_blank\" rel=\"noopener\">");
-    }
+    w.OpenEscapedLink(escaped, "sp-avatar-link", external);
   } else {
     w.Raw("<span class=\"sp-avatar-link\">");
   }
@@ -601,14 +614,10 @@ void RenderAuthor(Writer& w, const Post& post, bool logo, const std::string& hre
   w.Raw(linked ? "</a>" : "</span>");
   w.Raw("<span class=\"sp-names\">");
   auto open = [&](const char* cls) {
-    if (!linked) {
-      w.Raw(std::string("<span class=\"") + cls + "\">");
-    } else if (href.empty()) {
-      w.OpenLink(target, cls);
+    if (linked) {
+      w.OpenEscapedLink(escaped, cls, external);
     } else {
-      w.Raw(std::string("<a class=\"") + cls + "\" href=\"");
-      w.Text(target);
-      w.Raw("\" target=\"_blank\" rel=\"noopener\">");
+      w.Raw(std::string("<span class=\"") + cls + "\">");
     }
   };
   w.Raw("<span class=\"sp-name-row\">");
@@ -1012,7 +1021,7 @@ std::vector<std::vector<FootItem>> FooterRows(const Post& post, UnixMicros shown
       // The time is the post's permalink, as on the platform.
       std::string link;
       {
-        Writer lw;
+        Writer lw({}, 256);
         lw.OpenLink(post.url(), "sp-time");
         link = lw.str();
       }
@@ -1043,7 +1052,7 @@ std::vector<std::vector<FootItem>> FooterRows(const Post& post, UnixMicros shown
                       FormatDate(shown_at) + "</time>",
                   archived});
   if (IsHttpUrl(post.url())) {
-    Writer lw;
+    Writer lw({}, 256);
     lw.OpenLink(post.url(), "sp-view");
     last.push_back({lw.str() + "View on " + platform + "</a>", "View on " + platform});
   }
