@@ -910,8 +910,7 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
     // Posts only ever seen gone (a mistyped id, a post deleted before we came) are counted
     // apart: they are known, not archived.
     if (capture.has_post() && !is_new && !header.has_latest_good_at()) {
-      counters.set_never_whole(counters.never_whole() -
-                               std::min<uint64_t>(counters.never_whole(), 1));
+      if (counters.never_whole() > 0) counters.set_never_whole(counters.never_whole() - 1);
     } else if (!capture.has_post() && is_new) {
       counters.set_never_whole(counters.never_whole() + 1);
     }

@@ -34,6 +34,18 @@ std::string ValidUtf8(std::string_view text) {
   return std::string(ValidUtf8View(text, storage));
 }
 
+std::string Abbreviated(std::string_view text, size_t max_bytes) {
+  std::string valid = ValidUtf8(text);
+  if (valid.size() <= max_bytes) return valid;
+  auto end = valid.cbegin();
+  for (auto it = end;
+       it != valid.cend() && it - valid.cbegin() <= static_cast<ptrdiff_t>(max_bytes);
+       utf8::unchecked::next(it)) {
+    end = it;
+  }
+  return std::string(valid.cbegin(), end) + "\u2026";
+}
+
 bool IsHttpBaseUrl(std::string_view url) {
   if (!IsHttpUrl(url)) return false;
   auto u = boost::urls::parse_absolute_uri(url);

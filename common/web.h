@@ -17,6 +17,10 @@ std::string_view ValidUtf8View(std::string_view text, std::string& storage);
 // The same, as a string.
 std::string ValidUtf8(std::string_view text);
 
+// `text` made valid UTF-8 and cut to at most `max_bytes` bytes of whole code points, with "…"
+// after it when something was cut (one-line summaries of a post's text).
+std::string Abbreviated(std::string_view text, size_t max_bytes);
+
 // An origin (and optional path) that our own URLs may be built on: http(s), a host, no user
 // info, query or fragment, nothing outside URL syntax (so no quote, angle bracket or space can
 // reach a page we write). For --public-url and rewrite --base.

@@ -850,10 +850,8 @@ bool Sensitive(const Post& post) {
          (post.sensitive() || HasSensitiveLabel(post));
 }
 
-void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nested);
-
 // What follows the header: the text, poll, media and card, behind the content warning if any.
-void RenderContent(Writer& w, const Post& post, const EmbedOptions& o, bool nested) {
+void RenderContent(Writer& w, const Post& post, const EmbedOptions& o) {
   const bool cw = !post.content_warning().empty();
   if (cw) {
     w.Raw("<details class=\"sp-cw\"><summary dir=\"auto\">");
@@ -888,7 +886,6 @@ void RenderContent(Writer& w, const Post& post, const EmbedOptions& o, bool nest
     RenderCard(w, post);
   }
   if (cw) w.Raw("</details>");
-  (void)nested;
 }
 
 double ContentHeight(const Post& post, const EmbedOptions& o, double width, bool nested) {
@@ -929,7 +926,7 @@ void RenderQuote(Writer& w, const Post& post, const EmbedOptions& o) {
     // The quoted post's own embed, when it is archived under its key.
     const std::string href = post.quoted_key().empty() ? "" : w.EmbedOf(post.quoted_key());
     RenderAuthor(w, q, false, href);
-    RenderContent(w, q, o, true);
+    RenderContent(w, q, o);
     if (const std::string note = QuoteNote(q); !note.empty()) {
       w.Raw("<p class=\"sp-note\">" + note + "</p>");
     }
@@ -963,11 +960,13 @@ double QuoteHeight(const Post& post, const EmbedOptions& o, double width) {
   return 0;
 }
 
-void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o, bool nested) {
-  if (!nested) RenderParent(w, post, o);
-  RenderAuthor(w, post, !nested);
-  RenderContent(w, post, o, nested);
-  if (!nested) RenderQuote(w, post, o);
+// The embed's own post: the parent it replies to, its author with the platform's mark, what it
+// says, and what it quotes.
+void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o) {
+  RenderParent(w, post, o);
+  RenderAuthor(w, post, /*logo=*/true);
+  RenderContent(w, post, o);
+  RenderQuote(w, post, o);
 }
 
 // The gone band's words: what happened, and the dates (never split across lines).
@@ -1159,7 +1158,7 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
   if (const std::string note = PartialNote(in.capture); !note.empty()) {
     w.Raw("<p class=\"sp-note\">" + note + "</p>\n");
   }
-  RenderPostBody(w, post, o, false);
+  RenderPostBody(w, post, o);
 
   const UnixMicros shown_at = Micros(in.capture.captured_at());
   w.Raw("\n<footer class=\"sp-foot\">");

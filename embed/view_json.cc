@@ -3,6 +3,8 @@
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <boost/algorithm/string/case_conv.hpp>
+
 #include "common/time.h"
 #include "common/web.h"
 
@@ -35,9 +37,7 @@ std::string EnumWord(const google::protobuf::EnumValueDescriptor& v) {
     prefix.resize(k);
   }
   prefix.resize(prefix.rfind('_') == std::string::npos ? 0 : prefix.rfind('_') + 1);
-  std::string word = v.name().substr(prefix.size());
-  for (char& c : word) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return word;
+  return boost::algorithm::to_lower_copy(v.name().substr(prefix.size()));
 }
 
 boost::json::value Scalar(const Message& m, const FieldDescriptor* f, int index, int depth);
@@ -122,11 +122,28 @@ std::string GoneWord(proto::Tombstone::Kind kind) {
 
 }  // namespace
 
+std::string StateWord(const proto::PostState& state);
+
+namespace {
+
+// What every view of a post starts with: its key, its state word, since when, how often seen.
+boost::json::object StateFields(std::string_view key, const proto::PostState& state) {
+  boost::json::object o;
+  o["key"] = key;
+  o["state"] = StateWord(state);
+  if (state.has_gone_since()) o["gone_since"] = When(state.gone_since());
+  if (state.has_last_checked()) o["last_checked"] = When(state.last_checked());
+  o["capture_count"] = state.capture_count();
+  return o;
+}
+
+}  // namespace
+
 boost::json::object MessageJson(const Message& message) { return Object(message, 0); }
 
-std::string StateWord(const proto::PostState& state, bool latest_partial) {
+std::string StateWord(const proto::PostState& state) {
   if (state.current() == proto::PostState::CURRENT_GONE) return GoneWord(state.gone_kind());
-  return latest_partial ? "partial" : "live";
+  return state.has_latest_good() && state.latest_good().partial() ? "partial" : "live";
 }
 
 std::string CaptureWord(const proto::Capture& c) {
@@ -136,13 +153,8 @@ std::string CaptureWord(const proto::Capture& c) {
 
 boost::json::object PostJson(std::string_view key, const proto::PostState& state,
                              const std::vector<proto::Capture>& captures) {
-  boost::json::object o;
-  o["key"] = key;
-  o["state"] = StateWord(state, state.has_latest_good() && state.latest_good().partial());
-  if (state.has_gone_since()) o["gone_since"] = When(state.gone_since());
+  boost::json::object o = StateFields(key, state);
   if (state.has_first_seen()) o["first_seen"] = When(state.first_seen());
-  if (state.has_last_checked()) o["last_checked"] = When(state.last_checked());
-  o["capture_count"] = state.capture_count();
   if (state.has_latest_good_at()) o["latest_good_at"] = When(state.latest_good_at());
   if (state.has_latest_good()) o["latest_good"] = MessageJson(state.latest_good());
   if (!captures.empty()) {
@@ -160,25 +172,14 @@ boost::json::object PostJson(std::string_view key, const proto::PostState& state
 }
 
 boost::json::object PostSummaryJson(std::string_view key, const proto::PostState& state) {
-  boost::json::object o;
-  o["key"] = key;
-  const bool partial = state.has_latest_good() && state.latest_good().partial();
-  o["state"] = StateWord(state, partial);
-  if (state.has_gone_since()) o["gone_since"] = When(state.gone_since());
-  if (state.has_last_checked()) o["last_checked"] = When(state.last_checked());
-  o["capture_count"] = state.capture_count();
+  boost::json::object o = StateFields(key, state);
   if (state.has_latest_good()) {
     const proto::Post& p = state.latest_good().post();
     if (!p.author().handle().empty()) o["author"] = ValidUtf8(p.author().handle());
     if (p.has_created_at()) o["created_at"] = When(p.created_at());
     const std::string& text = p.text();
-    std::string line = text.substr(0, text.find('\n'));
-    if (line.size() > 200) {
-      size_t cut = 200;
-      while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
-      line = line.substr(0, cut) + "\u2026";
-    }
-    if (!line.empty()) o["text"] = ValidUtf8(line);
+    const std::string line = Abbreviated(text.substr(0, text.find('\n')), 200);
+    if (!line.empty()) o["text"] = line;
   }
   return o;
 }

@@ -22,10 +22,9 @@ namespace stillpost::embed {
 // Any of our messages in the vocabulary above; an empty message is an empty object.
 boost::json::object MessageJson(const google::protobuf::Message& message);
 
-// "live", "partial" (live, latest capture incomplete), or why it is gone: "deleted",
-// "protected", "suspended", "withheld", "not_found", "gone". `latest_partial`: the latest good
-// capture is partial.
-std::string StateWord(const proto::PostState& state, bool latest_partial);
+// "live", "partial" (live, its latest good capture incomplete: `state` carries latest_good), or
+// why it is gone: "deleted", "protected", "suspended", "withheld", "not_found", "gone".
+std::string StateWord(const proto::PostState& state);
 // The word for one capture: "post", "partial", or its tombstone's kind.
 std::string CaptureWord(const proto::Capture& capture);
 

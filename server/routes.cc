@@ -1,13 +1,15 @@
 #include "server/routes.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
+#include <boost/algorithm/string/replace.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <boost/url/url_view.hpp>
 #include <charconv>
 #include <cstdio>
@@ -106,81 +108,49 @@ int StatusFor(const Status& s) {
 }  // namespace
 
 Result<std::string> NormalizeKey(std::string_view encoded) {
-  std::string key;
-  key.reserve(encoded.size());
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c != '%') {
-      key += c;
-      continue;
-    }
-    const auto hex = [](char h) {
-      return h >= '0' && h <= '9'   ? h - '0'
-             : h >= 'a' && h <= 'f' ? h - 'a' + 10
-             : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                    : -1;
-    };
-    if (i + 2 >= encoded.size()) {
-      return InvalidArgumentError("malformed escape in " + ValidUtf8(encoded));
-    }
-    const int hi = hex(encoded[i + 1]), lo = hex(encoded[i + 2]);
-    if (hi < 0 || lo < 0) return InvalidArgumentError("malformed escape in " + ValidUtf8(encoded));
-    const char decoded = static_cast<char>(hi * 16 + lo);
-    // A did:web port stays escaped in the key (did:web:example.com%3A8443).
-    key += decoded == ':' && key.find("did:web:") != std::string::npos ? std::string("%3A")
-                                                                       : std::string(1, decoded);
-    i += 2;
-  }
+  auto pct = boost::urls::make_pct_string_view(encoded);
+  if (!pct) return InvalidArgumentError("malformed escape in " + ValidUtf8(encoded));
+  std::string key = pct->decode();
   // The platform, a Mastodon host and a did:web host are case-insensitive names.
-  const size_t first = key.find('/');
-  const size_t second = first == std::string::npos ? first : key.find('/', first + 1);
+  const size_t first = std::min(key.find('/'), key.size());
+  const size_t second = std::min(key.find('/', std::min(first + 1, key.size())), key.size());
   auto lower = [&key](size_t from, size_t to) {
-    for (size_t i = from; i < to && i < key.size(); ++i) {
-      if (key[i] >= 'A' && key[i] <= 'Z') key[i] = static_cast<char>(key[i] - 'A' + 'a');
-    }
+    std::transform(
+        key.begin() + static_cast<ptrdiff_t>(from), key.begin() + static_cast<ptrdiff_t>(to),
+        key.begin() + static_cast<ptrdiff_t>(from),
+        [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
   };
   lower(0, first);
   const std::string_view platform = std::string_view(key).substr(0, first);
-  if (platform == "mastodon" ||
-      (platform == "bsky" && key.compare(first + 1, 8, "did:web:") == 0)) {
+  constexpr std::string_view kDidWeb = "did:web:";
+  if (platform == "mastodon") lower(first + 1, second);
+  if (platform == "bsky" && key.compare(first + 1, kDidWeb.size(), kDidWeb) == 0) {
     lower(first + 1, second);
+    // The key keeps a did:web port's colon escaped (did:web:example.com%3A8443).
+    const size_t host = first + 1 + kDidWeb.size();
+    std::string did = key.substr(host, second - host);
+    boost::algorithm::replace_all(did, ":", "%3A");
+    key.replace(host, second - host, did);
   }
-  if (key.find("%3a") != std::string::npos) key.replace(key.find("%3a"), 3, "%3A");
   auto parsed = ParsePostKey(key);
   if (!parsed) return parsed.error();
   return key;
 }
 
 bool AcceptsGzip(std::string_view header) {
-  size_t at = 0;
-  while (at < header.size()) {
-    size_t end = header.find(',', at);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view item = header.substr(at, end - at);
-    at = end + 1;
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    const size_t semi = item.find(';');
-    std::string_view coding = item.substr(0, semi);
-    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
-      coding.remove_suffix(1);
-    if (coding.size() != 4 && coding != "*") continue;
-    std::string lowered(coding);
-    for (char& c : lowered) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (lowered != "gzip" && lowered != "*") continue;
-    // q=0 (q=0.0, q=0.000) refuses it.
-    if (semi != std::string_view::npos) {
-      std::string_view params = item.substr(semi + 1);
-      const size_t q = params.find("q=");
-      if (q != std::string_view::npos) {
-        std::string_view v = params.substr(q + 2);
-        bool zero = !v.empty() && v[0] == '0';
-        for (size_t i = 1; zero && i < v.size() && v[i] != ';' && v[i] != ' '; ++i) {
-          zero = v[i] == '.' || v[i] == '0';
-        }
-        if (zero) continue;
-      }
+  namespace http = boost::beast::http;
+  for (const auto& coding :
+       http::ext_list{boost::beast::string_view(header.data(), header.size())}) {
+    if (!boost::beast::iequals(coding.first, "gzip") && coding.first != "*") continue;
+    // q=0 (0.0, 0.000) refuses it.
+    bool refused = false;
+    for (const auto& param : coding.second) {
+      if (!boost::beast::iequals(param.first, "q")) continue;
+      double q = 1;
+      const auto v = param.second;
+      refused = std::from_chars(v.data(), v.data() + v.size(), q).ec == std::errc() && q == 0;
     }
-    return true;
+    if (!refused) return true;
   }
   return false;
 }
@@ -411,11 +381,10 @@ Response Router::Route(const Request& req, std::string_view path, std::string_vi
   }
   auto starts = [&](std::string_view p) { return path.rfind(p, 0) == 0; };
   // Keys arrive as pages and people wrote them: escaped, with a host in capitals. They are
-  // served under their canonical spelling rather than refused.
-  auto key_of = [](std::string_view encoded) { return NormalizeKey(encoded); };
+  // served under their canonical spelling rather than refused (NormalizeKey).
   Response r;
   if (starts("/embed/")) {
-    auto key = key_of(path.substr(7));
+    auto key = NormalizeKey(path.substr(7));
     if (!key) return Error(400, key.error().message());
     r = Embed(req, *key, query);
     r.route = "embed";
@@ -433,7 +402,7 @@ Response Router::Route(const Request& req, std::string_view path, std::string_vi
       at = rest.substr(c);
       rest = rest.substr(0, c);
     }
-    auto key = key_of(rest);
+    auto key = NormalizeKey(rest);
     r = key ? Api(*key + at) : Error(400, key.error().message());
     r.route = "api";
     // Public data, asked for by embed.js from publishers' pages: any origin, no credentials.
@@ -623,9 +592,8 @@ Response Router::Media(const Request& req, std::string_view sha) {
   const std::string digest(sha);
   // If-Range: the range only for this very representation; any other validator (or a date: we
   // send no Last-Modified) gets the whole body.
-  Request whole = req;
-  if (!req.if_range.empty() && req.if_range != etag) whole.range = {};
-  const std::string_view range_header = whole.range;
+  const std::string_view range_header =
+      !req.if_range.empty() && req.if_range != etag ? std::string_view() : req.range;
   std::shared_ptr<const archive::Blob> shared = media_cache_->Get(digest);
   if (!shared && meta->has_size()) {
     // What HEAD and an unsatisfiable range need is the size, which the metadata has: the blob
@@ -860,12 +828,12 @@ std::string Router::HomeItem(const std::string& key) const {
   auto state = store_.State(key);
   if (!state || !state->has_latest_good()) return "";
   const std::string e = embed::HtmlEscape(key);
-  const std::string word = embed::StateWord(*state, state->latest_good().partial());
+  const std::string word = embed::StateWord(*state);
   const proto::Post& p = state->latest_good().post();
   std::string item = "<li><a href=\"" + embed::HtmlEscape(base_path_) + "/embed/" + e + "\">" + e +
                      "</a> <span class=\"st" +
                      (state->current() == proto::PostState::CURRENT_GONE ? " gone" : "") + "\">" +
-                     embed::HtmlEscape(word == "not_found" ? "not found" : word) +
+                     embed::HtmlEscape(boost::algorithm::replace_all_copy(word, "_", " ")) +
                      "</span> <span class=\"who\">";
   item += embed::HtmlEscape(p.author().display_name());
   if (!p.author().handle().empty()) item += " @" + embed::HtmlEscape(p.author().handle());

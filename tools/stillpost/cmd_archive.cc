@@ -173,7 +173,7 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
       found.push_back(p);
       indexes.push_back(add_ref(p.ref));
     }
-    if (!options.json) {
+    if (!global.json) {
       std::cout << "article " << Printable(scanned.canonical_url)
                 << (scanned.title.empty() ? "" : " (" + Printable(scanned.title) + ")") << ": "
                 << Plural(scanned.posts.size(), "post");
@@ -189,7 +189,7 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   if (options.dry_run) {
     for (const auto& p : found) {
       const std::string key = p.key.empty() ? "(handle " + p.ref.bsky_handle + ")" : p.key;
-      if (options.json) {
+      if (global.json) {
         boost::json::object j;
         j["key"] = p.key;
         j["url"] = p.url;
@@ -208,7 +208,7 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
   auto store = OpenStore(global, /*create=*/true);
   if (!store) return Fail(store.error());
   std::vector<fetcher::PostOutcome> outcomes;
-  const int code = ArchiveRefs(**store, refs, std::move(*http), options.fetch, options.json,
+  const int code = ArchiveRefs(**store, refs, std::move(*http), options.fetch, global.json,
                                /*only_if_changed=*/!options.force, /*recheck=*/false, &outcomes);
   // Articles list their posts by key: the keys the archive run found (handles resolved, boosts
   // followed). A post whose key could not be found is left out, and the failure was reported.
@@ -304,8 +304,6 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
     }
   };
   auto outcomes = archiver.Archive(ids, in_order);
-  // Every post reports once, so nothing waits now; were one lost, the rest still print.
-  for (const auto& entry : waiting) report(entry.second);
   if (outcomes_out != nullptr) *outcomes_out = std::move(outcomes);
   if (!json) {
     std::cout << Plural(captured + partial + gone + failed + unchanged, "post") << ": " << captured
@@ -357,7 +355,7 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
     ref.input = key;
     refs.push_back(std::move(ref));
   }
-  return ArchiveRefs(**store, refs, std::move(*http), options.fetch, options.json,
+  return ArchiveRefs(**store, refs, std::move(*http), options.fetch, global.json,
                      /*only_if_changed=*/true, /*recheck=*/true);
 }
 

@@ -1,6 +1,9 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/join.hpp>
+#include <boost/algorithm/string/split.hpp>
 #include <boost/json/serialize.hpp>
 #include <iostream>
 
@@ -17,23 +20,16 @@ namespace {
 
 std::vector<std::string> Words(const std::string& text) {
   std::vector<std::string> words;
-  std::string word;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\t') {
-      if (!word.empty()) words.push_back(std::move(word));
-      word.clear();
-    } else {
-      word += c;
-    }
-  }
-  if (!word.empty()) words.push_back(std::move(word));
+  boost::algorithm::split(words, text, boost::algorithm::is_any_of(" \t\n"),
+                          boost::algorithm::token_compress_on);
+  words.erase(std::remove(words.begin(), words.end(), std::string()), words.end());
   return words;
 }
 
 std::string Join(const std::vector<std::string>& w, size_t from, size_t to) {
-  std::string out;
-  for (size_t i = from; i < to; ++i) out += (out.empty() ? "" : " ") + w[i];
-  return out;
+  return boost::algorithm::join(std::vector<std::string>(w.begin() + static_cast<ptrdiff_t>(from),
+                                                         w.begin() + static_cast<ptrdiff_t>(to)),
+                                " ");
 }
 
 // What an edit changed, one entry per part: the words of the text that changed (the common
@@ -177,7 +173,7 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
       was_gone = false;
     }
     first = false;
-    if (options.json) {
+    if (global.json) {
       boost::json::object o;
       o["captured_at"] = when;
       o["state"] = c.has_tombstone() ? embed::CaptureWord(c) : state;
@@ -197,7 +193,7 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
       std::cout << '\n';
     }
   }
-  if (options.json) {
+  if (global.json) {
     boost::json::object o;
     o["key"] = *key;
     o["captures"] = std::move(list);

@@ -1,5 +1,6 @@
 #include <google/protobuf/util/time_util.h>
 
+#include <boost/algorithm/string/replace.hpp>
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "common/post_key.h"
 #include "common/post_ref.h"
 #include "common/time.h"
+#include "common/web.h"
 #include "embed/view_json.h"
 #include "fetcher/archiver.h"
 #include "fetcher/article.h"
@@ -71,9 +73,8 @@ void PrintPost(const proto::Post& p, const std::string& indent) {
 }
 
 // "not_found" -> "not found": a state word as text.
-std::string StateText(std::string word) {
-  for (char& c : word) c = c == '_' ? ' ' : c;
-  return word;
+std::string StateText(const std::string& word) {
+  return boost::algorithm::replace_all_copy(word, "_", " ");
 }
 
 // One line of a post list: key, state (and since when), author, the start of its text.
@@ -85,13 +86,7 @@ std::string SummaryLine(const boost::json::object& o) {
   }
   if (const auto* author = o.if_contains("author")) line += "  @" + Printable(author->as_string());
   if (const auto* text = o.if_contains("text")) {
-    std::string t = Printable(text->as_string());
-    if (t.size() > 60) {
-      size_t cut = 60;
-      while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) --cut;
-      t = t.substr(0, cut) + "\u2026";
-    }
-    line += "  \"" + t + "\"";
+    line += "  \"" + Abbreviated(Printable(text->as_string()), 60) + "\"";
   }
   return line;
 }
@@ -188,7 +183,7 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   }
   auto store = OpenStoreForReading(global);
   if (!store) return Fail(store.error());
-  if (article_input) return ShowArticle(**store, options.key, options.json);
+  if (article_input) return ShowArticle(**store, options.key, global.json);
   auto key = archive::KeyOfRef(**store, *ref);
   if (!key) return Fail(key.error());
   options.key = *key;
@@ -197,7 +192,7 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   auto captures = (*store)->Captures(options.key);
   if (!captures) return Fail(captures.error());
 
-  if (options.json) {
+  if (global.json) {
     std::cout << boost::json::serialize(embed::PostJson(options.key, *state, *captures)) << '\n';
     return kExitOk;
   }
@@ -255,13 +250,13 @@ int RunList(const GlobalOptions& global, const ListOptions& options) {
       if (want == "gone" ? !gone : want != word) continue;
     }
     ++shown;
-    if (options.json) {
+    if (global.json) {
       std::cout << boost::json::serialize(o) << '\n';
     } else {
       std::cout << SummaryLine(o) << '\n';
     }
   }
-  if (!options.json && shown == 0) std::cerr << "stillpost: no posts match\n";
+  if (!global.json && shown == 0) std::cerr << "stillpost: no posts match\n";
   return kExitOk;
 }
 

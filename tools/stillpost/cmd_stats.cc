@@ -6,13 +6,13 @@
 
 namespace stillpost::cli {
 
-int RunStats(const GlobalOptions& global, const StatsOptions& options) {
+int RunStats(const GlobalOptions& global) {
   // Read only: a path with no store yet is an empty archive, and stays a path with nothing in it.
   auto store = OpenStoreForReading(global);
   if (!store && store.error().code() != StatusCode::kNotFound) return Fail(store.error());
   const archive::StoreStats s = store ? (*store)->Stats() : archive::StoreStats{};
   const std::string& path = store ? (*store)->path() : global.db;
-  if (options.json) {
+  if (global.json) {
     boost::json::object o;
     o["store"] = path;
     o["posts"] = s.posts - s.never_whole;

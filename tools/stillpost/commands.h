@@ -22,7 +22,7 @@ inline constexpr int kExitPartial = 3;  // archive/recheck: nothing failed, some
 
 struct GlobalOptions {
   std::string db;     // --db, else $STILLPOST_DB, else ./stillpost.db
-  bool json = false;  // --json before or after the command: errors as JSON too
+  bool json = false;  // --json, before or after the command: JSON output, and errors as JSON too
 };
 
 // Prints "stillpost: <message>" on stderr and returns kExitFailure. With --json, the error is
@@ -39,16 +39,12 @@ Result<std::unique_ptr<archive::Store>> OpenStore(const GlobalOptions& global, b
 // server may hold the store meanwhile. NotFound when there is no store.
 Result<std::unique_ptr<archive::Store>> OpenStoreForReading(const GlobalOptions& global);
 
-struct StatsOptions {
-  bool json = false;
-};
-int RunStats(const GlobalOptions& global, const StatsOptions& options);
+int RunStats(const GlobalOptions& global);
 
 struct ListOptions {
   std::string state;     // live, deleted, gone, partial, not-found; empty: all
   std::string platform;  // x, mastodon, bsky; empty: all
   std::string article;   // URL or file archived: only its posts, in article order
-  bool json = false;
 };
 int RunList(const GlobalOptions& global, const ListOptions& options);
 
@@ -63,7 +59,6 @@ Result<proto::Article> FindArticle(const archive::Store& store, const std::strin
 
 struct ShowOptions {
   std::string key;
-  bool json = false;
 };
 int RunShow(const GlobalOptions& global, const ShowOptions& options);
 
@@ -93,10 +88,9 @@ Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags);
 struct ArchiveOptions {
   std::vector<std::string> posts;  // post URLs (X, Mastodon, Bluesky), keys, X ids, articles
   std::string from;                // --from FILE, - for stdin
-  bool json = false;
-  bool force = false;       // store a capture even when nothing changed
-  bool dry_run = false;     // articles: list what was found, fetch nothing
-  bool whole_page = false;  // articles: scan the whole page, not only its main content
+  bool force = false;              // store a capture even when nothing changed
+  bool dry_run = false;            // articles: list what was found, fetch nothing
+  bool whole_page = false;         // articles: scan the whole page, not only its main content
   FetchFlags fetch;
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
@@ -116,14 +110,12 @@ struct RecheckOptions {
   std::string article;             // --article URL: the posts of an archived article
   bool all = false;
   long older_than_seconds = 0;  // --older-than: only posts not checked for this long
-  bool json = false;
   FetchFlags fetch;
 };
 int RunRecheck(const GlobalOptions& global, const RecheckOptions& options);
 
 struct HistoryOptions {
   std::string post;
-  bool json = false;
 };
 int RunHistory(const GlobalOptions& global, const HistoryOptions& options);
 

@@ -161,12 +161,11 @@ int main(int argc, char** argv) {
   global.db = env_db != nullptr && *env_db != '\0' ? env_db : kDefaultDb;
   app.add_option("--db", global.db, "Store directory (default: $STILLPOST_DB, else ./stillpost.db)")
       ->option_text("PATH");
-  bool global_json = false;
-  app.add_flag("--json", global_json, "JSON output (and JSON errors) for the commands that print");
+  // Each command's --json sets the same flag: it may come before or after the command.
+  app.add_flag("--json", global.json, "JSON output (and JSON errors) for the commands that print");
 
-  cli::StatsOptions stats;
   CLI::App* stats_cmd = app.add_subcommand("stats", "Counts of posts, captures and blobs");
-  stats_cmd->add_flag("--json", stats.json, "Print one JSON object");
+  stats_cmd->add_flag("--json", global.json, "Print one JSON object");
 
   cli::ShowOptions show;
   CLI::App* show_cmd = app.add_subcommand(
@@ -176,7 +175,7 @@ int main(int argc, char** argv) {
                    "Post key (x/20), post URL (X, Mastodon, Bluesky), X id, or an archived "
                    "article (its URL or the .html file it was archived from)")
       ->required();
-  show_cmd->add_flag("--json", show.json, "Print one JSON object");
+  show_cmd->add_flag("--json", global.json, "Print one JSON object");
 
   cli::ListOptions list;
   CLI::App* list_cmd = app.add_subcommand("list", "The archived posts, one line each");
@@ -191,7 +190,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"x", "mastodon", "bsky"}));
   list_cmd->add_option("--article", list.article, "Only the posts of this archived article")
       ->option_text("URL|FILE");
-  list_cmd->add_flag("--json", list.json, "One JSON object per post");
+  list_cmd->add_flag("--json", global.json, "One JSON object per post");
 
   cli::ArchiveOptions archive;
   CLI::App* archive_cmd = app.add_subcommand(
@@ -204,7 +203,7 @@ int main(int argc, char** argv) {
   archive_cmd
       ->add_option("--from", archive.from, "Read inputs from FILE (- for stdin), one per line")
       ->option_text("FILE");
-  archive_cmd->add_flag("--json", archive.json, "One JSON object per post instead of text");
+  archive_cmd->add_flag("--json", global.json, "One JSON object per post instead of text");
   archive_cmd->add_flag("--force", archive.force,
                         "Store a new capture even when the post is unchanged since the last one");
   archive_cmd->add_flag("--whole-page", archive.whole_page,
@@ -236,14 +235,14 @@ int main(int argc, char** argv) {
                                      : std::string();
           },
           "AGE"));
-  recheck_cmd->add_flag("--json", recheck.json, "One JSON object per post instead of text");
+  recheck_cmd->add_flag("--json", global.json, "One JSON object per post instead of text");
   AddFetchFlags(*recheck_cmd, recheck.fetch);
 
   cli::HistoryOptions history;
   CLI::App* history_cmd =
       app.add_subcommand("history", "The capture timeline of a post and what changed");
   history_cmd->add_option("post", history.post, "Post key, URL or X id")->required();
-  history_cmd->add_flag("--json", history.json, "Print one JSON object");
+  history_cmd->add_flag("--json", global.json, "Print one JSON object");
 
   cli::RewriteOptions rewrite;
   CLI::App* rewrite_cmd = app.add_subcommand(
@@ -317,15 +316,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return UsageError(app, e);
   }
-  global.json = global_json;
-  stats.json = stats.json || global_json;
-  show.json = show.json || global_json;
-  list.json = list.json || global_json;
-  archive.json = archive.json || global_json;
-  recheck.json = recheck.json || global_json;
-  history.json = history.json || global_json;
 
-  if (stats_cmd->parsed()) return cli::RunStats(global, stats);
+  if (stats_cmd->parsed()) return cli::RunStats(global);
   if (show_cmd->parsed()) return cli::RunShow(global, show);
   if (list_cmd->parsed()) return cli::RunList(global, list);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);

@@ -463,7 +463,7 @@ TEST_CASE("routes: text is gzipped for clients that accept it, compressed once p
   Response gz = f.router->Handle(req);
   CHECK(Header(gz, "Content-Encoding") == "gzip");
   CHECK(Gunzip(Body(gz)) == plain);
-  // The second time, the very bytes compressed when it was rendered.
+  // Compressed once per cached embed: every gzip answer is the same bytes of the cache entry.
   CHECK(f.router->Handle(req).shared_body.get() == f.router->Handle(req).shared_body.get());
   req.accept_encoding = "gzip;q=0";
   CHECK(Header(f.router->Handle(req), "Content-Encoding").empty());
