@@ -812,7 +812,7 @@ constexpr size_t kParallelPrepareMin = 32;
 Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
   Impl& im = *impl_;
   if (im.secondary || im.read_only) {
-    return UnavailableError("store " + im.path + " is open read-only here");
+    return FailedPreconditionError("store " + im.path + " is open read-only here");
   }
   std::vector<Prepared> prepared(writes.size());
   auto prepare_range = [&](size_t begin, size_t end) {
@@ -866,9 +866,9 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
                                   " is stored already");
       }
       if (t < last) {
-        return InvalidArgumentError("capture of " + key + " at " + FormatRfc3339(t) +
-                                    " is older than its newest capture (" + FormatRfc3339(last) +
-                                    ")");
+        return FailedPreconditionError("capture of " + key + " at " + FormatRfc3339(t) +
+                                       " is older than its newest capture (" + FormatRfc3339(last) +
+                                       ")");
       }
     }
 
@@ -1221,7 +1221,7 @@ Status Store::PutArticle(const proto::Article& article) {
   if (article.url().empty()) return InvalidArgumentError("an article needs a URL");
   Impl& im = *impl_;
   if (im.secondary || im.read_only) {
-    return UnavailableError("store " + im.path + " is open read-only here");
+    return FailedPreconditionError("store " + im.path + " is open read-only here");
   }
   std::lock_guard<std::mutex> lock(im.write_mu);
   proto::StoreCounters counters = im.counters;

@@ -103,13 +103,13 @@ class Store {
   // Opens the store for reading only: nothing is written, not even the recovery a primary open
   // does (replaying and flushing the write-ahead log), so it can run beside a writer and a
   // server without disturbing either. Errors as Open(); NotFound when nothing is at `path`.
-  // Writes through it fail with Unavailable.
+  // Writes through it fail with FailedPrecondition.
   static Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& path,
                                                      const StoreOptions& options);
 
   // Opens a read-only view of a store that another process (or Store) owns and writes: a
   // RocksDB secondary instance, with its own small state in `secondary_path`. It sees new
-  // captures after CatchUp(). Writes through it fail with Unavailable.
+  // captures after CatchUp(). Writes through it fail with FailedPrecondition.
   static Result<std::unique_ptr<Store>> OpenSecondary(const std::string& path,
                                                       const std::string& secondary_path,
                                                       const StoreOptions& options);
@@ -135,7 +135,8 @@ class Store {
   //   InvalidArgument  malformed key, no captured_at or outcome, a blob whose data does not
   //                    match its sha256, a blob referenced that is neither given nor stored
   //   AlreadyExists    a capture of this post at this exact time is stored already
-  //   InvalidArgument  captured_at is older than the post's newest capture (time order)
+  //   FailedPrecondition  captured_at is older than the post's newest capture (time order), or
+  //                    the store is open read-only here
   Result<AddResult> AddCapture(const std::string& key, const proto::Capture& capture,
                                std::span<const BlobWrite> blobs = {});
   // The same for several captures in one atomic batch with one WAL sync (bulk import).

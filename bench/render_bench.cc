@@ -11,7 +11,7 @@
 #include "common/sha256.h"
 #include "embed/render.h"
 #include "fetcher/media.h"
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -59,7 +59,7 @@ Result<PostRef> ParsePostRef(std::string_view input,
                              const std::vector<std::string>& extra_hosts = {});
 
 // A post key as given, or the key of a post URL or bare id. InvalidArgument otherwise, also
-// for a Bluesky URL by handle (resolving it needs the network; see fetcher/bluesky.h).
+// for a Bluesky URL by handle (resolving it needs the network; see fetcher/bluesky/bluesky.h).
 Result<std::string> PostKeyFromRef(std::string_view input,
                                    const std::vector<std::string>& extra_hosts = {});
 

@@ -12,6 +12,10 @@ std::string_view StatusCodeName(StatusCode code) {
       return "not found";
     case StatusCode::kAlreadyExists:
       return "already exists";
+    case StatusCode::kFailedPrecondition:
+      return "failed precondition";
+    case StatusCode::kPermissionDenied:
+      return "permission denied";
     case StatusCode::kDeadlineExceeded:
       return "deadline exceeded";
     case StatusCode::kUnavailable:

@@ -12,19 +12,42 @@
 
 namespace stillpost {
 
-// The canonical codes, after absl::StatusCode; pick the first that fits.
+// The canonical codes, after absl::StatusCode. Each means one thing; pick the first that fits,
+// and when two seem to, ask what the caller should do next.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is malformed (a bad URL, key or flag)
-  kNotFound,           // the thing asked for does not exist (an unknown post, blob or store)
-  kAlreadyExists,      // a write would overwrite something that must not be overwritten
-  kDeadlineExceeded,   // a timeout
-  kUnavailable,        // try again later: a lock held elsewhere, a server down, a 5xx
-  kResourceExhausted,  // a size cap, a rate limit (429), a full disk
-  kDataLoss,           // stored data is corrupt or incomplete
-  kInternal,           // a bug or an unexpected failure of a dependency
+  // The caller's input is malformed whatever the state of the world: a bad URL, key, flag or
+  // JSON body. Retrying the same input never helps. Not for a well-formed input the current
+  // state refuses (FailedPrecondition) or one a policy forbids (PermissionDenied).
+  kInvalidArgument,
+  // The thing asked for does not exist: an unknown post, blob, article or store. For a lookup
+  // that may legitimately come back empty; the caller usually shows "not archived".
+  kNotFound,
+  // A write would overwrite something that must not be overwritten (a capture at the same time).
+  kAlreadyExists,
+  // The input is well-formed but the system is not in the state the operation needs, and
+  // retrying will not help until that state changes: a capture older than the post's newest
+  // one, a store opened read-only asked to write. Unlike Unavailable, do not simply retry.
+  kFailedPrecondition,
+  // A policy refuses the operation whatever the input's form: the address guard refusing a
+  // private or reserved address, a missing or wrong credential. Not for malformed input.
+  kPermissionDenied,
+  // A deadline passed before the work finished (a post's timeout, a stalled transfer). The work
+  // may be retried later.
+  kDeadlineExceeded,
+  // Transient: try again later, perhaps elsewhere. A lock held by another process, a server
+  // down, a 5xx, a connection refused.
+  kUnavailable,
+  // A size cap or quota was hit: a body over its limit, a rate limit (429), a full disk. Retry
+  // only with less or later.
+  kResourceExhausted,
+  // Stored data is corrupt or incomplete (a checksum mismatch, an unparsable record). Never for
+  // bad upstream bytes, which are InvalidArgument of the fetch: upstreams are input.
+  kDataLoss,
+  // A bug or an unexpected failure of a dependency (an exception caught at a boundary). The
+  // message is for the log, not the user.
+  kInternal,
 };
-
 // "ok", "invalid argument", ... for messages.
 std::string_view StatusCodeName(StatusCode code);
 
@@ -56,6 +79,12 @@ inline Status InvalidArgumentError(std::string m) {
 inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExistsError(std::string m) {
   return {StatusCode::kAlreadyExists, std::move(m)};
+}
+inline Status FailedPreconditionError(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
+inline Status PermissionDeniedError(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
 }
 inline Status DeadlineExceededError(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
@@ -106,3 +135,17 @@ class [[nodiscard]] Result {
       return sp_status_;                                             \
     }                                                                \
   } while (false)
+
+#define SP_STATUS_CONCAT_INNER(a, b) a##b
+#define SP_STATUS_CONCAT(a, b) SP_STATUS_CONCAT_INNER(a, b)
+
+// Evaluates `rexpr` (a Result<T>); when it holds an error, returns that error from the
+// enclosing function, else moves the value into `lhs`, which may declare a variable:
+//   SP_ASSIGN_OR_RETURN(proto::Capture c, store.LatestGood(key));
+//   SP_ASSIGN_OR_RETURN(auto blob, store.GetBlob(sha));
+#define SP_ASSIGN_OR_RETURN(lhs, rexpr) \
+  SP_ASSIGN_OR_RETURN_IMPL(SP_STATUS_CONCAT(sp_result_, __LINE__), lhs, rexpr)
+#define SP_ASSIGN_OR_RETURN_IMPL(result, lhs, rexpr) \
+  auto result = (rexpr);                             \
+  if (!result.has_value()) return result.error();    \
+  lhs = std::move(*result)

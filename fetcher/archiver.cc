@@ -1,10 +1,7 @@
 #include "fetcher/archiver.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <gumbo.h>
 
-#include <boost/algorithm/string/case_conv.hpp>
-#include <boost/json/parse.hpp>
 #include <deque>
 #include <map>
 #include <set>
@@ -13,13 +10,9 @@
 #include "common/sha256.h"
 #include "common/time.h"
 #include "common/version.h"
-#include "common/web.h"
-#include "fetcher/bluesky.h"
-#include "fetcher/detail/html.h"
+#include "fetcher/adapter.h"
 #include "fetcher/detail/timestamp.h"
-#include "fetcher/mastodon.h"
 #include "fetcher/media.h"
-#include "fetcher/x.h"
 
 namespace stillpost::fetcher {
 namespace {
@@ -29,41 +22,6 @@ using detail::Ts;
 // How many URLs one media slot may try: the first, then fallbacks (smaller photo, lower
 // bitrate, the origin's copy). Real chains are two or three long.
 constexpr size_t kMaxFallbacks = 4;
-
-// Text content of the first <p> under a blockquote in oEmbed html: what the widget shows
-// before its script runs. <br> is a line break.
-const GumboNode* FindFirst(const GumboNode* node, GumboTag tag, int depth = 0) {
-  if (node->type != GUMBO_NODE_ELEMENT || depth > detail::kMaxHtmlDepth) return nullptr;
-  if (node->v.element.tag == tag) return node;
-  const GumboVector& children = node->v.element.children;
-  for (unsigned i = 0; i < children.length; ++i) {
-    if (auto* found = FindFirst(static_cast<const GumboNode*>(children.data[i]), tag, depth + 1)) {
-      return found;
-    }
-  }
-  return nullptr;
-}
-
-void CollectText(const GumboNode* node, std::string& out, int depth = 0) {
-  if (depth > detail::kMaxHtmlDepth) return detail::AppendAllText(node, out);
-  if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_WHITESPACE) {
-    out += node->v.text.text;
-    return;
-  }
-  if (node->type != GUMBO_NODE_ELEMENT) return;
-  if (node->v.element.tag == GUMBO_TAG_BR) out += '\n';
-  const GumboVector& children = node->v.element.children;
-  for (unsigned i = 0; i < children.length; ++i) {
-    CollectText(static_cast<const GumboNode*>(children.data[i]), out, depth + 1);
-  }
-}
-
-std::string OEmbedText(const std::string& html) {
-  const detail::Html doc(html);
-  std::string text;
-  if (const GumboNode* p = FindFirst(doc.root(), GUMBO_TAG_P)) CollectText(p, text);
-  return text;
-}
 
 }  // namespace
 
@@ -130,6 +88,7 @@ struct Archiver::Impl {
     std::string key;  // the post key (for a Bluesky handle: known once resolved)
     PostRef ref;
     ParsedPostKey parsed;
+    const Adapter* adapter = nullptr;
     proto::Capture capture;
     std::string raw_body;
     std::map<std::string, std::string> fallbacks;
@@ -146,8 +105,9 @@ struct Archiver::Impl {
     std::vector<std::shared_ptr<const SpooledBody>> media_data;
     std::vector<proto::BlobMeta> media_meta;
     std::vector<std::string> failures;
-    std::map<std::string, std::pair<std::string, std::string>> video_blobs;  // bluesky
-    std::map<std::string, std::string> cid_by_url;   // getBlob URL -> CID to check the bytes by
+    std::vector<MediaSource> sources;  // media fetched from elsewhere (MediaSource)
+    // Media URL -> the check its bytes must pass (a content address), from a MediaSource.
+    std::map<std::string, std::function<std::optional<bool>(std::string_view)>> checks;
     std::map<std::string, std::string> skip_urls;    // media URL -> why it is not fetched
     std::map<std::string, std::string> failed_urls;  // media URL -> why it failed, this post
     std::string note;
@@ -157,10 +117,9 @@ struct Archiver::Impl {
   const std::function<void(const PostOutcome&)>* on_done = nullptr;
   std::deque<std::pair<size_t, PostRef>> queue;  // posts not started yet
   int in_flight = 0;
-  // Bluesky lookups, each asked once per run: handle -> DID, DID -> PDS (or why not), with the
-  // jobs waiting for an answer.
-  std::map<std::string, Result<std::string>> did_by_handle;
-  std::map<std::string, Result<std::string>> pds_by_did;
+  // Adapters' lookups (a handle's DID, a DID's PDS), each asked once per run: answers by cache
+  // key, and the jobs waiting for one.
+  std::map<std::string, Result<std::string>> answers;
   std::map<std::string, std::vector<std::function<void(const Result<std::string>&)>>> waiting;
 
   Impl(archive::Store& s, ArchiveOptions o) : store(s), options(std::move(o)), http(options.http) {}
@@ -186,7 +145,7 @@ struct Archiver::Impl {
       }
       if (job->ref.NeedsResolving()) {
         job->key = job->ref.input;
-        ResolveHandle(job);
+        Resolve(job);
       } else {
         Start(job, job->ref.key);
       }
@@ -199,56 +158,53 @@ struct Archiver::Impl {
     job->key = key;
     job->parsed = *parsed;
     job->id = parsed->id;
-    switch (parsed->platform) {
-      case KeyPlatform::kX:
-        return StartX(job);
-      case KeyPlatform::kMastodon:
-        return StartMastodon(job);
-      case KeyPlatform::kBluesky:
-        return StartBluesky(job);
-    }
+    job->adapter = &AdapterFor(parsed->platform);
+    const std::string url = job->adapter->PostUrl(job->parsed);
+    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
+      const int status = r ? static_cast<int>(r->status) : 0;
+      OnAnswer(job, url, status, job->adapter->Interpret(job->parsed, job->ref, std::move(r)));
+    });
   }
 
-  // Asks `url` once per run for `name`, caching the answer (parsed by `parse`) in `cache`.
-  void Lookup(std::map<std::string, Result<std::string>>& cache, const std::string& name,
-              const std::string& url, Result<std::string> (*parse)(std::string_view),
-              std::function<void(const Result<std::string>&)> then) {
-    if (auto it = cache.find(name); it != cache.end()) return then(it->second);
-    auto& queue_for = waiting[url];
+  // Asks an adapter's lookup once per run, caching its answer (errors too) by its cache key.
+  void Ask(const Lookup& lookup, std::function<void(const Result<std::string>&)> then) {
+    if (!lookup.refused.empty()) return then(InvalidArgumentError(lookup.refused));
+    if (auto it = answers.find(lookup.cache_key); it != answers.end()) return then(it->second);
+    auto& queue_for = waiting[lookup.cache_key];
     queue_for.push_back(std::move(then));
     if (queue_for.size() > 1) return;  // already asked
-    http.Add({url, BodyKind::kJson}, [this, &cache, name, url, parse](Result<HttpResponse> r) {
+    http.Add({lookup.url, BodyKind::kJson}, [this, lookup](Result<HttpResponse> r) {
       Result<std::string> answer = UnavailableError("no answer");
       if (!r) {
         answer = r.error();
       } else if (r->status != 200) {
-        answer = UnavailableError(url + ": HTTP " + std::to_string(r->status));
+        answer = UnavailableError(lookup.url + ": HTTP " + std::to_string(r->status));
       } else {
-        answer = parse(r->body);
+        answer = lookup.parse(r->body);
       }
-      cache.insert_or_assign(name, answer);
-      auto callbacks = std::move(waiting[url]);
-      waiting.erase(url);
+      answers.insert_or_assign(lookup.cache_key, answer);
+      auto callbacks = std::move(waiting[lookup.cache_key]);
+      waiting.erase(lookup.cache_key);
       for (auto& cb : callbacks) cb(answer);
     });
   }
 
-  void ResolveHandle(const std::shared_ptr<Job>& job) {
-    const std::string handle = job->ref.bsky_handle;
-    Lookup(did_by_handle, handle, bluesky::ResolveHandleUrl(handle), bluesky::ParseResolveHandle,
-           [this, job, handle](const Result<std::string>& did) {
-             if (!did) {
-               return Done(job->index, Failed(*job, "cannot resolve the Bluesky handle " + handle +
-                                                        ": " + did.error().message()));
-             }
-             Start(job, "bsky/" + *did + "/" + job->ref.bsky_rkey);
-           });
-  }
-
-  void StartX(const std::shared_ptr<Job>& job) {
-    const std::string url = x::TweetResultUrl(job->id);
-    http.Add({url, BodyKind::kJson, job->deadline},
-             [this, job, url](Result<HttpResponse> r) { OnTweetResult(job, url, std::move(r)); });
+  // A reference that names no key yet: the first adapter that resolves it.
+  void Resolve(const std::shared_ptr<Job>& job) {
+    for (const Adapter* adapter : Adapters()) {
+      auto lookup = adapter->ResolveRef(job->ref);
+      if (!lookup) continue;
+      return Ask(*lookup, [this, job, adapter, what = lookup->what](const Result<std::string>& a) {
+        if (!a) {
+          return Done(job->index,
+                      Failed(*job, "cannot resolve " + what + ": " + a.error().message()));
+        }
+        auto key = adapter->KeyFromResolved(job->ref, *a);
+        if (!key) return Done(job->index, Failed(*job, key.error().message()));
+        Start(job, *key);
+      });
+    }
+    Done(job->index, Failed(*job, "nothing resolves " + job->ref.input));
   }
 
   // What the post shows, digested as mapped: before media are fetched, since a fallback URL or
@@ -266,166 +222,87 @@ struct Archiver::Impl {
     return o;
   }
 
-  void OnTweetResult(const std::shared_ptr<Job>& job, const std::string& url,
-                     Result<HttpResponse> r) {
+  // The adapter's reading of an answer from `url` (`status` 0: no HTTP answer): a failure, a
+  // fallback, a tombstone, or a post whose author check and media come next.
+  void OnAnswer(const std::shared_ptr<Job>& job, const std::string& url, int status, Answer a) {
     job->capture.set_source_url(url);
     job->capture.set_fetcher_version(kVersion);
-    if (!r) {
-      if (r.error().code() == StatusCode::kInvalidArgument) {
-        // A refused address or a bad redirect: no fallback would fare better.
-        return Done(job->index, Failed(*job, r.error().message()));
+    if (status != 0) {
+      *job->capture.mutable_captured_at() = Ts(NowMicros());
+      job->capture.set_http_status(status);
+    }
+    switch (a.kind) {
+      case Answer::Kind::kFailed:
+        return Done(job->index, Failed(*job, std::move(a.why)));
+      case Answer::Kind::kNotAPost: {
+        PostOutcome o;
+        o.key = job->key;
+        o.kind = PostOutcome::Kind::kNotAPost;
+        o.detail = std::move(a.why);
+        return Done(job->index, std::move(o));
       }
-      return FallBackToOEmbed(job, "syndication: " + r.error().message());
+      case Answer::Kind::kFallback:
+        return FallBack(job, std::move(a.why));
+      case Answer::Kind::kGone:
+        job->raw_body = std::move(a.raw_body);
+        return StoreTombstone(job, std::move(a.mapped.tombstone));
+      case Answer::Kind::kPost:
+        break;
     }
-    *job->capture.mutable_captured_at() = Ts(NowMicros());
-    job->capture.set_http_status(static_cast<int32_t>(r->status));
-    if (r->status == 404) {
-      proto::Tombstone t;
-      t.set_kind(proto::Tombstone::KIND_NOT_FOUND);
-      t.set_upstream_text("This Post does not exist or has been deleted (HTTP 404)");
-      job->raw_body = std::move(r->body);
-      return StoreTombstone(job, std::move(t));
+    job->raw_body = std::move(a.raw_body);
+    job->key = a.mapped.post.key();  // the adapter checked it: a boost is archived under its own
+    job->note = std::move(a.mapped.note);
+    job->fallbacks = std::move(a.mapped.fallbacks);
+    job->sources = job->adapter->MediaSources(a.mapped);
+    if (!a.partial_reason.empty()) {
+      job->capture.set_partial(true);
+      job->capture.set_partial_reason(std::move(a.partial_reason));
     }
-    if (r->status != 200) {
-      return FallBackToOEmbed(job, "syndication: HTTP " + std::to_string(r->status));
-    }
-    auto mapped = x::MapTweetResult(r->body);
-    if (!mapped) return FallBackToOEmbed(job, "syndication: " + mapped.error().message());
-    job->raw_body = std::move(r->body);
-    if (mapped->gone) return StoreTombstone(job, std::move(mapped->tombstone));
-    if (mapped->post.id() != job->id) {
-      return Done(job->index, Failed(*job, "syndication answered with post " + mapped->post.id() +
-                                               " for " + job->id));
-    }
-    *job->capture.mutable_post() = std::move(mapped->post);
+    *job->capture.mutable_post() = std::move(a.mapped.post);
     SetContentDigest(*job);
-    job->note = std::move(mapped->note);
-    job->fallbacks = std::move(mapped->fallbacks);
-    FetchMedia(job);
-  }
-
-  // The first answer of a post from Mastodon or Bluesky: a tombstone, a failure, or a mapped
-  // post whose media come next.
-  template <typename TombstoneFn, typename MapFn>
-  void OnPostAnswer(const std::shared_ptr<Job>& job, const std::string& url, Result<HttpResponse> r,
-                    TombstoneFn tombstone_for, MapFn map) {
-    job->capture.set_source_url(url);
-    job->capture.set_fetcher_version(kVersion);
-    if (!r) return Done(job->index, Failed(*job, r.error().message()));
-    *job->capture.mutable_captured_at() = Ts(NowMicros());
-    job->capture.set_http_status(static_cast<int32_t>(r->status));
-    if (r->status != 200) {
-      if (auto t = tombstone_for(static_cast<int>(r->status), r->body)) {
-        job->raw_body = std::move(r->body);
-        return StoreTombstone(job, std::move(*t));
-      }
-      return Done(job->index, Failed(*job, url + ": HTTP " + std::to_string(r->status)));
-    }
-    Result<MappedPost> mapped = map(r->body);
-    if (!mapped) return Done(job->index, Failed(*job, mapped.error().message()));
-    job->raw_body = std::move(r->body);
-    if (mapped->gone) return StoreTombstone(job, std::move(mapped->tombstone));
-    if (mapped->post.key() != job->key) {
-      if (mapped->note.empty()) {
-        return Done(job->index, Failed(*job, "upstream answered with post " + mapped->post.key() +
-                                                 " for " + job->key));
-      }
-      job->key = mapped->post.key();  // a boost: the boosted post is what is archived
-    }
-    job->note = std::move(mapped->note);
-    job->fallbacks = std::move(mapped->fallbacks);
-    job->video_blobs = std::move(mapped->video_blobs);
-    *job->capture.mutable_post() = std::move(mapped->post);
-    SetContentDigest(*job);
-    VerifyHandle(job, [this, job] {
-      if (!job->video_blobs.empty()) return ResolveVideos(job);
+    VerifyAuthor(job, [this, job] {
+      if (!job->sources.empty()) return ResolveMedia(job);
       FetchMedia(job);
     });
   }
 
-  // Bluesky: whether the author's handle resolves to the author's DID (asked once per handle
-  // per run); only then may the store index the handle (Capture.handle_verified).
-  void VerifyHandle(const std::shared_ptr<Job>& job, std::function<void()> next) {
-    const proto::Author& a = job->capture.post().author();
-    if (job->parsed.platform != KeyPlatform::kBluesky || a.handle().empty() ||
-        a.handle() == "handle.invalid" || a.id().empty()) {
-      return next();
-    }
-    const std::string handle = boost::algorithm::to_lower_copy(a.handle());
-    Lookup(did_by_handle, handle, bluesky::ResolveHandleUrl(handle), bluesky::ParseResolveHandle,
-           [job, next, did = a.id()](const Result<std::string>& resolved) {
-             if (resolved && *resolved == did) job->capture.set_handle_verified(true);
-             next();
-           });
-  }
-
-  // A link that only looks like a Mastodon post (PostRef::unverified): unless the host answers
-  // like Mastodon (a Status, or a JSON error), it is not a post and nothing is stored.
-  bool NotMastodon(const std::shared_ptr<Job>& job, const Result<HttpResponse>& r) {
-    if (!job->ref.unverified) return false;
-    std::string why;
-    if (!r) {
-      why = r.error().message();
-    } else {
-      boost::system::error_code ec;
-      auto v = boost::json::parse(r->body, ec);
-      const bool json_object = !ec && v.is_object();
-      // A Status has an id and an account; mapping it is OnPostAnswer's (done once, there).
-      if (r->status == 200 && json_object && v.as_object().contains("id") &&
-          v.as_object().contains("account")) {
-        return false;
-      }
-      if (r->status != 200 && json_object && v.as_object().contains("error")) return false;
-      why = "HTTP " + std::to_string(r->status) + (json_object ? "" : ", not JSON");
-    }
-    PostOutcome o;
-    o.key = job->key;
-    o.kind = PostOutcome::Kind::kNotAPost;
-    o.detail = job->parsed.host + " does not answer the Mastodon API (" + why + ")";
-    Done(job->index, std::move(o));
-    return true;
-  }
-
-  void StartMastodon(const std::shared_ptr<Job>& job) {
-    const std::string url = mastodon::StatusUrl(job->parsed.host, job->id);
-    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
-      if (NotMastodon(job, r)) return;
-      OnPostAnswer(job, url, std::move(r), mastodon::TombstoneFor, [&](std::string_view body) {
-        return mastodon::MapStatus(body, job->parsed.host);
-      });
+  void FallBack(const std::shared_ptr<Job>& job, std::string why) {
+    const std::string url = job->adapter->FallbackUrl(job->parsed);
+    if (url.empty()) return Done(job->index, Failed(*job, std::move(why)));
+    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url, why](Result<HttpResponse> r) {
+      Answer a = job->adapter->InterpretFallback(job->parsed, why, std::move(r));
+      if (a.kind == Answer::Kind::kFallback) a.kind = Answer::Kind::kFailed;  // one fallback
+      OnAnswer(job, url, a.kind == Answer::Kind::kFailed ? 0 : 200, std::move(a));
     });
   }
 
-  void StartBluesky(const std::shared_ptr<Job>& job) {
-    const std::string url = bluesky::PostThreadUrl(job->parsed.did, job->id);
-    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
-      OnPostAnswer(job, url, std::move(r), bluesky::TombstoneFor, [&](std::string_view body) {
-        return bluesky::MapPostThread(body, job->parsed.did, job->id);
-      });
+  // Whether the author is who the post says (the adapter's lookup answers the author's id);
+  // only then may the store index the handle (Capture.handle_verified).
+  void VerifyAuthor(const std::shared_ptr<Job>& job, std::function<void()> next) {
+    auto lookup = job->adapter->VerifyAuthor(job->capture.post());
+    if (!lookup) return next();
+    Ask(*lookup, [job, next, id = job->capture.post().author().id()](const Result<std::string>& a) {
+      if (a && *a == id) job->capture.set_handle_verified(true);
+      next();
     });
   }
 
-  // Bluesky videos: the original blob from each author's PDS (fetcher/bluesky.h says why).
-  void ResolveVideos(const std::shared_ptr<Job>& job) {
-    auto remaining = std::make_shared<size_t>(job->video_blobs.size());
-    for (const auto& [playlist, ref] : job->video_blobs) {
-      const std::string did = ref.first, cid = ref.second, list = playlist;
-      auto resolved = [this, job, remaining, did, cid, list](const Result<std::string>& pds) {
-        if (pds) {
-          const std::string blob_url = bluesky::GetBlobUrl(*pds, did, cid);
-          RewriteUrl(job->capture.mutable_post(), list, blob_url);
-          job->cid_by_url[blob_url] = cid;
+  // Media fetched from elsewhere (a Bluesky video's original blob on the author's PDS): each
+  // source's lookup, then its URL in place of the mapped one.
+  void ResolveMedia(const std::shared_ptr<Job>& job) {
+    auto remaining = std::make_shared<size_t>(job->sources.size());
+    for (const MediaSource& source : job->sources) {
+      Ask(source.lookup, [this, job, remaining, &source](const Result<std::string>& answer) {
+        if (answer) {
+          const std::string url = source.url_for(*answer);
+          RewriteUrl(job->capture.mutable_post(), source.mapped_url, url);
+          if (source.matches) job->checks[url] = source.matches;
         } else {
-          job->skip_urls[list] = "cannot find the PDS of " + did + ": " + pds.error().message();
+          job->skip_urls[source.mapped_url] =
+              "cannot find " + source.lookup.what + ": " + answer.error().message();
         }
         if (--*remaining == 0) FetchMedia(job);
-      };
-      const std::string doc = bluesky::DidDocumentUrl(did);
-      if (doc.empty()) {
-        resolved(InvalidArgumentError("unsupported DID method"));
-        continue;
-      }
-      Lookup(pds_by_did, did, doc, bluesky::PdsFromDidDocument, resolved);
+      });
     }
   }
 
@@ -434,47 +311,6 @@ struct Archiver::Impl {
       if (m.original_url() == from) m.set_original_url(to);
     }
     if (post->has_quoted()) RewriteUrl(post->mutable_quoted(), from, to);
-  }
-
-  void FallBackToOEmbed(const std::shared_ptr<Job>& job, std::string why) {
-    const std::string url = x::OEmbedUrl(job->id);
-    http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url, why](Result<HttpResponse> r) {
-      if (!r) return Done(job->index, Failed(*job, why + "; oEmbed: " + r.error().message()));
-      if (r->status != 200) {
-        return Done(job->index, Failed(*job, why + "; oEmbed: HTTP " + std::to_string(r->status)));
-      }
-      boost::system::error_code ec;
-      auto v = boost::json::parse(r->body, ec);
-      if (ec || !v.is_object() || !v.as_object().contains("html") ||
-          !v.as_object().at("html").is_string()) {
-        return Done(job->index, Failed(*job, why + "; oEmbed: malformed answer"));
-      }
-      const auto& o = v.as_object();
-      auto str = [&](const char* k) {
-        const auto* f = o.if_contains(k);
-        return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
-      };
-      proto::Post post;
-      post.set_platform(proto::PLATFORM_X);
-      post.set_id(job->id);
-      post.set_key(job->key);
-      post.set_url(IsHttpUrl(str("url")) ? str("url") : x::CanonicalUrl(job->id));
-      post.mutable_author()->set_display_name(str("author_name"));
-      if (IsHttpUrl(str("author_url"))) post.mutable_author()->set_profile_url(str("author_url"));
-      const std::string author_url = str("author_url");
-      const size_t slash = author_url.rfind('/');
-      if (slash != std::string::npos)
-        post.mutable_author()->set_handle(author_url.substr(slash + 1));
-      post.set_text(OEmbedText(str("html")));
-      *job->capture.mutable_captured_at() = Ts(NowMicros());
-      job->capture.set_source_url(url);
-      job->capture.set_http_status(200);
-      job->capture.set_partial(true);
-      job->capture.set_partial_reason("text only, from oEmbed (" + why + ")");
-      *job->capture.mutable_post() = std::move(post);
-      job->raw_body = std::move(r->body);
-      Commit(job);
-    });
   }
 
   void StoreTombstone(const std::shared_ptr<Job>& job, proto::Tombstone t) {
@@ -578,11 +414,11 @@ struct Archiver::Impl {
                } else {
                  const std::string_view bytes = r->spooled->data();
                  const std::string mime = sniffer.Sniff(bytes);
-                 std::optional<bool> cid_ok;
-                 if (auto cid = job->cid_by_url.find(url); cid != job->cid_by_url.end()) {
-                   cid_ok = bluesky::BlobMatchesCid(bytes, cid->second);
+                 std::optional<bool> matches;
+                 if (auto check = job->checks.find(url); check != job->checks.end()) {
+                   matches = check->second(bytes);
                  }
-                 if (cid_ok.has_value() && !*cid_ok) {
+                 if (matches.has_value() && !*matches) {
                    error = url + " does not hold the blob its CID names";
                  } else if (!MimeFits(kind, mime)) {
                    error = url + " is " + mime + ", not the " +

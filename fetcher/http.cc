@@ -367,8 +367,8 @@ struct HttpClient::Impl {
       if (std::string refused = RefusedDestination(target->url); !refused.empty()) {
         t->refused_address = std::move(refused);
         Finish(std::move(t),
-               InvalidArgumentError("refused to request " + Short(t->current_url) + " (" +
-                                    t->refused_address + " is not a public address)"));
+               PermissionDeniedError("refused to request " + Short(t->current_url) + " (" +
+                                     t->refused_address + " is not a public address)"));
         return false;
       }
     }
@@ -467,9 +467,9 @@ struct HttpClient::Impl {
 
     if (!t->refused_address.empty()) {
       Finish(std::move(t),
-             InvalidArgumentError("refused to connect to " + t->refused_address + " for " + host +
-                                  ": not a public address (private upstreams need "
-                                  "--allow-private-upstreams, and only through --upstream)"));
+             PermissionDeniedError("refused to connect to " + t->refused_address + " for " + host +
+                                   ": not a public address (private upstreams need "
+                                   "--allow-private-upstreams, and only through --upstream)"));
       return;
     }
     if (!t->spool_error.empty()) {

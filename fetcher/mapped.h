@@ -18,7 +18,7 @@ struct MappedPost {
   // copy on the origin server).
   std::map<std::string, std::string> fallbacks;
   // Bluesky videos: the media URL as mapped (the HLS playlist) -> {DID, blob CID}. The archiver
-  // fetches the original blob from the author's PDS instead (fetcher/bluesky.h says why).
+  // fetches the original blob from the author's PDS instead (fetcher/bluesky/bluesky.h says why).
   std::map<std::string, std::pair<std::string, std::string>> video_blobs;
   std::string note;  // what the caller should know, e.g. that a boost was followed
 };

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "fetcher/bluesky.h"
+#include "fetcher/bluesky/bluesky.h"
 #include "tests/fuzz/fuzz_post.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "fetcher/mastodon.h"
+#include "fetcher/mastodon/mastodon.h"
 #include "tests/fuzz/fuzz_post.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

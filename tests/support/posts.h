@@ -6,10 +6,10 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "common/sha256.h"
-#include "fetcher/bluesky.h"
-#include "fetcher/mastodon.h"
+#include "fetcher/bluesky/bluesky.h"
+#include "fetcher/mastodon/mastodon.h"
 #include "fetcher/media.h"
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 #include "tests/support/fixtures.h"
 
 namespace stillpost::testing {

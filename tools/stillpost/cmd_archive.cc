@@ -15,7 +15,7 @@
 #include "common/time.h"
 #include "fetcher/archiver.h"
 #include "fetcher/article.h"
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
 

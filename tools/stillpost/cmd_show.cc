@@ -14,7 +14,7 @@
 #include "embed/view_json.h"
 #include "fetcher/archiver.h"
 #include "fetcher/article.h"
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
 

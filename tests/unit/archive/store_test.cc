@@ -126,7 +126,7 @@ TEST_CASE("archive: captures are append-only and kept in time order") {
   }
   SECTION("an older capture than the newest is refused") {
     auto older = store->AddCapture("x/20", SampleCapture("20", kT0 + 3 * kMinute, 99));
-    CHECK(older.error().code() == StatusCode::kInvalidArgument);
+    CHECK(older.error().code() == StatusCode::kFailedPrecondition);
     CHECK(store->Stats().captures == 2);
   }
   SECTION("all captures come back oldest first") {

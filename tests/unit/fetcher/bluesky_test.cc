@@ -1,4 +1,4 @@
-#include "fetcher/bluesky.h"
+#include "fetcher/bluesky/bluesky.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

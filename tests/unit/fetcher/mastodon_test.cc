@@ -1,4 +1,4 @@
-#include "fetcher/mastodon.h"
+#include "fetcher/mastodon/mastodon.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

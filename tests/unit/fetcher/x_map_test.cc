@@ -2,7 +2,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 #include "tests/support/fixtures.h"
 
 namespace stillpost::fetcher::x {

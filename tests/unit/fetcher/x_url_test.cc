@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 
 namespace stillpost::fetcher::x {
 namespace {

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "common/post_ref.h"
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 
 namespace stillpost::fetcher::x {
 namespace {

@@ -12,7 +12,7 @@
 #include "common/time.h"
 #include "fetcher/detail/json_reader.h"
 #include "fetcher/detail/timestamp.h"
-#include "fetcher/x.h"
+#include "fetcher/x/x.h"
 
 namespace stillpost::fetcher::x {
 namespace {

@@ -11,6 +11,10 @@
 #include "common/status.h"
 #include "fetcher/mapped.h"
 
+namespace stillpost::fetcher {
+class Adapter;
+}  // namespace stillpost::fetcher
+
 namespace stillpost::fetcher::mastodon {
 
 // https://HOST/api/v1/statuses/ID: public statuses need no token.
@@ -27,5 +31,8 @@ Result<MappedPost> MapStatus(std::string_view body, std::string_view host);
 // found" for deleted, missing and private statuses alike); nullopt for anything else (401 on
 // servers that require a login, 5xx), which is a failure, not a gone post.
 std::optional<proto::Tombstone> TombstoneFor(int http_status, std::string_view body);
+
+// This network's row in the adapter table (fetcher/adapter.h).
+const Adapter& GetAdapter();
 
 }  // namespace stillpost::fetcher::mastodon

@@ -1,5 +1,5 @@
 // Mapping a Mastodon Status to our Post (../shared/PLATFORMS.md §2.2).
-#include "fetcher/mastodon.h"
+#include "fetcher/mastodon/mastodon.h"
 
 #include <google/protobuf/util/time_util.h>
 

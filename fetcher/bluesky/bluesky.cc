@@ -1,5 +1,5 @@
 // Mapping Bluesky's getPostThread answer to our Post (../shared/PLATFORMS.md §3.2-3.3).
-#include "fetcher/bluesky.h"
+#include "fetcher/bluesky/bluesky.h"
 
 #include <google/protobuf/util/time_util.h>
 #include <utf8.h>

@@ -13,6 +13,10 @@
 #include "fetcher/mapped.h"
 #include "stillpost.pb.h"
 
+namespace stillpost::fetcher {
+class Adapter;
+}  // namespace stillpost::fetcher
+
 namespace stillpost::fetcher::x {
 
 // X URL recognition lives in common/post_ref.h (the server needs it too).
@@ -55,5 +59,8 @@ Result<MappedTweet> MapTweetResult(std::string_view body);
 // The tombstone kind a platform message describes ("This Post was deleted by the Post author"
 // -> deleted; suspended, protected, withheld; anything else unknown).
 proto::Tombstone::Kind TombstoneKindFromText(std::string_view text);
+
+// This network's row in the adapter table (fetcher/adapter.h).
+const Adapter& GetAdapter();
 
 }  // namespace stillpost::fetcher::x

@@ -16,6 +16,10 @@
 #include "common/status.h"
 #include "fetcher/mapped.h"
 
+namespace stillpost::fetcher {
+class Adapter;
+}  // namespace stillpost::fetcher
+
 namespace stillpost::fetcher::bluesky {
 
 // https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle?handle=HANDLE
@@ -46,5 +50,8 @@ std::string GetBlobUrl(std::string_view pds, std::string_view did, std::string_v
 // Whether `data` is the blob a CIDv1 (raw codec, sha2-256, base32 "bafkrei...") names;
 // nullopt when the CID is of another form and cannot be checked.
 std::optional<bool> BlobMatchesCid(std::string_view data, std::string_view cid);
+
+// This network's row in the adapter table (fetcher/adapter.h).
+const Adapter& GetAdapter();
 
 }  // namespace stillpost::fetcher::bluesky
