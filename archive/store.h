@@ -4,11 +4,16 @@
 // record a fetch and store->LatestGood(key) / State(key) / Captures(key) to read it back.
 // Captures are append-only: this API has no way to overwrite or delete one.
 //
-// Thread safety: every method may be called from any thread. Writes are serialized inside the
-// Store; reads run in parallel with them and see each AddCapture whole or not at all.
+// Thread safety: every method may be called from any thread, except Close(), which must not run
+// while any other call does. Writes are serialized inside the Store; reads run in parallel with
+// them and see each AddCapture whole or not at all.
+//
+// Errors, for every method unless it says otherwise: NotFound means what was asked for is not
+// in the archive (callers show "not archived"); DataLoss that a stored record is corrupt (the
+// rest of the store still reads); FailedPrecondition a write to a store open read-only here, or
+// any call after Close(); Unavailable that another process holds the store. The serving fast
+// path (one read, decode on an arena) is in archive/serving.h.
 #pragma once
-
-#include <google/protobuf/arena.h>
 
 #include <cstdint>
 #include <memory>
@@ -123,15 +128,19 @@ class Store {
   // the error otherwise (for health checks).
   Status CheckReadable() const;
 
-  ~Store();  // Closes; in-flight writes are finished first.
+  // Closes the database: what was written is durable (each write synced its log already).
+  // Returns RocksDB's first error closing it; the store is closed either way, and every later
+  // call fails with FailedPrecondition. Must not run concurrently with any other call.
+  Status Close();
+  ~Store();  // Close(), its error ignored: call Close() to see it.
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   const std::string& path() const;
 
-  // Records one capture atomically with its new blobs, the post's new state, the indexes and
-  // counters: after a crash either all of it is there or none. The capture needs captured_at
-  // and an outcome (post or tombstone). Errors:
+  // Records one capture atomically (ok: stored, and durable when StoreOptions::sync) with its new
+  // blobs, the post's new state, the indexes and counters: after a crash either all of it is there
+  // or none. The capture needs captured_at and an outcome (post or tombstone). Errors:
   //   InvalidArgument  malformed key, no captured_at or outcome, a blob whose data does not
   //                    match its sha256, a blob referenced that is neither given nor stored
   //   AlreadyExists    a capture of this post at this exact time is stored already
@@ -152,19 +161,6 @@ class Store {
   // for callers that decide from the state alone (ETags, 304s, cache hits).
   Result<proto::PostState> StateSummary(std::string_view key) const;
 
-  // StateSummary() and the latest good capture still compressed, from one read: the serving
-  // path decides from the state (ETag, 304, cache) and decodes only when it must render.
-  struct StateAndLatest {
-    proto::PostState state;  // as StateSummary() gives it
-    std::string encoded;     // opaque; empty when there never was a good capture
-  };
-  Result<StateAndLatest> StateForServing(std::string_view key) const;
-  // The capture inside StateAndLatest. NotFound when there is none.
-  Result<proto::Capture> DecodeLatest(const StateAndLatest& s) const;
-  // The same, allocated on `arena` (the serving path: no per-field allocation, nothing to free
-  // field by field); it lives as long as the arena.
-  Result<const proto::Capture*> DecodeLatest(const StateAndLatest& s,
-                                             google::protobuf::Arena& arena) const;
   // Every capture of the post, oldest first. NotFound for an unknown post.
   Result<std::vector<proto::Capture>> Captures(std::string_view key) const;
   // The capture taken at exactly `at`. NotFound otherwise.
@@ -207,6 +203,7 @@ class Store {
   Status Compact();
 
  private:
+  friend class ServingReader;  // archive/serving.h
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

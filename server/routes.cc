@@ -17,6 +17,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "archive/serving.h"
 #include "common/post_key.h"
 #include "common/post_ref.h"
 #include "common/sha256.h"
@@ -486,7 +487,7 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
   }
   // Everything up to the 304 and the cache is decided from the state alone: the latest capture,
   // read with it, is decompressed only when the page must be rendered.
-  auto served = store_.StateForServing(key);
+  auto served = archive::ServingReader(store_).StateForServing(key);
   if (!served) return Error(StatusFor(served.error()), served.error().message());
   const proto::PostState& shown_state = served->state;
   UnixMicros shown_at = 0;
@@ -549,7 +550,7 @@ Response Router::Embed(const Request& req, std::string_view key_in, std::string_
     google::protobuf::Arena arena(arena_options);
     const proto::Capture* capture = nullptr;
     if (pinned.empty()) {
-      auto latest = store_.DecodeLatest(*served, arena);
+      auto latest = archive::ServingReader(store_).DecodeLatest(*served, arena);
       if (!latest) return Error(StatusFor(latest.error()), latest.error().message());
       capture = *latest;
     } else {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "archive/serving.h"
 #include "tests/support/sample.h"
 #include "tests/support/temp_dir.h"
 
@@ -457,21 +458,23 @@ TEST_CASE("archive: the serving read gives the state and the latest capture from
   const proto::Capture c = testing::SampleCapture("20", 1700000000000000, 1);
   REQUIRE_OK((*store)->AddCapture("x/20", c));
   REQUIRE_OK((*store)->AddCapture("x/20", testing::TombstoneCapture("20", 1700000000000001)));
-  auto served = (*store)->StateForServing("x/20");
+  auto served = archive::ServingReader(**store).StateForServing("x/20");
   REQUIRE_OK(served);
   CHECK(served->state.key() == "x/20");
   CHECK(served->state.current() == proto::PostState::CURRENT_GONE);
   CHECK_FALSE(served->state.has_latest_good());
   CHECK(served->state.latest_good_at().seconds() == 1700000000);
-  auto latest = (*store)->DecodeLatest(*served);
+  auto latest = archive::ServingReader(**store).DecodeLatest(*served);
   REQUIRE_OK(latest);
   CHECK(google::protobuf::util::MessageDifferencer::Equals(*latest, c));
 
   REQUIRE_OK((*store)->AddCapture("x/404", testing::TombstoneCapture("404", 1700000000000000)));
-  auto gone = (*store)->StateForServing("x/404");
+  auto gone = archive::ServingReader(**store).StateForServing("x/404");
   REQUIRE_OK(gone);
-  CHECK((*store)->DecodeLatest(*gone).error().code() == StatusCode::kNotFound);
-  CHECK((*store)->StateForServing("x/1").error().code() == StatusCode::kNotFound);
+  CHECK(archive::ServingReader(**store).DecodeLatest(*gone).error().code() ==
+        StatusCode::kNotFound);
+  CHECK(archive::ServingReader(**store).StateForServing("x/1").error().code() ==
+        StatusCode::kNotFound);
 }
 
 }  // namespace
@@ -542,6 +545,32 @@ TEST_CASE("archive: a creation cut short (RocksDB's first files, no CURRENT) is 
   std::filesystem::create_directories(dir.Sub("other"));
   std::ofstream(dir.Sub("other/notes.txt")) << "mine";
   CHECK(Store::Open(dir.Sub("other"), {}).error().code() == StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace stillpost::archive
+
+namespace stillpost::archive {
+namespace {
+
+TEST_CASE("archive: Close() reports, and every call after it fails cleanly") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0, 3)));
+  REQUIRE(store->Close().ok());
+  CHECK(store->Close().ok());  // twice is fine
+  CHECK(store->LatestGood("x/20").error().code() == StatusCode::kFailedPrecondition);
+  CHECK(store->State("x/20").error().code() == StatusCode::kFailedPrecondition);
+  CHECK(ServingReader(*store).StateForServing("x/20").error().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(store->AddCapture("x/20", SampleCapture("20", kT0 + kMinute, 4)).error().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK_FALSE(store->HasBlob(std::string(64, 'a')));
+  CHECK_FALSE(store->CheckReadable().ok());
+  store.reset();
+  // Closed cleanly: the store opens again with what was written.
+  auto again = OpenOrDie(dir.Sub("db"));
+  CHECK(again->LatestGood("x/20")->post().counts().likes() > 0);
 }
 
 }  // namespace

@@ -1,0 +1,255 @@
+// Writing the store: captures with their blobs (one atomic batch: the rules of
+// detail/post_state.h applied to each post's state) and articles.
+#include <rocksdb/write_batch.h>
+
+#include <map>
+#include <thread>
+#include <unordered_set>
+
+#include "archive/detail/store_impl.h"
+#include "common/post_key.h"
+#include "common/sha256.h"
+
+namespace stillpost::archive {
+namespace {
+
+// Every blob digest a capture refers to, in the post, its quoted post and its parent.
+void CollectBlobRefs(const proto::Post& post, std::vector<std::string>& out) {
+  auto add = [&out](const std::string& d) {
+    if (!d.empty()) out.push_back(d);
+  };
+  add(post.author().avatar_blob());
+  for (const auto& m : post.media()) {
+    add(m.blob());
+    add(m.poster_blob());
+  }
+  for (const auto& e : post.entities()) add(e.target_blob());
+  add(post.card().image_blob());
+  if (post.has_quoted()) CollectBlobRefs(post.quoted(), out);
+  if (post.has_reply_to()) CollectBlobRefs(post.reply_to(), out);
+}
+
+}  // namespace
+
+Result<AddResult> Store::AddCapture(const std::string& key, const proto::Capture& capture,
+                                    std::span<const BlobWrite> blobs) {
+  CaptureWrite w;
+  w.key = key;
+  w.capture = capture;
+  w.blobs.assign(blobs.begin(), blobs.end());
+  return AddCaptures(std::span<const CaptureWrite>(&w, 1));
+}
+
+namespace {
+
+// What AddCaptures prepares for one write before it takes the write lock: the work that does not
+// depend on what is stored (validation, hashing, compression), so callers can do it in parallel.
+struct Prepared {
+  int64_t at = 0;
+  std::string record;                  // the encoded capture
+  std::vector<std::string> blob_shas;  // parallel to CaptureWrite::blobs
+  std::vector<std::string> refs;       // blobs the capture refers to
+  Status status;
+};
+
+void Prepare(const detail::RecordCodec& codec, const CaptureWrite& w, Prepared& p) {
+  if (auto parsed = ParsePostKey(w.key); !parsed) {
+    p.status = parsed.error();
+    return;
+  }
+  const Capture& capture = w.capture;
+  if (!capture.has_captured_at() || Micros(capture.captured_at()) <= 0) {
+    p.status = InvalidArgumentError("capture of " + w.key + " has no captured_at");
+    return;
+  }
+  if (capture.outcome_case() == Capture::OUTCOME_NOT_SET) {
+    p.status = InvalidArgumentError("capture of " + w.key + " has neither a post nor a tombstone");
+    return;
+  }
+  p.at = Micros(capture.captured_at());
+  for (const BlobWrite& b : w.blobs) {
+    std::string sha = Sha256Hex(b.data);
+    if (!b.meta.sha256().empty() && b.meta.sha256() != sha) {
+      p.status = InvalidArgumentError("blob " + b.meta.sha256() + " does not match its data (" +
+                                      sha + ")");
+      return;
+    }
+    p.blob_shas.push_back(std::move(sha));
+  }
+  if (!capture.raw_body_blob().empty()) p.refs.push_back(capture.raw_body_blob());
+  if (capture.has_post()) CollectBlobRefs(capture.post(), p.refs);
+  thread_local std::string scratch;
+  capture.SerializeToString(&scratch);
+  codec.Encode(scratch, p.record);
+}
+
+// Below this many captures a batch is prepared on the calling thread alone.
+constexpr size_t kParallelPrepareMin = 32;
+
+}  // namespace
+
+Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
+  Impl& im = *impl_;
+  SP_RETURN_IF_ERROR(im.CheckOpen());
+  if (im.secondary || im.read_only) {
+    return FailedPreconditionError("store " + im.path + " is open read-only here");
+  }
+  std::vector<Prepared> prepared(writes.size());
+  auto prepare_range = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) Prepare(im.codec, writes[i], prepared[i]);
+  };
+  if (writes.size() >= kParallelPrepareMin) {
+    // Compression is most of the cost of a capture: split a batch across two threads.
+    const size_t half = writes.size() / 2;
+    std::thread helper(prepare_range, 0, half);
+    prepare_range(half, writes.size());
+    helper.join();
+  } else {
+    prepare_range(0, writes.size());
+  }
+  for (const Prepared& p : prepared) SP_RETURN_IF_ERROR(p.status);
+
+  std::lock_guard<std::mutex> lock(im.write_mu);
+  const rocksdb::ReadOptions ro;
+  rocksdb::WriteBatch batch;
+  std::map<std::string, Impl::StoredState> states;  // post states touched by this batch
+  std::unordered_set<std::string> new_blobs;
+  proto::StoreCounters counters = im.counters;
+  AddResult result;
+
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const CaptureWrite& w = writes[i];
+    Prepared& p = prepared[i];
+    const std::string& key = w.key;
+    const Capture& capture = w.capture;
+    const int64_t t = p.at;
+    const std::string ckey = detail::CaptureKey(key, t);
+
+    auto it = states.find(key);
+    if (it == states.end()) {
+      auto stored = im.ReadStoredState(ro, key, /*with_record=*/true);
+      if (stored) {
+        it = states.emplace(key, std::move(*stored)).first;
+      } else if (stored.error().code() == StatusCode::kNotFound) {
+        it = states.emplace(key, Impl::StoredState()).first;
+      } else {
+        return stored.error();
+      }
+    }
+    Impl::StoredState& state = it->second;
+    PostState& header = state.header;
+    // A capture at the exact time of an older one is a duplicate, not a reordering.
+    if (header.capture_count() > 0 && t != Micros(header.last_checked()) &&
+        im.Exists(ro, im.captures, ckey)) {
+      return AlreadyExistsError("a capture of " + key + " at " + FormatRfc3339(t) +
+                                " is stored already");
+    }
+    // The rules (detail/post_state.h) on copies: a batch that fails later writes nothing.
+    PostState next = header;
+    proto::StoreCounters next_counters = counters;
+    detail::Observation seen;
+    seen.at = capture.captured_at();
+    seen.whole = capture.has_post();
+    if (capture.has_tombstone()) seen.gone_kind = capture.tombstone().kind();
+    SP_ASSIGN_OR_RETURN(const detail::Applied applied,
+                        detail::ApplyCapture(key, seen, next, next_counters));
+
+    // Blobs: each new one once.
+    for (size_t b = 0; b < w.blobs.size(); ++b) {
+      const std::string& sha = p.blob_shas[b];
+      if (new_blobs.contains(sha) || im.Exists(ro, im.blob_meta, sha)) continue;
+      const BlobWrite& blob = w.blobs[b];
+      proto::BlobMeta meta = blob.meta;
+      meta.set_sha256(sha);
+      meta.set_size(blob.data.size());
+      if (!meta.has_first_fetched()) *meta.mutable_first_fetched() = capture.captured_at();
+      if (blob.data.size() > kBlobChunkBytes) {
+        // In pieces: a range request then reads the pieces it needs, not the whole video.
+        meta.set_chunk_bytes(static_cast<uint32_t>(kBlobChunkBytes));
+        uint32_t index = 0;
+        for (size_t at = 0; at < blob.data.size(); at += kBlobChunkBytes, ++index) {
+          const size_t n = std::min(kBlobChunkBytes, blob.data.size() - at);
+          batch.Put(im.blobs, detail::BlobChunkKey(sha, index),
+                    rocksdb::Slice(blob.data.data() + at, n));
+        }
+      } else {
+        batch.Put(im.blobs, sha, rocksdb::Slice(blob.data.data(), blob.data.size()));
+      }
+      batch.Put(im.blob_meta, sha, meta.SerializeAsString());
+      next_counters.set_blobs(next_counters.blobs() + 1);
+      next_counters.set_blob_bytes(next_counters.blob_bytes() + blob.data.size());
+      result.blobs_written++;
+      result.blob_bytes_written += blob.data.size();
+      new_blobs.insert(sha);
+    }
+    for (const auto& ref : p.refs) {
+      if (!new_blobs.contains(ref) && !im.Exists(ro, im.blob_meta, ref)) {
+        return InvalidArgumentError("capture of " + key + " refers to blob " + ref +
+                                    ", which is neither given nor stored");
+      }
+    }
+
+    // The latest good capture lives beside the state (one read serves the embed path); its
+    // slot in `captures` holds an empty marker until a newer good capture moves it there.
+    if (applied.demote_previous && !state.record.empty()) {
+      batch.Put(im.captures, detail::CaptureKey(key, applied.previous_latest_at), state.record);
+    }
+    if (applied.becomes_latest) {
+      batch.Put(im.captures, ckey, rocksdb::Slice());
+      state.record = std::move(p.record);
+    } else {
+      batch.Put(im.captures, ckey, p.record);
+    }
+    header = std::move(next);
+    counters = std::move(next_counters);
+    batch.Put(im.indexes, detail::TimeIndexKey(t, key), rocksdb::Slice());
+    // Bluesky: the handle this capture shows, for lookups by bsky.app URL without the network;
+    // only when the capture resolved the handle to this DID (a post cannot claim a handle).
+    if (capture.has_post() && capture.post().platform() == proto::PLATFORM_BLUESKY &&
+        capture.handle_verified()) {
+      const auto& author = capture.post().author();
+      if (!author.handle().empty() && author.handle() != "handle.invalid" && !author.id().empty()) {
+        batch.Put(im.indexes, detail::HandleIndexKey(author.handle()), author.id());
+      }
+    }
+  }
+
+  std::string header_bytes, value;
+  for (auto& [key, state] : states) {
+    detail::CompactHeader(state.header);
+    state.header.SerializeToString(&header_bytes);
+    detail::EncodeStateValue(header_bytes, state.record, value);
+    batch.Put(im.states, key, value);
+  }
+  batch.Put(im.db->DefaultColumnFamily(),
+            rocksdb::Slice(detail::kCountersKey.data(), detail::kCountersKey.size()),
+            counters.SerializeAsString());
+  SP_RETURN_IF_ERROR(im.Rocks(im.db->Write(im.WriteOpts(), &batch)));
+  im.counters = std::move(counters);
+  im.MaybeTrainDictionary();
+  return result;
+}
+
+Status Store::PutArticle(const proto::Article& article) {
+  if (article.url().empty()) return InvalidArgumentError("an article needs a URL");
+  Impl& im = *impl_;
+  SP_RETURN_IF_ERROR(im.CheckOpen());
+  if (im.secondary || im.read_only) {
+    return FailedPreconditionError("store " + im.path + " is open read-only here");
+  }
+  std::lock_guard<std::mutex> lock(im.write_mu);
+  proto::StoreCounters counters = im.counters;
+  rocksdb::WriteBatch batch;
+  if (!im.Exists(rocksdb::ReadOptions(), im.articles, article.url())) {
+    counters.set_articles(counters.articles() + 1);
+    batch.Put(im.db->DefaultColumnFamily(),
+              rocksdb::Slice(detail::kCountersKey.data(), detail::kCountersKey.size()),
+              counters.SerializeAsString());
+  }
+  batch.Put(im.articles, article.url(), article.SerializeAsString());
+  SP_RETURN_IF_ERROR(im.Rocks(im.db->Write(im.WriteOpts(), &batch)));
+  im.counters = std::move(counters);
+  return Status::Ok();
+}
+
+}  // namespace stillpost::archive
