@@ -1,5 +1,7 @@
 // What the server answers, as a pure function from a request to a response: no sockets, so
-// every route is testable directly. server.h puts it behind Boost.Beast.
+// every route is testable directly. server.h puts it behind Boost.Beast. The handlers are in one
+// file per concern: routes.cc (dispatch, health, metrics), embed_routes.cc, media_routes.cc,
+// api_routes.cc, oembed_routes.cc and home.cc; what they share is in server/detail/.
 #pragma once
 
 #include <atomic>
@@ -14,6 +16,11 @@
 #include <vector>
 
 #include "archive/store.h"
+#include "server/metrics.h"
+
+namespace boost::urls {
+class params_view;
+}  // namespace boost::urls
 
 namespace stillpost::server {
 
@@ -88,30 +95,21 @@ struct Response {
   }
 };
 
-// Request counts, latencies and bytes for /metrics. Every request records, on every server
-// thread: each thread counts into its own cache-line-aligned slot (relaxed atomics that no other
-// thread writes), and /metrics adds the slots up. A shared lock or shared counters here cost
-// more than they count.
-class Metrics {
+// The query string of a request, parsed once with its target (a target whose query does not
+// parse is answered 400 before any handler runs).
+class Query {
  public:
-  static constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0};
-  static constexpr std::string_view kRoutes[] = {"embed",   "media",   "oembed", "api",  "embed.js",
-                                                 "healthz", "metrics", "home",   "other"};
-  static constexpr int kStatuses[] = {200, 206, 304, 400, 404, 405, 416, 431, 500, 501, 503};
-  void Record(std::string_view route, int status, double seconds, size_t bytes);
-  std::string Render(const archive::StoreStats& stats) const;
+  Query() = default;
+  // The parameters of a parsed request target (decoded by Boost.URL, '+' as a space).
+  explicit Query(const boost::urls::params_view& params);
+  bool empty() const { return params_.empty(); }
+  // The first value of `name`; "" when absent.
+  std::string Get(std::string_view name) const;
+  // Whether `name` is set: present with no value, "1", "true" or "yes".
+  bool Flag(std::string_view name) const;
 
  private:
-  static constexpr size_t kSlots = 16;  // threads beyond this share slots (still correct)
-  struct alignas(64) Slot {
-    // [route][status], the last status slot counting any other status.
-    std::atomic<uint64_t> requests[std::size(kRoutes)][std::size(kStatuses) + 1] = {};
-    std::atomic<uint64_t> buckets[std::size(kBuckets)] = {};
-    std::atomic<uint64_t> count{0};
-    std::atomic<uint64_t> sum_micros{0};
-    std::atomic<uint64_t> bytes{0};
-  };
-  Slot slots_[kSlots];
+  std::vector<std::pair<std::string, std::string>> params_;
 };
 
 struct RouterOptions {
@@ -124,24 +122,32 @@ struct RouterOptions {
   size_t media_cache_max_item = 16 << 20;  // larger media are streamed from the store, in pieces
 };
 
+// Thread safety: Handle() may be called from any number of threads at once (the caches are
+// locked, metrics per thread); set_public_base() only before the first Handle().
+// The Router borrows `store`, which must outlive it.
 class Router {
  public:
   Router(archive::Store& store, RouterOptions options);
   ~Router();
+  // Answers one request; never throws (a handler's exception becomes a 500 here is the
+  // server's job: server.cc catches, logs with the route, and answers without details). Every
+  // response carries X-Content-Type-Options; text is gzipped when the client takes it. The
+  // Response may share cached bodies (shared_body, blob): they stay valid as long as it lives,
+  // even after the cache drops them.
   Response Handle(const Request& request);
   // Set before the server runs, when the base is known only after binding.
   void set_public_base(std::string base);
   Metrics& metrics() { return metrics_; }
 
  private:
-  Response Route(const Request& r, std::string_view path, std::string_view query);
-  Response Embed(const Request& r, std::string_view key, std::string_view query);
-  Response Media(const Request& r, std::string_view sha);
-  Response OEmbed(std::string_view query);
-  Response EmbedJs(const Request& r);
-  Response Api(std::string_view rest);
-  Response Articles(std::string_view query);
-  Response Home(std::string_view query);
+  Response Route(const Request& r, std::string_view path, const Query& query);
+  Response Embed(const Request& r, std::string_view key, const Query& query);  // embed_routes.cc
+  Response EmbedJs(const Request& r);                                          // embed_routes.cc
+  Response Media(const Request& r, std::string_view sha);                      // media_routes.cc
+  Response OEmbed(const Query& query);                                         // oembed_routes.cc
+  Response Api(std::string_view rest);                                         // api_routes.cc
+  Response Articles(const Query& query);                                       // api_routes.cc
+  Response Home(const Query& query);                                           // home.cc
   std::string HomeItem(const std::string& key) const;  // one line of the home page's lists
 
   archive::Store& store_;
@@ -161,14 +167,5 @@ Result<std::string> NormalizeKey(std::string_view encoded);
 
 // Whether an Accept-Encoding header accepts gzip (a q=0 refuses it).
 bool AcceptsGzip(std::string_view accept_encoding);
-
-// "bytes=0-99" against a size: the [first, last] to serve; nullopt when unsatisfiable;
-// {0, size-1} with `whole` set when the header is absent, malformed or names several ranges.
-struct ByteRange {
-  size_t first = 0;
-  size_t last = 0;
-  bool whole = true;
-};
-std::optional<ByteRange> ParseRange(std::string_view header, size_t size);
 
 }  // namespace stillpost::server

@@ -40,7 +40,7 @@ TEST_CASE("cli: the store path comes from --db, else $STILLPOST_DB") {
   CHECK(r.out.find(dir.Sub("env")) != std::string::npos);
 }
 
-TEST_CASE("cli: a regular file gives one line and a non-zero exit; a store in use is still read") {
+TEST_CASE("cli: a regular file gives one line and a non-zero exit, a store in use is still read") {
   TempDir dir;
   const std::string file = dir.Sub("file");
   std::ofstream(file) << "not a store";

@@ -101,7 +101,7 @@ TEST_CASE("hostile: a gzip bomb is refused by its decoded-to-sent ratio") {
 }
 
 TEST_CASE(
-    "hostile: proxy variables in the environment are ignored; --proxy checks the destination") {
+    "hostile: proxy variables in the environment are ignored, --proxy checks the destination") {
   Env env;
   const std::vector<std::string> proxies = {
       "http_proxy=http://127.0.0.1:9",  "HTTP_PROXY=http://127.0.0.1:9",

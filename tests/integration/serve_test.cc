@@ -63,8 +63,23 @@ TEST_CASE("serve: routes over real HTTP with keep-alive, ranges, and a clean sto
   CHECK(part.status == 206);
   CHECK(part.body == "http");
   CHECK(http.Get(serve.base() + "/embed/x/nope").status == 400);
-  CHECK(http.Get(serve.base() + "/metrics").body.find("stillpost_requests_total") !=
+  CHECK(http.Get(serve.base() + "/embed/x/1641086480675225601").status == 200);
+  CHECK(http.Get(serve.base() + "/no/such/route").status == 404);
+  // Every request above was counted by the server, by route and status, and timed.
+  const std::string metrics = http.Get(serve.base() + "/metrics").body;
+  CHECK(metrics.find("stillpost_requests_total{route=\"embed\",status=\"200\"} 2\n") !=
         std::string::npos);
+  CHECK(metrics.find("stillpost_requests_total{route=\"embed\",status=\"400\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("stillpost_requests_total{route=\"media\",status=\"206\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("stillpost_requests_total{route=\"other\",status=\"404\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("stillpost_requests_total{route=\"healthz\",status=\"200\"} 1\n") !=
+        std::string::npos);
+  // 7 requests before /metrics itself: healthz, embed, HEAD media, range, 400, embed, 404.
+  CHECK(metrics.find("stillpost_request_seconds_count 7\n") != std::string::npos);
+  CHECK(metrics.find("stillpost_store_posts 1\n") != std::string::npos);
   auto [code, rest] = serve.Stop();
   CHECK(code == 0);
   CHECK(rest.find("stopped") != std::string::npos);
@@ -137,7 +152,7 @@ std::string Raw(const std::string& base, const std::string& request) {
   return out;
 }
 
-TEST_CASE("serve: requests RFC 9112 refuses are refused; Expect and bodies are answered at once") {
+TEST_CASE("serve: requests RFC 9112 refuses are refused, Expect and bodies are answered at once") {
   testing::TempDir dir;
   REQUIRE_OK(archive::Store::Open(dir.Sub("db"), {}));
   ServeProcess serve(dir.Sub("db"));
@@ -214,7 +229,7 @@ TEST_CASE("serve: at the open-file limit the server backs off, sheds idle client
 namespace stillpost {
 namespace {
 
-TEST_CASE("serve: large media stream from the store a piece at a time; ranges read only theirs") {
+TEST_CASE("serve: large media stream from the store a piece at a time, ranges read only theirs") {
   testing::TempDir dir;
   const std::string db = dir.Sub("db");
   std::string video(20u << 20, '\0');  // 20 MB: over the media cache's largest item
@@ -259,7 +274,7 @@ TEST_CASE("serve: large media stream from the store a piece at a time; ranges re
 namespace stillpost {
 namespace {
 
-TEST_CASE("serve: a slow reader gets the whole response; only a reader that takes nothing is cut") {
+TEST_CASE("serve: a slow reader gets the whole response, only a reader that takes nothing is cut") {
   testing::TempDir dir;
   std::string video(8u << 20, 'v');
   const std::string sha = Sha256Hex(video);
@@ -321,7 +336,7 @@ std::string HeadOf(const std::string& response) {
   return response.substr(0, response.find("\r\n\r\n") + 2);
 }
 
-TEST_CASE("serve: every response has a Date; a 304 carries no body headers; gzip on request") {
+TEST_CASE("serve: every response has a Date, a 304 carries no body headers, gzip on request") {
   testing::TempDir dir;
   {
     auto store = archive::Store::Open(dir.Sub("db"), {});

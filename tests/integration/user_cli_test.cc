@@ -35,7 +35,7 @@ size_t Lines(const std::string& s) {
   return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
-TEST_CASE("user cli: a repeatable option takes one value; the next word is an input again") {
+TEST_CASE("user cli: a repeatable option takes one value, the next word is an input again") {
   Env env;
   // The id after --upstream's value is a post, not a second upstream.
   auto r =
@@ -70,7 +70,7 @@ TEST_CASE("user cli: --db and --json before or after the command") {
   CHECK(boost::json::parse(missing.out).as_object().at("code") == "not_found");
 }
 
-TEST_CASE("user cli: --from - reads stdin; rewrite takes a URL or stdin") {
+TEST_CASE("user cli: --from - reads stdin, rewrite takes a URL or stdin") {
   Env env;
   auto r = Run(StillpostBinary(),
                {"--db", env.db, "archive", "--from", "-", "--upstream", env.replay.upstream_flag(),
@@ -140,7 +140,7 @@ TEST_CASE("user cli: nonsense values are usage errors that name the accepted ran
   }
 }
 
-TEST_CASE("user cli: archiving an unchanged post again stores nothing; --force re-captures") {
+TEST_CASE("user cli: archiving an unchanged post again stores nothing, --force re-captures") {
   Env env;
   REQUIRE(env.Archive({kPhoto}).exit_code == 0);
   for (int i = 0; i < 3; ++i) {

@@ -483,7 +483,7 @@ TEST_CASE("archive: the serving read gives the state and the latest capture from
 namespace stillpost::archive {
 namespace {
 
-TEST_CASE("archive: a large blob is stored in pieces; a range reads only what it needs") {
+TEST_CASE("archive: a large blob is stored in pieces, a range reads only what it needs") {
   TempDir dir;
   auto store = OpenOrDie(dir.Sub("db"));
   std::string video(kBlobChunkBytes * 3 + 12345, '\0');

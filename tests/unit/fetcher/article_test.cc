@@ -251,7 +251,7 @@ https://twitter.com/i/status/309
                          "mastodon/social.example/110000000000000009 iframe"});
 }
 
-TEST_CASE("article: posts that are not the article's own are left out; --whole-page keeps them") {
+TEST_CASE("article: posts that are not the article's own are left out, --whole-page keeps them") {
   std::string text(400, 'z');
   for (size_t i = 9; i < text.size(); i += 10) text[i] = ' ';
   const std::string html = R"(<html><body><div id="page">

@@ -1,0 +1,57 @@
+#include <boost/json/serialize.hpp>
+
+#include "common/post_key.h"
+#include "embed/view_json.h"
+#include "server/detail/respond.h"
+#include "server/routes.h"
+
+namespace stillpost::server {
+
+using detail::Error;
+using detail::Json;
+using detail::Micros;
+
+// /api/v1/posts/KEY[/captures/TIME] and /api/v1/articles?url=: the archive as JSON.
+Response Router::Api(std::string_view rest) {
+  std::string key(rest);
+  std::string at;
+  if (const size_t c = key.rfind("/captures/"); c != std::string::npos) {
+    at = key.substr(c + 10);
+    key = key.substr(0, c);
+  }
+  if (auto k = ParsePostKey(key); !k) return Error(400, k.error().message());
+  if (!at.empty()) {
+    auto t = ParseTime(at);
+    if (!t) return Error(400, t.error().message());
+    auto c = store_.CaptureAt(key, *t);
+    if (!c) return Error(c.error());
+    Response r = Json(200, boost::json::serialize(embed::MessageJson(*c)));
+    r.Replace("Cache-Control", detail::kImmutable);
+    return r;
+  }
+  auto state = store_.State(key);
+  if (!state) return Error(state.error());
+  auto captures = store_.Captures(key);
+  if (!captures) return Error(captures.error());
+  boost::json::object o = embed::PostJson(key, *state, *captures);
+  // Known, but only as gone: a 404 for embed.js's HEAD, with what we know in the body.
+  if (!state->has_latest_good()) o["error"] = "never captured whole";
+  return Json(state->has_latest_good() ? 200 : 404, boost::json::serialize(o));
+}
+
+Response Router::Articles(const Query& q) {
+  const std::string url = q.Get("url");
+  if (url.empty()) return Error(400, "articles needs url= (the article's URL)");
+  auto article = store_.GetArticle(url);
+  if (!article) {
+    return article.error().code() == StatusCode::kNotFound
+               ? Error(404, "no archived article " + url)
+               : Error(article.error());
+  }
+  return Json(200,
+              boost::json::serialize(embed::ArticleJson(*article, [this](const std::string& k) {
+                return archive::ArchivedState(store_, k);
+              })));
+}
+
+}  // namespace stillpost::server
