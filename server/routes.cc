@@ -27,6 +27,18 @@ constexpr std::string_view kFavicon =
     "height=\"32\" rx=\"7\" fill=\"#0f1419\"/><path d=\"M9 10h14v3H9zm0 5h14v3H9zm0 5h9v3H9z\" "
     "fill=\"#fff\"/></svg>\n";
 
+// The metrics route of a path, for a response the route's handler could not finish.
+std::string_view RouteOf(std::string_view path) {
+  auto starts = [&](std::string_view p) { return path.rfind(p, 0) == 0; };
+  if (starts("/embed/")) return "embed";
+  if (starts("/media/")) return "media";
+  if (path == "/oembed") return "oembed";
+  if (starts("/api/")) return "api";
+  if (path == "/embed.js") return "embed.js";
+  if (path == "/" || path.empty()) return "home";
+  return "other";
+}
+
 }  // namespace
 
 Query::Query(const boost::urls::params_view& params) {
@@ -130,7 +142,17 @@ Response Router::Handle(const Request& req) {
     }
     // The query, parsed once for whichever handler takes it.
     const Query query(parsed->params());
-    r = Route(req, path, query);
+    try {
+      r = Route(req, path, query);
+    } catch (const std::exception& e) {
+      r = Error(500, "internal error");
+      r.route = RouteOf(path);
+      r.log_error = std::string("exception: ") + e.what();
+    } catch (...) {
+      r = Error(500, "internal error");
+      r.route = RouteOf(path);
+      r.log_error = "exception of unknown type";
+    }
   }
   r.Set("X-Content-Type-Options", "nosniff");
   // Text is sent gzipped to clients that take it: compressed here unless the route did (an

@@ -61,6 +61,8 @@ struct Response {
   std::function<Result<std::string>(uint64_t, size_t)> read;
   size_t stream_length = 0;
   std::string_view route = "other";  // for metrics: always a literal
+  // For the error log, never sent: why a 5xx happened (a store error, an exception).
+  std::string log_error;
 
   // A literal (or otherwise static) value, kept by reference.
   void Set(std::string_view name, const char* literal) {
@@ -129,8 +131,8 @@ class Router {
  public:
   Router(archive::Store& store, RouterOptions options);
   ~Router();
-  // Answers one request; never throws (a handler's exception becomes a 500 here is the
-  // server's job: server.cc catches, logs with the route, and answers without details). Every
+  // Answers one request; never throws: a handler's exception becomes a 500 without details,
+  // its message kept in log_error for the server's error log (with the route). Every
   // response carries X-Content-Type-Options; text is gzipped when the client takes it. The
   // Response may share cached bodies (shared_body, blob): they stay valid as long as it lives,
   // even after the cache drops them.

@@ -119,6 +119,18 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   int bound_port = 0;
 
+  // Every I/O error, logged once, here (as Beast's examples' fail()): what failed, for whom.
+  // Our own cancellations and a client closing between requests are not errors.
+  void Fail(beast::error_code ec, std::string_view what, std::string_view client) {
+    if (options.log == nullptr || ec == asio::error::operation_aborted ||
+        ec == http::error::end_of_stream) {
+      return;
+    }
+    std::string where(what);
+    if (!client.empty()) where += std::string(" from ") + std::string(client);
+    options.log->Error(where, ec.message());
+  }
+
   class Session;
   std::mutex sessions_mu;
   std::set<std::shared_ptr<Session>> sessions;
@@ -178,6 +190,8 @@ struct Server::Impl {
         ec = {};
       }
       if (ec == http::error::end_of_stream || ec) {
+        // A keep-alive connection that says nothing until the idle timeout is not an error.
+        if (!(ec == beast::error::timeout && buffer_.size() == 0)) impl_.Fail(ec, "read", client_);
         if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
             ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
             parser_ && parser_->is_header_done() == false && buffer_.size() > 0) {
@@ -200,17 +214,38 @@ struct Server::Impl {
       Response resp;
       try {
         resp = impl_.router.Handle(r);
-      } catch (const std::exception&) {
+      } catch (...) {
+        // Router::Handle catches its handlers' exceptions; this is the last line.
         resp = Response();
         resp.status = 500;
         resp.body = "{\"error\":\"internal error\"}";
         resp.Set("Content-Type", "application/json");
+        resp.log_error = "exception escaped the router";
       }
       const bool head = req.method() == http::verb::head;
       keep_alive_ = req.keep_alive() && !impl_.stopping && !stop_after_;
-      impl_.router.metrics().Record(resp.route, resp.status,
-                                    std::chrono::duration<double>(Clock::now() - start).count(),
-                                    head ? 0 : resp.BodySize());
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      const size_t bytes = head || resp.status == 304 ? 0 : resp.BodySize();
+      impl_.router.metrics().Record(resp.route, resp.status, seconds, bytes);
+      if (Log* log = impl_.options.log) {
+        if (!resp.log_error.empty()) {
+          log->Error(
+              std::string(resp.route) + ": " + std::string(r.method) + " " + std::string(r.target),
+              resp.log_error);
+        }
+        Log::Access a;
+        a.client = client_;
+        a.method = r.method;
+        a.target = r.target;
+        a.version = req.version();
+        a.status = resp.status;
+        a.bytes = bytes;
+        a.referer = req[http::field::referer];
+        a.user_agent = req[http::field::user_agent];
+        a.seconds = seconds;
+        a.route = resp.route;
+        log->Request(a);
+      }
       Write(std::move(resp), head, req.version());
     }
 
@@ -276,6 +311,7 @@ struct Server::Impl {
     // a disk read of a video must not hold up the event loop.
     void SendRest(beast::error_code ec) {
       last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      if (ec) impl_.Fail(ec, "write", client_);
       if (ec || left_ == 0) return Finish(ec);
       if (!held_.read) {
         const size_t n = std::min(left_, kWriteChunk);
@@ -288,6 +324,10 @@ struct Server::Impl {
         Result<std::string> bytes = self->held_.read(at, n);
         asio::post(self->stream_.get_executor(), [self, n, bytes = std::move(bytes)]() mutable {
           if (!bytes || bytes->size() != n) {
+            if (Log* log = self->impl_.options.log) {
+              log->Error("media stream to " + self->client_,
+                         bytes ? "a short piece from the store" : bytes.error().ToString());
+            }
             // The head is sent: a response cut short is all that can tell the client.
             self->keep_alive_ = false;
             return self->Finish(beast::error::timeout);
@@ -385,6 +425,7 @@ struct Server::Impl {
       if (!acceptor.is_open()) return;
       if (ec) {
         if (ec == asio::error::operation_aborted) return;
+        Fail(ec, "accept", {});
         // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): accepting again at
         // once fails again at once. Make room, wait, then try again.
         {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "server/log.h"
 #include "server/routes.h"
 
 namespace stillpost::server {
@@ -33,8 +34,13 @@ struct ServerOptions {
   // When accept fails for want of file descriptors (EMFILE, ENFILE) or memory, accepting pauses
   // this long (doubling up to 1 s) and idle connections are shed, instead of spinning.
   std::chrono::milliseconds accept_backoff{10};
+  // Where the access and error lines go (borrowed: must outlive the Server); none when null.
+  Log* log = nullptr;
 };
 
+// Thread safety: Stop() may be called from any thread (and from a signal, via StopOnSignals);
+// the other methods from the thread that owns the Server. The Server borrows `router` (and
+// options.log), which must outlive it; the destructor stops and waits.
 class Server {
  public:
   Server(Router& router, ServerOptions options);

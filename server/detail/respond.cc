@@ -28,7 +28,16 @@ Response Error(int status, std::string_view message) {
   return Json(status, boost::json::serialize(o));
 }
 
-Response Error(const Status& s) { return Error(HttpStatusFor(s.code()), s.message()); }
+Response Error(const Status& s) {
+  const int status = HttpStatusFor(s.code());
+  // A server-side failure (a corrupt record, an I/O error) says what in the log, not the body.
+  if (status >= 500) {
+    Response r = Error(status, "internal error");
+    r.log_error = s.ToString();
+    return r;
+  }
+  return Error(status, s.message());
+}
 
 std::string Gzip(std::string_view in) {
   z_stream z{};

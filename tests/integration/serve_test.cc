@@ -85,6 +85,40 @@ TEST_CASE("serve: routes over real HTTP with keep-alive, ranges, and a clean sto
   CHECK(rest.find("stopped") != std::string::npos);
 }
 
+TEST_CASE("serve: --log gets one access line per request and an error line per failure") {
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  {
+    auto store = archive::Store::Open(db, {});
+    REQUIRE_OK(store);
+    AddFixture(**store, "upstream/x/photo_single_with_url_entity.json", testing::kCapturedAt);
+  }
+  const std::string log = dir.Sub("serve.log");
+  ServeProcess serve(db, {"--log", log});
+  HttpGetter http;
+  CHECK(http.Get(serve.base() + "/embed/x/1641086480675225601").status == 200);
+  CHECK(http.Get(serve.base() + "/embed/x/1?q=%22%0A").status == 404);
+  auto [code, rest] = serve.Stop();  // the log is written out on the way down
+  CHECK(code == 0);
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 2);
+  // The Combined Log Format, then the seconds taken and the route.
+  const std::regex access(
+      R"re(^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET (\S+) HTTP/1\.1" (\d{3}) (\d+) "-" "[^"]*" \d+\.\d{6} (\w+)$)re");
+  std::smatch m;
+  REQUIRE(std::regex_match(lines[0], m, access));
+  CHECK(m[1] == "/embed/x/1641086480675225601");
+  CHECK(m[2] == "200");
+  CHECK(std::stoul(m[3]) > 1000);
+  CHECK(m[4] == "embed");
+  // What the request said is logged as sent, escapes and all: no quote or line break of its own.
+  REQUIRE(std::regex_match(lines[1], m, access));
+  CHECK(m[1] == "/embed/x/1?q=%22%0A");
+  CHECK(m[2] == "404");
+}
+
 TEST_CASE("serve: captures written by another process while it serves show within 2 s") {
   testing::TempDir dir;
   const std::string db = dir.Sub("db");

@@ -15,9 +15,11 @@ namespace stillpost::testing {
 
 class ServeProcess {
  public:
-  explicit ServeProcess(const std::string& db) {
-    Child c = Spawn(StillpostBinary(),
-                    {"--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2"});
+  explicit ServeProcess(const std::string& db, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--db",        db,          "serve", "--listen",
+                                     "127.0.0.1:0", "--threads", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Child c = Spawn(StillpostBinary(), args);
     pid_ = c.pid;
     out_ = c.out;
     std::string line = ReadLine(out_);

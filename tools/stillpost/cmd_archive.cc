@@ -13,8 +13,10 @@
 #include "common/post_key.h"
 #include "common/post_ref.h"
 #include "common/time.h"
+#include "common/web.h"
 #include "fetcher/archiver.h"
 #include "fetcher/article.h"
+#include "fetcher/page.h"
 #include "fetcher/x/x.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
@@ -44,46 +46,6 @@ Result<std::vector<std::string>> Inputs(const ArchiveOptions& options) {
 
 }  // namespace
 
-Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags) {
-  fetcher::HttpOptions http;
-  auto& l = http.limits;
-  l.max_connections = flags.max_connections;
-  l.max_connections_per_host = flags.max_per_host;
-  l.connect_timeout = std::chrono::milliseconds(flags.connect_timeout_ms);
-  l.json_timeout = std::chrono::milliseconds(flags.timeout_ms);
-  l.media_timeout = std::chrono::milliseconds(flags.media_timeout_ms);
-  l.max_attempts = flags.attempts;
-  l.backoff_base = std::chrono::milliseconds(flags.backoff_ms);
-  l.max_json_bytes = flags.max_json_bytes;
-  l.max_image_bytes = flags.max_image_bytes;
-  l.max_video_bytes = flags.max_video_bytes;
-  http.allow_private_upstreams = flags.allow_private_upstreams;
-  if (!flags.proxy.empty()) {
-    auto proxy = boost::urls::parse_absolute_uri(flags.proxy);
-    if (!proxy ||
-        (proxy->scheme() != "http" && proxy->scheme() != "https" && proxy->scheme() != "socks5h") ||
-        proxy->host().empty()) {
-      return InvalidArgumentError("--proxy '" + flags.proxy +
-                                  "' is not a proxy URL (http://HOST:PORT, https://, socks5h://)");
-    }
-    http.proxy = flags.proxy;
-  }
-  if (const char* env = std::getenv("STILLPOST_UPSTREAM"); env != nullptr) {
-    if (Status s = http.upstreams.AddList(env); !s.ok())
-      return s.WithContext("$STILLPOST_UPSTREAM");
-  }
-  for (const auto& spec : flags.upstreams) SP_RETURN_IF_ERROR(http.upstreams.Add(spec));
-  return http;
-}
-
-namespace {
-
-bool IsHttpUrl(const std::string& s) {
-  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
-}
-
-}  // namespace
-
 Result<std::pair<std::string, std::string>> LoadPage(const std::string& input,
                                                      const fetcher::HttpOptions& http) {
   if (input == "-") {
@@ -98,19 +60,9 @@ Result<std::pair<std::string, std::string>> LoadPage(const std::string& input,
     body << in.rdbuf();
     return std::make_pair(body.str(), "file://" + std::filesystem::absolute(input).string());
   }
-  fetcher::HttpClient client(http);
-  Result<std::pair<std::string, std::string>> out = UnavailableError("no answer for " + input);
-  client.Add({input, fetcher::BodyKind::kHtml}, [&](Result<fetcher::HttpResponse> r) {
-    if (!r) {
-      out = r.error().WithContext("fetching " + input);
-    } else if (r->status != 200) {
-      out = UnavailableError("fetching " + input + ": HTTP " + std::to_string(r->status));
-    } else {
-      out = std::make_pair(std::move(r->body), r->url);
-    }
-  });
-  client.Run();
-  return out;
+  auto page = fetcher::FetchPage(input, http);
+  if (!page) return page.error();
+  return std::make_pair(std::move(page->html), std::move(page->url));
 }
 
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
@@ -227,14 +179,8 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
 int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher::HttpOptions http,
                 const FetchFlags& fetch, bool json, bool only_if_changed, bool recheck,
                 std::vector<fetcher::PostOutcome>* outcomes_out) {
-  fetcher::ArchiveOptions archive_options;
-  archive_options.http = std::move(http);
-  archive_options.nitter_hosts = fetch.nitter_hosts;
+  fetcher::ArchiveOptions archive_options = ArchiveOptionsFrom(fetch, std::move(http));
   archive_options.only_if_changed = only_if_changed;
-  archive_options.max_media_per_post = fetch.max_media_per_post;
-  archive_options.max_emoji_per_post = fetch.max_emoji_per_post;
-  archive_options.max_avatars_per_post = fetch.max_avatars_per_post;
-  archive_options.post_timeout = std::chrono::milliseconds(fetch.post_timeout_ms);
   fetcher::Archiver archiver(store, std::move(archive_options));
   size_t captured = 0, partial = 0, gone = 0, failed = 0, unchanged = 0, not_posts = 0, media = 0;
   uint64_t bytes = 0;
@@ -316,47 +262,6 @@ int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& ids, fetcher:
   }
   if (failed > 0) return kExitFailure;
   return partial > 0 ? kExitPartial : kExitOk;
-}
-
-int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
-  auto http = HttpOptionsFrom(options.fetch);
-  if (!http) return UsageFail(http.error().message());
-  auto store = OpenStore(global, /*create=*/false);
-  if (!store) return Fail(store.error());
-  std::vector<std::string> keys;
-  for (const auto& ref : options.posts) {
-    auto key = PostKeyFromRef(ref, options.fetch.nitter_hosts);
-    if (!key) return UsageFail(key.error().message());
-    keys.push_back(*key);
-  }
-  if (!options.article.empty()) {
-    auto a = FindArticle(**store, options.article);
-    if (!a) return Fail(a.error());
-    keys.insert(keys.end(), a->post_keys().begin(), a->post_keys().end());
-  }
-  if (options.all) {
-    if (Status s = AppendPostKeys(**store, "", keys); !s.ok()) return Fail(s);
-  }
-  if (keys.empty() && options.posts.empty() && options.article.empty() && !options.all) {
-    return UsageFail("recheck needs posts (keys, URLs or X ids), --article URL|FILE or --all");
-  }
-  const UnixMicros cutoff =
-      NowMicros() - static_cast<UnixMicros>(options.older_than_seconds) * 1000000;
-  std::vector<PostRef> refs;
-  for (const auto& key : keys) {
-    auto state = (*store)->StateSummary(key);
-    if (!state) return Fail(state.error());
-    if (options.older_than_seconds > 0 &&
-        google::protobuf::util::TimeUtil::TimestampToMicroseconds(state->last_checked()) > cutoff) {
-      continue;
-    }
-    PostRef ref;
-    ref.key = key;
-    ref.input = key;
-    refs.push_back(std::move(ref));
-  }
-  return ArchiveRefs(**store, refs, std::move(*http), options.fetch, global.json,
-                     /*only_if_changed=*/true, /*recheck=*/true);
 }
 
 }  // namespace stillpost::cli

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "server/log.h"
 #include "server/routes.h"
 #include "server/server.h"
 #include "tools/stillpost/commands.h"
@@ -38,6 +39,9 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
     }
   } cleanup{tmpl};
 
+  auto log = server::Log::Open(options.log, options.access_log);
+  if (!log) return Fail(log.error());
+
   archive::StoreOptions store_options;
   store_options.block_cache_bytes = options.cache_mb << 20;
   auto store = archive::Store::OpenSecondary(global.db, tmpl, store_options);
@@ -49,6 +53,7 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
   server::ServerOptions server_options;
   server_options.listen = options.listen;
   server_options.threads = options.threads;
+  server_options.log = log->get();
   server::Server srv(router, server_options);
   if (Status s = srv.Bind(); !s.ok()) return Fail(s);
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
@@ -63,11 +68,15 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
+  std::string last_error;
   std::thread catch_up([&] {
     std::unique_lock<std::mutex> lock(mu);
     while (!cv.wait_for(lock, kCatchUpEvery, [&] { return done; })) {
       lock.unlock();
-      (void)(*store)->CatchUp();
+      // Said once per new error, not every second while it lasts.
+      Status s = (*store)->CatchUp();
+      if (!s.ok() && s.ToString() != last_error) (*log)->Error("catch-up", s.ToString());
+      last_error = s.ok() ? "" : s.ToString();
       lock.lock();
     }
   });

@@ -11,6 +11,7 @@
 #include "common/status.h"
 #include "fetcher/archiver.h"
 #include "fetcher/http.h"
+#include "tools/stillpost/fetch_flags.h"
 
 namespace stillpost::cli {
 
@@ -62,29 +63,6 @@ struct ShowOptions {
 };
 int RunShow(const GlobalOptions& global, const ShowOptions& options);
 
-// The flags of every command that fetches (archive; later recheck), with their defaults.
-struct FetchFlags {
-  std::vector<std::string> upstreams;  // --upstream HOST=BASE, after $STILLPOST_UPSTREAM
-  bool allow_private_upstreams = false;
-  std::vector<std::string> nitter_hosts;
-  int max_connections = fetcher::HttpLimits{}.max_connections;
-  int max_per_host = fetcher::HttpLimits{}.max_connections_per_host;
-  long connect_timeout_ms = fetcher::HttpLimits{}.connect_timeout.count();
-  long timeout_ms = fetcher::HttpLimits{}.json_timeout.count();
-  long media_timeout_ms = fetcher::HttpLimits{}.media_timeout.count();
-  int attempts = fetcher::HttpLimits{}.max_attempts;
-  long backoff_ms = fetcher::HttpLimits{}.backoff_base.count();
-  uint64_t max_json_bytes = fetcher::HttpLimits{}.max_json_bytes;
-  uint64_t max_image_bytes = fetcher::HttpLimits{}.max_image_bytes;
-  uint64_t max_video_bytes = fetcher::HttpLimits{}.max_video_bytes;
-  std::string proxy;  // --proxy URL; no proxy otherwise, whatever the environment says
-  int max_media_per_post = fetcher::ArchiveOptions{}.max_media_per_post;
-  int max_emoji_per_post = fetcher::ArchiveOptions{}.max_emoji_per_post;
-  int max_avatars_per_post = fetcher::ArchiveOptions{}.max_avatars_per_post;
-  long post_timeout_ms = fetcher::ArchiveOptions{}.post_timeout.count();
-};
-Result<fetcher::HttpOptions> HttpOptionsFrom(const FetchFlags& flags);
-
 struct ArchiveOptions {
   std::vector<std::string> posts;  // post URLs (X, Mastodon, Bluesky), keys, X ids, articles
   std::string from;                // --from FILE, - for stdin
@@ -133,6 +111,8 @@ struct ServeOptions {
   std::string public_url;      // the origin embeds and oEmbed name; default http://LISTEN
   size_t cache_mb = 64;        // RocksDB block cache
   size_t render_cache = 4096;  // rendered embeds kept in memory
+  std::string log;             // --log FILE: access and error lines; stderr when empty
+  bool access_log = true;      // --no-access-log: errors only
 };
 int RunServe(const GlobalOptions& global, const ServeOptions& options);
 

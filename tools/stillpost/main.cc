@@ -51,70 +51,6 @@ int UsageError(CLI::App& app, const CLI::ParseError& e) {
   return stillpost::cli::UsageFail(line.substr(std::string_view("stillpost: ").size()));
 }
 
-// The flags shared by the commands that fetch from upstreams.
-void AddFetchFlags(CLI::App& cmd, stillpost::cli::FetchFlags& f) {
-  cmd.add_option("--upstream", f.upstreams,
-                 "Send requests for HOST to BASE (HOST=BASE, or *=BASE for every host); "
-                 "repeatable; also $STILLPOST_UPSTREAM, comma-separated")
-      ->option_text("HOST=BASE")
-      ->allow_extra_args(false);
-  cmd.add_flag("--allow-private-upstreams", f.allow_private_upstreams,
-               "Let --upstream targets be private or loopback addresses (tests, the demo)");
-  cmd.add_option("--nitter-host", f.nitter_hosts, "Treat HOST/USER/status/ID links as X posts")
-      ->option_text("HOST")
-      ->allow_extra_args(false);
-  cmd.add_option("--max-connections", f.max_connections, "Connections at once, all hosts")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
-  cmd.add_option("--max-per-host", f.max_per_host, "Connections at once to one host")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  cmd.add_option("--connect-timeout-ms", f.connect_timeout_ms, "Connect timeout")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, 600'000L));
-  cmd.add_option("--timeout-ms", f.timeout_ms, "Whole-request timeout for JSON and HTML")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, 3'600'000L));
-  cmd.add_option("--media-timeout-ms", f.media_timeout_ms, "Whole-request timeout for media")
-      ->capture_default_str()
-      ->check(CLI::Range(1L, 86'400'000L));
-  cmd.add_option("--attempts", f.attempts, "Tries per request (timeouts, 429, 5xx)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 20));
-  cmd.add_option("--backoff-ms", f.backoff_ms, "First retry delay; doubles per try, jittered")
-      ->capture_default_str()
-      ->check(CLI::Range(0L, 600'000L));
-  cmd.add_option("--max-json-bytes", f.max_json_bytes, "Size cap of a JSON answer")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 32));
-  cmd.add_option("--max-image-bytes", f.max_image_bytes, "Size cap of an image")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 34));
-  cmd.add_option("--max-video-bytes", f.max_video_bytes, "Size cap of a video")
-      ->capture_default_str()
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40));
-  cmd.add_option("--max-media-per-post", f.max_media_per_post,
-                 "Media files (photos, videos, posters, card images) kept and fetched per post")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10000));
-  cmd.add_option("--max-emoji-per-post", f.max_emoji_per_post,
-                 "Distinct custom-emoji images fetched per post")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10000));
-  cmd.add_option("--max-avatars-per-post", f.max_avatars_per_post,
-                 "Avatars fetched per post (author, quoted post, parent)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 100));
-  cmd.add_option("--post-timeout-ms", f.post_timeout_ms,
-                 "Time one post may take, all its requests together (0: no limit)")
-      ->capture_default_str()
-      ->check(CLI::Range(0L, 86'400'000L));
-  cmd.add_option("--proxy", f.proxy,
-                 "Send every request through this proxy (http://HOST:PORT); without it no proxy "
-                 "is used, whatever HTTPS_PROXY and friends say")
-      ->option_text("URL");
-}
-
 // The first word that is not an option (or the value of --db): the command the user asked for.
 std::string RequestedCommand(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -144,7 +80,7 @@ long AgeSeconds(const std::string& age) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   namespace cli = stillpost::cli;
   CLI::App app(
       "stillpost: archive the X, Mastodon and Bluesky posts embedded in articles, serve them "
@@ -293,6 +229,13 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--render-cache", serve.render_cache, "Rendered embeds kept in memory")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{10'000'000}));
+  serve_cmd
+      ->add_option("--log", serve.log,
+                   "Append the access log (one line per request) and the error log here "
+                   "(default: stderr)")
+      ->option_text("FILE");
+  serve_cmd->add_flag(
+      "--no-access-log", [&serve](int64_t) { serve.access_log = false; }, "Log errors only");
 
   // Errors are JSON too when --json is anywhere on the line (known before parsing succeeds).
   for (int i = 1; i < argc; ++i) {
@@ -329,4 +272,15 @@ int main(int argc, char** argv) {
     return cli::RunRecheck(global, recheck);
   }
   return kExitUsage;
+}
+
+// No exception leaves a command: one that does is a bug, reported in one line.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    return stillpost::cli::Fail(stillpost::InternalError(std::string("unexpected: ") + e.what()));
+  } catch (...) {
+    return stillpost::cli::Fail(stillpost::InternalError("unexpected exception"));
+  }
 }

@@ -2,6 +2,7 @@
 // the parsed query.
 #include <boost/url/parse.hpp>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -9,8 +10,11 @@
 
 #include "server/detail/http_status.h"
 #include "server/detail/lru.h"
+#include "server/detail/respond.h"
+#include "server/log.h"
 #include "server/metrics.h"
 #include "server/routes.h"
+#include "tests/support/temp_dir.h"
 
 namespace stillpost::server {
 namespace {
@@ -108,6 +112,61 @@ TEST_CASE("http status: every Status code maps, each to the status its guidance 
     CHECK(http >= 400);
     CHECK(http < 600);
   }
+}
+
+TEST_CASE("errors: a client error says why, a server error says nothing and goes to the log") {
+  Response nf = detail::Error(NotFoundError("no post x/1 in the archive"));
+  CHECK(nf.status == 404);
+  CHECK(nf.body == "{\"error\":\"no post x/1 in the archive\"}");
+  CHECK(nf.log_error.empty());
+  Response dl = detail::Error(DataLossError("store /srv/db is corrupt: block checksum mismatch"));
+  CHECK(dl.status == 500);
+  CHECK(dl.body == "{\"error\":\"internal error\"}");
+  CHECK(dl.log_error == "data loss: store /srv/db is corrupt: block checksum mismatch");
+  CHECK(detail::Error(PermissionDeniedError("refused")).status == 403);
+}
+
+TEST_CASE("log: access lines escape what the client sent, error lines are one line each") {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("serve.log");
+  {
+    auto log = Log::Open(path);
+    REQUIRE(log);
+    Log::Access a;
+    a.client = "192.0.2.7";
+    a.method = "GET";
+    a.target = "/embed/x/1\"\n\\";
+    a.status = 404;
+    a.bytes = 12;
+    a.user_agent = "agent \"quoted\"";
+    a.seconds = 0.25;
+    a.route = "embed";
+    (*log)->Request(a);
+    (*log)->Error("embed: GET /embed/x/1", "data loss: first line\nsecond line");
+  }
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].rfind("192.0.2.7 - - [", 0) == 0);
+  CHECK(lines[0].find("\"GET /embed/x/1\\x22\\x0A\\x5C HTTP/1.1\" 404 12 \"-\" "
+                      "\"agent \\x22quoted\\x22\" 0.250000 embed") != std::string::npos);
+  CHECK(lines[1].find(" error embed: GET /embed/x/1: data loss: first line second line") !=
+        std::string::npos);
+  // Off: errors only.
+  const std::string quiet = dir.Sub("quiet.log");
+  {
+    auto log = Log::Open(quiet, /*access=*/false);
+    REQUIRE(log);
+    (*log)->Request(Log::Access{});
+    (*log)->Error("accept", "too many open files");
+  }
+  std::ifstream q(quiet);
+  std::string only;
+  std::getline(q, only);
+  CHECK(only.find("error accept: too many open files") != std::string::npos);
+  CHECK_FALSE(std::getline(q, only));
+  CHECK_FALSE(Log::Open(dir.Sub("no/such/dir/log")));
 }
 
 TEST_CASE("metrics: requests by route and status, the histogram and the store's figures") {
