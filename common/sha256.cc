@@ -4,63 +4,42 @@
 
 #include <algorithm>
 #include <array>
-#include <stdexcept>
+#include <boost/algorithm/hex.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
 
 namespace stillpost {
 namespace {
 
-std::string ToHex(const unsigned char* bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+using Digest = std::array<unsigned char, EVP_MAX_MD_SIZE>;
+
+// OpenSSL's one-shot digest fails only when it cannot allocate or load its default provider: a
+// process in that state cannot name a blob, and storing one under a wrong name would be worse
+// than stopping. So it stops, saying why, rather than throw through callers that promise not to.
+unsigned int DigestOrDie(std::string_view data, Digest& digest) {
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) {
+    std::fputs("stillpost: OpenSSL cannot compute SHA-256 (out of memory?)\n", stderr);
+    std::abort();
   }
-  return out;
+  return len;
 }
 
 }  // namespace
 
-struct Sha256::Ctx {
-  EVP_MD_CTX* md = nullptr;
-  ~Ctx() { EVP_MD_CTX_free(md); }
-};
-
-Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
-  ctx_->md = EVP_MD_CTX_new();
-  // Only allocation failure can make these fail; there is no sane way to go on without a hash.
-  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
-  }
-}
-
-Sha256::~Sha256() = default;
-
-void Sha256::Update(std::string_view data) { EVP_DigestUpdate(ctx_->md, data.data(), data.size()); }
-
-std::string Sha256::FinishHex() {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_->md, digest.data(), &len);
-  EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr);
-  return ToHex(digest.data(), len);
-}
-
 std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL: SHA-256 failed");
-  }
-  return ToHex(digest.data(), len);
+  Digest digest{};
+  const unsigned int len = DigestOrDie(data, digest);
+  std::string out;
+  out.reserve(2 * len);
+  boost::algorithm::hex_lower(digest.begin(), digest.begin() + len, std::back_inserter(out));
+  return out;
 }
 
 std::string Sha256Base64(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL: SHA-256 failed");
-  }
+  Digest digest{};
+  const unsigned int len = DigestOrDie(data, digest);
   std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> out{};
   const int n = EVP_EncodeBlock(out.data(), digest.data(), static_cast<int>(len));
   return std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));

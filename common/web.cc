@@ -14,7 +14,8 @@ bool IsHttpUrl(std::string_view url) {
       (url[2] | 0x20) != 't' || (url[3] | 0x20) != 'p') {
     return false;
   }
-  auto u = boost::urls::parse_absolute_uri(url);
+  // parse_uri: a fragment is part of a link (https://en.wikipedia.org/wiki/X#History).
+  auto u = boost::urls::parse_uri(url);
   if (!u || u->host().empty()) return false;
   const std::string scheme = boost::algorithm::to_lower_copy(std::string(u->scheme()));
   return scheme == "http" || scheme == "https";

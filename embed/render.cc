@@ -14,6 +14,7 @@
 #include <map>
 #include <vector>
 
+#include "common/numbers.h"
 #include "common/sha256.h"
 #include "common/time.h"
 #include "common/web.h"
@@ -58,10 +59,11 @@ std::string HumanTime(UnixMicros t) {
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::string iso = FormatRfc3339(t);  // 2017-07-07T14:05:19Z
-  const int month = std::stoi(iso.substr(5, 2));
-  const int day = std::stoi(iso.substr(8, 2));
+  const auto month = ParseDigits(std::string_view(iso).substr(5, 2)).value_or(1);
+  const auto day = ParseDigits(std::string_view(iso).substr(8, 2)).value_or(1);
   return iso.substr(11, 5) + " \xC2\xB7 " + std::to_string(day) + " " +
-         kMonths[static_cast<size_t>(month - 1)] + " " + iso.substr(0, 4) + " UTC";
+         kMonths[static_cast<size_t>(std::clamp<uint64_t>(month, 1, 12) - 1)] + " " +
+         iso.substr(0, 4) + " UTC";
 }
 
 // "1,234"

@@ -549,6 +549,16 @@ std::vector<PostOutcome> Archiver::Archive(const std::vector<PostRef>& refs,
     if (!seen) distinct.push_back(ref);
   }
   std::vector<PostOutcome> outcomes(distinct.size());
+  if (const Status& sniffer = impl_->sniffer.status(); !sniffer.ok()) {
+    // Media could not be checked for what they are: nothing is captured rather than unchecked.
+    for (size_t i = 0; i < distinct.size(); ++i) {
+      outcomes[i].key = distinct[i].key.empty() ? distinct[i].input : distinct[i].key;
+      outcomes[i].index = i;
+      outcomes[i].detail = sniffer.message();
+      if (on_done) on_done(outcomes[i]);
+    }
+    return outcomes;
+  }
   impl_->outcomes = &outcomes;
   impl_->on_done = &on_done;
   for (size_t i = 0; i < distinct.size(); ++i) impl_->queue.emplace_back(i, distinct[i]);

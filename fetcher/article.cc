@@ -13,6 +13,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/numbers.h"
 #include "common/post_ref.h"
 #include "fetcher/detail/html.h"
 #include "fetcher/detail/links.h"
@@ -364,9 +365,7 @@ class Scanner {
     site.hide_media = attr("data-cards") == "hidden";
     for (const char* name : {"data-width", "width"}) {
       const std::string w = attr(name);
-      if (!w.empty() && w.size() < 5 && w.find_first_not_of("0123456789") == std::string::npos) {
-        site.width = std::stoi(w);
-      }
+      if (auto px = ParseDigits(w); px && w.size() < 5) site.width = static_cast<int>(*px);
     }
     out_.embeds.push_back(std::move(site));
   }

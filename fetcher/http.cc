@@ -23,6 +23,8 @@
 #include <unordered_map>
 
 #include "common/version.h"
+#include "fetcher/detail/address_guard.h"
+#include "fetcher/detail/http_policy.h"
 #include "fetcher/detail/links.h"
 
 namespace stillpost::fetcher {
@@ -41,65 +43,6 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-bool InV4(uint32_t a, uint32_t net, int bits) {
-  const uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return (a & mask) == (net & mask);
-}
-
-constexpr uint32_t V4(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (a << 24) | (b << 16) | (c << 8) | d;
-}
-
-// Public unicast IPv4: not "this network", private, shared (CGNAT), loopback, link-local,
-// IETF protocol assignments, documentation, benchmarking, multicast, reserved or broadcast.
-bool PublicV4(uint32_t a) {
-  static constexpr std::pair<uint32_t, int> kBlocked[] = {
-      {V4(0, 0, 0, 0), 8},      {V4(10, 0, 0, 0), 8},     {V4(100, 64, 0, 0), 10},
-      {V4(127, 0, 0, 0), 8},    {V4(169, 254, 0, 0), 16}, {V4(172, 16, 0, 0), 12},
-      {V4(192, 0, 0, 0), 24},   {V4(192, 0, 2, 0), 24},   {V4(192, 88, 99, 0), 24},
-      {V4(192, 168, 0, 0), 16}, {V4(198, 18, 0, 0), 15},  {V4(198, 51, 100, 0), 24},
-      {V4(203, 0, 113, 0), 24}, {V4(224, 0, 0, 0), 4},    {V4(240, 0, 0, 0), 4},
-  };
-  for (const auto& [net, bits] : kBlocked) {
-    if (InV4(a, net, bits)) return false;
-  }
-  return true;
-}
-
-uint32_t V4At(const uint8_t* b) {
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-}
-
-bool PublicV6(const in6_addr& addr) {
-  const uint8_t* b = addr.s6_addr;
-  static constexpr uint8_t kZero[16] = {};
-  // Forms that carry an IPv4 address are judged by it: ::ffff:a.b.c.d (mapped), ::a.b.c.d
-  // (compatible), ::ffff:0:a.b.c.d (SIIT translated), 64:ff9b::a.b.c.d (NAT64), and 6to4
-  // 2002:AABB:CCDD::/48 (the IPv4 in bits 16-47).
-  const bool mapped = std::memcmp(b, kZero, 10) == 0 && b[10] == 0xff && b[11] == 0xff;
-  const bool compat = std::memcmp(b, kZero, 12) == 0;
-  const bool translated =
-      std::memcmp(b, kZero, 8) == 0 && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0;
-  const bool nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
-                     std::memcmp(b + 4, kZero, 8) == 0;
-  if (mapped || compat || translated || nat64) return PublicV4(V4At(b + 12));
-  if (b[0] == 0x20 && b[1] == 0x02) return PublicV4(V4At(b + 2));  // 2002::/16 6to4
-  // 64:ff9b:1::/48, NAT64 for local use (RFC 8215): translates to anything, private included.
-  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0x00 && b[5] == 0x01)
-    return false;
-  if ((b[0] & 0xfe) == 0xfc) return false;                  // fc00::/7 unique local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;  // fe80::/10 link-local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;  // fec0::/10 site-local
-  if (b[0] == 0xff) return false;                           // ff00::/8 multicast
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;  // 2001:db8::/32
-  if (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xf0) == 0) return false;  // 3fff::/20 documentation
-  if (b[0] == 0x5f && b[1] == 0x00) return false;                        // 5f00::/16 SRv6 SIDs
-  if (b[0] == 0x01 && b[1] == 0x00 && std::memcmp(b + 2, kZero, 6) == 0) return false;  // discard
-  // 2001::/23 IETF protocol assignments (Teredo, benchmarking, ORCHIDv2 2001:20::/28, ...).
-  if (b[0] == 0x20 && b[1] == 0x01 && (b[2] & 0xfe) == 0) return false;
-  return true;
-}
-
 std::string AddressText(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = "?";
   if (sa->sa_family == AF_INET) {
@@ -112,10 +55,10 @@ std::string AddressText(const sockaddr* sa) {
 
 bool PublicAddress(const sockaddr* sa) {
   if (sa->sa_family == AF_INET) {
-    return PublicV4(ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr));
+    return detail::PublicV4(ntohl(reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr));
   }
   if (sa->sa_family == AF_INET6) {
-    return PublicV6(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+    return detail::PublicV6(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
   }
   return false;
 }
@@ -138,15 +81,6 @@ const char* KindName(BodyKind kind) {
 std::string Short(const std::string& url) { return url.substr(0, url.find('&')); }
 
 }  // namespace
-
-bool IsPublicIp(std::string_view address) {
-  const std::string text(address);
-  in_addr v4{};
-  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return PublicV4(ntohl(v4.s_addr));
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) return PublicV6(v6);
-  return false;
-}
 
 Result<std::shared_ptr<const SpooledBody>> SpooledBody::Map(int fd, size_t size) {
   std::shared_ptr<SpooledBody> body(new SpooledBody());
@@ -172,6 +106,16 @@ std::string DefaultUserAgent() {
   return std::string("stillpost/") + kVersion + " (archive of posts embedded in articles)";
 }
 
+// libcurl's handles, owned: freed however their owner goes away.
+struct EasyCleanup {
+  void operator()(CURL* e) const { curl_easy_cleanup(e); }
+};
+struct MultiCleanup {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyCleanup>;
+using MultiHandle = std::unique_ptr<CURLM, MultiCleanup>;
+
 struct HttpClient::Impl {
   struct Transfer {
     Impl* impl = nullptr;
@@ -182,7 +126,7 @@ struct HttpClient::Impl {
     int attempts = 0;
     int redirects = 0;
     Clock::time_point not_before{};
-    CURL* easy = nullptr;
+    EasyHandle easy;  // while active: added to impl->multi (removed before it is freed)
     uint64_t cap = 0;
     std::string body;
     std::string location;
@@ -198,11 +142,14 @@ struct HttpClient::Impl {
       if (spool_fd >= 0) close(spool_fd);
       spool_fd = -1;
     }
-    ~Transfer() { CloseSpool(); }
+    ~Transfer() {
+      if (easy) curl_multi_remove_handle(impl->multi.get(), easy.get());
+      CloseSpool();
+    }
   };
 
   HttpOptions options;
-  CURLM* multi = nullptr;
+  MultiHandle multi;  // before `active`: destroyed after the transfers that were added to it
   std::deque<std::unique_ptr<Transfer>> waiting;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
   std::mt19937 rng{std::random_device{}()};
@@ -233,7 +180,7 @@ struct HttpClient::Impl {
     if (t->body_bytes > l.ratio_floor_bytes) {
       // Bytes that came over the wire (before Content-Encoding was undone).
       curl_off_t wire = 0;
-      curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+      curl_easy_getinfo(t->easy.get(), CURLINFO_SIZE_DOWNLOAD_T, &wire);
       if (static_cast<double>(t->body_bytes) >
           l.max_decoded_ratio * static_cast<double>(std::max<curl_off_t>(wire, 1))) {
         t->amplified = true;
@@ -391,8 +338,12 @@ struct HttpClient::Impl {
         return false;
       }
     }
-    CURL* e = curl_easy_init();
-    t->easy = e;
+    t->easy.reset(curl_easy_init());
+    if (!t->easy) {
+      Finish(std::move(t), InternalError("libcurl cannot create a transfer (out of memory?)"));
+      return false;
+    }
+    CURL* e = t->easy.get();
     curl_easy_setopt(e, CURLOPT_URL, target->url.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are ours: checked, rewritten
@@ -418,7 +369,11 @@ struct HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &OnPrereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    curl_multi_add_handle(multi, e);
+    if (curl_multi_add_handle(multi.get(), e) != CURLM_OK) {
+      t->easy.reset();
+      Finish(std::move(t), InternalError("libcurl cannot start a transfer"));
+      return false;
+    }
     active.emplace(e, std::move(t));
     return true;
   }
@@ -453,17 +408,13 @@ struct HttpClient::Impl {
     auto it = active.find(e);
     std::unique_ptr<Transfer> t = std::move(it->second);
     active.erase(it);
-    curl_multi_remove_handle(multi, e);
+    curl_multi_remove_handle(multi.get(), e);
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_off_t retry_after = 0;
     curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
-    curl_easy_cleanup(e);
-    t->easy = nullptr;
+    t->easy.reset();
     const std::string host = HostOf(t->current_url);
-    const bool can_retry = t->attempts < options.limits.max_attempts;
-    const std::string tries =
-        " after " + std::to_string(t->attempts) + " attempt" + (t->attempts == 1 ? "" : "s");
 
     if (!t->refused_address.empty()) {
       Finish(std::move(t),
@@ -490,96 +441,48 @@ struct HttpClient::Impl {
                                     " is larger than the " + std::to_string(t->cap) + "-byte cap"));
       return;
     }
-    if (code == CURLE_OK) {
-      if (status >= 300 && status < 400 && status != 304 && !t->location.empty()) {
-        if (++t->redirects > HttpLimits::kMaxRedirects) {
-          Finish(std::move(t),
-                 InvalidArgumentError("more than " + std::to_string(HttpLimits::kMaxRedirects) +
-                                      " redirects from " + Short(t->request.url)));
-          return;
-        }
-        auto base = boost::urls::parse_absolute_uri(t->current_url);
-        auto ref = boost::urls::parse_uri_reference(t->location);
-        boost::urls::url next;
-        if (!base || !ref || !boost::urls::resolve(*base, *ref, next)) {
-          Finish(std::move(t),
-                 InvalidArgumentError("bad redirect from " + host + " to " + t->location));
-          return;
-        }
-        if (next.scheme_id() != boost::urls::scheme::http &&
-            next.scheme_id() != boost::urls::scheme::https) {
-          Finish(std::move(t), InvalidArgumentError("redirect from " + host +
-                                                    " to a non-http(s) URL: " + t->location));
-          return;
-        }
-        t->current_url = std::string(next.buffer());
+    detail::Attempt attempt;
+    attempt.transport = code == CURLE_OK                   ? detail::Attempt::Transport::kOk
+                        : code == CURLE_OPERATION_TIMEDOUT ? detail::Attempt::Transport::kTimedOut
+                        : code == CURLE_PARTIAL_FILE       ? detail::Attempt::Transport::kCutShort
+                        : code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT
+                            ? detail::Attempt::Transport::kBadUrl
+                            : detail::Attempt::Transport::kOtherError;
+    attempt.transport_error = curl_easy_strerror(code);
+    attempt.status = status;
+    attempt.location = t->location;
+    attempt.retry_after_seconds = static_cast<long>(retry_after);
+    attempt.url = t->current_url;
+    attempt.request_url = t->request.url;
+    attempt.attempts = t->attempts;
+    attempt.redirects = t->redirects;
+    const detail::Step step = detail::NextStep(attempt, options.limits, Backoff(t->attempts));
+    switch (step.kind) {
+      case detail::Step::Kind::kFail:
+        return Finish(std::move(t), step.error);
+      case detail::Step::Kind::kRedirect:
+        t->current_url = step.next_url;
+        t->redirects++;
         t->attempts--;  // a redirect is not a failed attempt
-        Retry(std::move(t), milliseconds(0));
-        return;
-      }
-      if (status == 429 || status >= 500) {
-        if (can_retry) {
-          milliseconds delay = Backoff(t->attempts);
-          if (retry_after > 0) {
-            const milliseconds asked(retry_after * 1000);
-            if (asked > options.limits.retry_after_max) {
-              Finish(std::move(t),
-                     ResourceExhaustedError(host + " asked to retry after " +
-                                            std::to_string(retry_after) + " s, more than we wait"));
-              return;
-            }
-            delay = asked;
-          }
-          Retry(std::move(t), delay);
-          return;
-        }
-        if (status == 429) {
-          Finish(std::move(t),
-                 ResourceExhaustedError("rate limited (HTTP 429) by " + host + tries));
-        } else {
-          Finish(std::move(t),
-                 UnavailableError("HTTP " + std::to_string(status) + " from " + host + tries));
-        }
-        return;
-      }
-      HttpResponse r;
-      r.status = status;
-      r.body = std::move(t->body);
-      if (t->spool_fd >= 0 && status == 200) {
-        auto spooled = SpooledBody::Map(t->spool_fd, static_cast<size_t>(t->body_bytes));
-        t->spool_fd = -1;
-        if (!spooled) {
-          Finish(std::move(t), spooled.error());
-          return;
-        }
-        r.spooled = std::move(*spooled);
-      }
-      r.content_type = std::move(t->content_type);
-      r.url = t->current_url;
-      r.attempts = t->attempts;
-      Finish(std::move(t), std::move(r));
-      return;
+        return Retry(std::move(t), milliseconds(0));
+      case detail::Step::Kind::kRetry:
+        return Retry(std::move(t), step.delay);
+      case detail::Step::Kind::kDeliver:
+        break;
     }
-    // Transport errors.
-    if (code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT) {
-      Finish(std::move(t),
-             InvalidArgumentError(std::string(curl_easy_strerror(code)) + ": " + t->current_url));
-      return;
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(t->body);
+    if (t->spool_fd >= 0 && status == 200) {
+      auto spooled = SpooledBody::Map(t->spool_fd, static_cast<size_t>(t->body_bytes));
+      t->spool_fd = -1;
+      if (!spooled) return Finish(std::move(t), spooled.error());
+      r.spooled = std::move(*spooled);
     }
-    if (can_retry) {
-      Retry(std::move(t), Backoff(t->attempts));
-      return;
-    }
-    if (code == CURLE_OPERATION_TIMEDOUT) {
-      Finish(std::move(t),
-             DeadlineExceededError("timed out fetching " + Short(t->request.url) + tries));
-    } else if (code == CURLE_PARTIAL_FILE) {
-      Finish(std::move(t),
-             DataLossError("the body of " + Short(t->request.url) + " was cut short" + tries));
-    } else {
-      Finish(std::move(t), UnavailableError(std::string(curl_easy_strerror(code)) + " fetching " +
-                                            Short(t->request.url) + tries));
-    }
+    r.content_type = std::move(t->content_type);
+    r.url = t->current_url;
+    r.attempts = t->attempts;
+    Finish(std::move(t), std::move(r));
   }
 };
 
@@ -587,21 +490,18 @@ HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   GlobalInit();
   impl_->options = std::move(options);
   if (impl_->options.user_agent.empty()) impl_->options.user_agent = DefaultUserAgent();
-  impl_->multi = curl_multi_init();
-  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+  impl_->multi.reset(curl_multi_init());
+  if (!impl_->multi) return;  // Run() fails every request
+  CURLM* m = impl_->multi.get();
+  curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                     static_cast<long>(impl_->options.limits.max_connections));
-  curl_multi_setopt(impl_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+  curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS,
                     static_cast<long>(impl_->options.limits.max_connections_per_host));
-  curl_multi_setopt(impl_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 }
 
-HttpClient::~HttpClient() {
-  for (auto& [easy, t] : impl_->active) {
-    curl_multi_remove_handle(impl_->multi, easy);
-    curl_easy_cleanup(easy);
-  }
-  curl_multi_cleanup(impl_->multi);
-}
+// Transfers still active are removed from the multi handle and freed by their own destructors.
+HttpClient::~HttpClient() = default;
 
 const HttpOptions& HttpClient::options() const { return impl_->options; }
 
@@ -619,6 +519,14 @@ void HttpClient::Run() {
   // Transfers in flight are capped so that a large batch does not hold every body in memory at
   // once; curl queues what is beyond its connection limits anyway.
   const size_t max_active = static_cast<size_t>(im.options.limits.max_connections) * 4;
+  if (!im.multi) {
+    while (!im.waiting.empty()) {
+      std::unique_ptr<Impl::Transfer> t = std::move(im.waiting.front());
+      im.waiting.pop_front();
+      im.Finish(std::move(t), InternalError("libcurl cannot create a transfer set"));
+    }
+    return;
+  }
   while (!im.waiting.empty() || !im.active.empty()) {
     const auto now = Clock::now();
     for (size_t n = im.waiting.size(); n > 0 && im.active.size() < max_active; --n) {
@@ -631,9 +539,9 @@ void HttpClient::Run() {
       im.Start(std::move(t));
     }
     int running = 0;
-    curl_multi_perform(im.multi, &running);
+    curl_multi_perform(im.multi.get(), &running);
     int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(im.multi, &queued)) {
+    while (CURLMsg* msg = curl_multi_info_read(im.multi.get(), &queued)) {
       if (msg->msg == CURLMSG_DONE) im.Completed(msg->easy_handle, msg->data.result);
     }
     // Sleep until curl has something to do or the next retry is due.
@@ -646,7 +554,7 @@ void HttpClient::Run() {
                                   std::chrono::duration_cast<milliseconds>(t->not_before - later)));
     }
     if (wait.count() > 0 && (!im.active.empty() || !im.waiting.empty())) {
-      curl_multi_poll(im.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+      curl_multi_poll(im.multi.get(), nullptr, 0, static_cast<int>(wait.count()), nullptr);
     }
   }
 }

@@ -2,8 +2,6 @@
 
 #include <magic.h>
 
-#include <stdexcept>
-
 namespace stillpost::fetcher {
 
 std::vector<MediaSlot> MediaSlots(proto::Post& post) {
@@ -53,18 +51,28 @@ std::vector<MediaSlot> MediaSlots(proto::Post& post) {
 
 struct MimeSniffer::Impl {
   magic_t cookie = nullptr;
+  Status status;
 };
 
 MimeSniffer::MimeSniffer() : impl_(std::make_unique<Impl>()) {
   impl_->cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR);
   if (impl_->cookie == nullptr || magic_load(impl_->cookie, nullptr) != 0) {
-    throw std::runtime_error("libmagic: cannot load the magic database");
+    const char* why = impl_->cookie != nullptr ? magic_error(impl_->cookie) : nullptr;
+    impl_->status = InternalError(std::string("libmagic cannot load its database") +
+                                  (why != nullptr ? std::string(": ") + why : std::string()));
+    if (impl_->cookie != nullptr) magic_close(impl_->cookie);
+    impl_->cookie = nullptr;
   }
 }
 
-MimeSniffer::~MimeSniffer() { magic_close(impl_->cookie); }
+MimeSniffer::~MimeSniffer() {
+  if (impl_->cookie != nullptr) magic_close(impl_->cookie);
+}
+
+const Status& MimeSniffer::status() const { return impl_->status; }
 
 std::string MimeSniffer::Sniff(std::string_view data) {
+  if (impl_->cookie == nullptr) return "application/octet-stream";
   const char* type = magic_buffer(impl_->cookie, data.data(), data.size());
   return type != nullptr ? type : "application/octet-stream";
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "fetcher/http.h"
 #include "stillpost.pb.h"
 
@@ -25,15 +26,19 @@ struct MediaSlot {
 // Every slot of `post` with a URL, in a fixed order, recursing into quoted and reply_to.
 std::vector<MediaSlot> MediaSlots(proto::Post& post);
 
-// What the bytes are, by content. Not thread-safe: one per thread.
+// What the bytes are, by content (libmagic). Not thread-safe: one per thread.
 class MimeSniffer {
  public:
+  // Loads libmagic's database; when that fails, status() says so and Sniff() knows nothing.
   MimeSniffer();
   ~MimeSniffer();
   MimeSniffer(const MimeSniffer&) = delete;
   MimeSniffer& operator=(const MimeSniffer&) = delete;
 
-  // "image/jpeg", "video/mp4", "application/json", ...; "application/octet-stream" if unknown.
+  // Ok, or Internal when libmagic could not be loaded.
+  const Status& status() const;
+  // "image/jpeg", "video/mp4", "application/json", ...; "application/octet-stream" if unknown
+  // (or when status() is not ok).
   std::string Sniff(std::string_view data);
 
  private:

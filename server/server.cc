@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/numbers.h"
+
 namespace stillpost::server {
 namespace {
 
@@ -505,12 +507,9 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   beast::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   const std::string port_text = listen.substr(colon + 1);
-  if (ec || address.is_v6() != bracketed || port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port_text) > 65535) {
-    return bad();
-  }
-  return tcp::endpoint(address, static_cast<unsigned short>(std::stoi(port_text)));
+  const auto port = ParseDigits(port_text);
+  if (ec || address.is_v6() != bracketed || !port || *port > 65535) return bad();
+  return tcp::endpoint(address, static_cast<unsigned short>(*port));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/numbers.h"
 #include "common/status.h"
 
 namespace stillpost::fetcher::detail {
@@ -65,9 +66,9 @@ class Reader {
     } else if (v->is_double() && v->as_double() >= 0) {
       n = v->as_double() < 1e18 ? static_cast<uint64_t>(v->as_double()) : kMaxCount;
     } else if (v->is_string()) {
-      const std::string s(v->as_string());
-      if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-        n = s.size() < 19 ? std::stoull(s) : kMaxCount;
+      const std::string_view s = v->as_string();
+      if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
+        n = s.size() < 19 ? ParseDigits(s) : kMaxCount;
       }
     }
     if (!n) {

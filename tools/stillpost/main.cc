@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/numbers.h"
 #include "common/version.h"
 #include "common/web.h"
 #include "server/server.h"
@@ -74,8 +75,9 @@ long AgeSeconds(const std::string& age) {
                     : unit == 'h' ? 3600
                     : unit == 'd' ? 86400
                                   : 0;
-  if (mult == 0 || number.find_first_not_of("0123456789") != std::string::npos) return -1;
-  return std::stol(number) * mult;
+  const auto n = stillpost::ParseDigits(number);
+  if (mult == 0 || !n) return -1;
+  return static_cast<long>(*n) * mult;
 }
 
 }  // namespace
