@@ -80,7 +80,7 @@ void Prepare(const detail::RecordCodec& codec, const CaptureWrite& w, Prepared& 
   if (capture.has_post()) CollectBlobRefs(capture.post(), p.refs);
   thread_local std::string scratch;
   capture.SerializeToString(&scratch);
-  codec.Encode(scratch, p.record);
+  p.status = codec.Encode(scratch, p.record);
 }
 
 // Below this many captures a batch is prepared on the calling thread alone.

@@ -8,7 +8,8 @@
 namespace stillpost::archive::detail {
 namespace {
 
-constexpr char kRaw = 0;
+// Tag 0 (once "raw", never written) is refused: a flipped bit must not turn a frame into bytes
+// taken as they are.
 constexpr char kZstd = 1;
 constexpr char kZstdDict = 2;
 constexpr int kLevel = 3;                      // zstd's default: fast, decompression is level-free
@@ -65,7 +66,7 @@ Status RecordCodec::AddDictionary(uint32_t id, std::string_view bytes) {
   return Status::Ok();
 }
 
-void RecordCodec::Encode(std::string_view raw, std::string& out) const {
+Status RecordCodec::Encode(std::string_view raw, std::string& out) const {
   const uint32_t id = newest_.load(std::memory_order_acquire);
   const Dict* dict = id != 0 ? dicts_[id].load(std::memory_order_acquire) : nullptr;
   const size_t header = dict != nullptr ? 5 : 1;
@@ -75,27 +76,27 @@ void RecordCodec::Encode(std::string_view raw, std::string& out) const {
     for (int i = 0; i < 4; ++i)
       out[1 + static_cast<size_t>(i)] = static_cast<char>((id >> (8 * i)) & 0xff);
   }
-  size_t n = dict != nullptr
-                 ? ZSTD_compress_usingCDict(ThreadCctx(), out.data() + header, out.size() - header,
-                                            raw.data(), raw.size(), dict->cdict)
-                 : ZSTD_compressCCtx(ThreadCctx(), out.data() + header, out.size() - header,
-                                     raw.data(), raw.size(), kLevel);
-  if (ZSTD_isError(n)) {
-    // Cannot happen with a bound-sized buffer; store it raw rather than lose it.
-    out.assign(1, kRaw);
-    out.append(raw);
-    return;
+  // Every frame carries its content checksum (XXH64, checked by every decompression): without
+  // it a flipped bit could decode "fine" to other bytes.
+  ZSTD_CCtx* cctx = ThreadCctx();
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kLevel);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  if (dict != nullptr) ZSTD_CCtx_refCDict(cctx, dict->cdict);
+  const size_t n =
+      ZSTD_compress2(cctx, out.data() + header, out.size() - header, raw.data(), raw.size());
+  if (cctx == nullptr || ZSTD_isError(n)) {
+    out.clear();
+    return InternalError(std::string("zstd cannot compress a record: ") +
+                         (cctx == nullptr ? "no context" : ZSTD_getErrorName(n)));
   }
   out.resize(header + n);
+  return Status::Ok();
 }
 
 Status RecordCodec::Decode(std::string_view stored, std::string& out) const {
   if (stored.empty()) return DataLossError("empty record");
   const char tag = stored[0];
-  if (tag == kRaw) {
-    out.assign(stored.substr(1));
-    return Status::Ok();
-  }
   if (tag != kZstd && tag != kZstdDict) {
     return DataLossError("record with unknown encoding " + std::to_string(int(tag)));
   }

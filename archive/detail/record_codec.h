@@ -6,9 +6,10 @@
 // URLs, field names) and a lookup down to one small decompression. See docs/storage.md.
 //
 // Stored value = tag byte, then:
-//   kRaw        the serialized protobuf
 //   kZstd       a zstd frame (no dictionary; before one is trained)
 //   kZstdDict   uint32 LE dictionary id, then a zstd frame made with that dictionary
+// Frames carry zstd's content checksum, so any damage decodes to DataLoss, never to other
+// bytes (frames written before the checksum was turned on still decode, unchecked).
 // Dictionaries are stored in the default column family and never change once written.
 #pragma once
 
@@ -39,8 +40,9 @@ class RecordCodec {
   Status AddDictionary(uint32_t id, std::string_view bytes);
   uint32_t newest_dictionary() const { return newest_.load(std::memory_order_acquire); }
 
-  // Compresses with the newest dictionary (or plain zstd without one). Thread-safe.
-  void Encode(std::string_view raw, std::string& out) const;
+  // Compresses with the newest dictionary (or plain zstd without one). Thread-safe. Internal
+  // only when zstd cannot allocate.
+  Status Encode(std::string_view raw, std::string& out) const;
   // Decompresses into `out`. Thread-safe. DataLoss for anything that does not decode.
   Status Decode(std::string_view stored, std::string& out) const;
 

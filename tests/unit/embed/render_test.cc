@@ -141,10 +141,25 @@ TEST_CASE("embed: hostile strings in every field are escaped, only http(s) becom
   CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt;\xE2\x80\xAE"
                   "evil</bdi>") != std::string::npos);
   CHECK(html.find("\xEF\xBF\xBD") != std::string::npos);  // the invalid byte became U+FFFD
-  // Exactly one script element: ours, allowed by its hash.
+  // Exactly one script and one style element, both ours: the CSP allows each by the hash of
+  // the bytes the page actually carries, and nothing inline besides.
   CHECK(html.find("<script>") == html.rfind("<script>"));
-  CHECK(EmbedContentSecurityPolicy().find("'sha256-" + Sha256Base64(HeightScript()) + "'") !=
+  CHECK(html.find("<style>") == html.rfind("<style>"));
+  auto body_of = [&html](const std::string& tag) {
+    const size_t open = html.find("<" + tag + ">");
+    const size_t close = html.find("</" + tag + ">", open);
+    REQUIRE(open != std::string::npos);
+    REQUIRE(close != std::string::npos);
+    const size_t from = open + tag.size() + 2;
+    return html.substr(from, close - from);
+  };
+  const std::string csp = EmbedContentSecurityPolicy();
+  CHECK(csp.find("script-src 'sha256-" + Sha256Base64(body_of("script")) + "'") !=
         std::string::npos);
+  CHECK(csp.find("style-src 'sha256-" + Sha256Base64(body_of("style")) + "'") != std::string::npos);
+  CHECK(csp.find("unsafe-inline") == std::string::npos);
+  CHECK(html.find(" style=\"") ==
+        std::string::npos);  // no style attribute the hash would not allow
 }
 
 TEST_CASE("embed: hide_media drops photos, video and the card, video and GIF markup") {
@@ -155,11 +170,30 @@ TEST_CASE("embed: hide_media drops photos, video and the card, video and GIF mar
   CHECK(html.find("type=\"video/mp4\"") != std::string::npos);
   EmbedOptions o;
   o.hide_media = true;
-  CHECK(Render(c, LiveState(c), o).find("<video") == std::string::npos);
+  const std::string hidden = Render(c, LiveState(c), o);
+  CHECK(hidden.find("<video") == std::string::npos);
+  CHECK(hidden.find("class=\"sp-media") == std::string::npos);
   proto::Capture gif = c;
   gif.mutable_post()->mutable_media(0)->set_kind(proto::Media::KIND_GIF);
   CHECK(Render(gif, LiveState(gif)).find("<video autoplay muted loop playsinline") !=
         std::string::npos);
+  CHECK(Render(gif, LiveState(gif), o).find("<video") == std::string::npos);
+
+  // A photo and a link card: both shown, both hidden; the text and the author stay.
+  const auto photo = FixtureCapture("upstream/x/photo_single_with_url_entity.json");
+  const std::string photo_blob = photo.post().media(0).blob();
+  REQUIRE_FALSE(photo_blob.empty());
+  CHECK(Render(photo, LiveState(photo)).find("/media/" + photo_blob) != std::string::npos);
+  const std::string no_photo = Render(photo, LiveState(photo), o);
+  CHECK(no_photo.find("/media/" + photo_blob) == std::string::npos);
+  CHECK(no_photo.find("class=\"sp-media") == std::string::npos);
+  CHECK(no_photo.find("If you are interested about View Flattening") != std::string::npos);
+  CHECK(no_photo.find("/media/" + photo.post().author().avatar_blob()) != std::string::npos);
+  const auto card =
+      FixtureCapture("upstream/x/card_summary_large_image_mentions_nonbmp_emoji.json");
+  REQUIRE(card.post().has_card());
+  CHECK(Render(card, LiveState(card)).find("class=\"sp-card") != std::string::npos);
+  CHECK(Render(card, LiveState(card), o).find("class=\"sp-card") == std::string::npos);
 }
 
 TEST_CASE("embed: oEmbed answers are oEmbed 1.0 rich with our iframe, width clamped") {

@@ -157,14 +157,26 @@ namespace stillpost::fetcher {
 namespace {
 
 TEST_CASE("article: a page nested 100,000 deep is scanned and rewritten without falling over") {
-  std::string page = "<html><body><p><a href=\"https://x.com/a/status/1\">first</a></p>";
+  const std::string widgets = "https://platform.twitter.com/widgets.js";
+  std::string page = "<html><head><script async src=\"" + widgets +
+                     "\"></script></head><body><p><a href=\"https://x.com/a/status/1\">first</a>"
+                     "</p>";
   for (int i = 0; i < 100000; ++i) page += "<div>";
   page += "<a href=\"https://x.com/a/status/2\">too deep to matter</a>";
-  page += "<script src=\"https://platform.twitter.com/widgets.js\"></script></body></html>";
+  page += "<script src=\"" + widgets + "\"></script></body></html>";
   const auto a = ScanArticle(page, "https://news.example/deep");
   REQUIRE(a.posts.size() == 1);
   CHECK(a.posts[0].key == "x/1");
-  CHECK(RewritePage(page, {"https://archive.example", false}).size() == page.size());
+  // The script in the head is ours now; the one past the depth bound is left as it was (a
+  // page that deep is no article), and nothing else changed.
+  const std::string rewritten = RewritePage(page, {"https://archive.example", false});
+  const std::string ours = "\"https://archive.example/embed.js\"";
+  CHECK(rewritten.find("<script async src=" + ours + "></script></head>") != std::string::npos);
+  CHECK(rewritten.find(ours) == rewritten.rfind(ours));
+  CHECK(rewritten.find(widgets) != std::string::npos);  // the deep one
+  std::string expected = page;
+  expected.replace(expected.find("\"" + widgets + "\""), widgets.size() + 2, ours);
+  CHECK(rewritten == expected);
 }
 
 TEST_CASE("article: long legitimate pages are not cut - unclosed p and li, scripts with '<'") {
