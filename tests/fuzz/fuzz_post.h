@@ -35,7 +35,8 @@ inline void Exercise(fetcher::MappedPost& mapped) {
   *state.mutable_first_seen() = capture.captured_at();
   const std::string html = embed::RenderEmbed({state, capture}, {});
   Check(utf8::is_valid(html.begin(), html.end()));
-  const std::string oembed = embed::RenderOEmbed({state, capture}, {"https://archive.example", 400});
+  const std::string oembed =
+      embed::RenderOEmbed({state, capture}, {"https://archive.example", 400});
   Check(utf8::is_valid(oembed.begin(), oembed.end()));
 }
 

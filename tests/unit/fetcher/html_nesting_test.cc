@@ -1,10 +1,9 @@
 // The HTML nesting model that bounds gumbo's work (fetcher/detail/html.h).
-#include "fetcher/http.h"
-
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "fetcher/detail/html.h"
+#include "fetcher/http.h"
 
 namespace stillpost::fetcher {
 namespace {
