@@ -1,9 +1,11 @@
 #include "embed/view_json.h"
 
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <boost/algorithm/string/case_conv.hpp>
+#include <memory>
 
 #include "common/time.h"
 #include "common/web.h"
@@ -40,73 +42,47 @@ std::string EnumWord(const google::protobuf::EnumValueDescriptor& v) {
   return boost::algorithm::to_lower_copy(v.name().substr(prefix.size()));
 }
 
-boost::json::value Scalar(const Message& m, const FieldDescriptor* f, int index, int depth);
-
-boost::json::object Object(const Message& m, int depth) {
-  boost::json::object out;
-  if (depth > kMaxDepth) return out;
+void Clean(Message& m, int depth) {
+  if (depth > kMaxDepth) return;
   const auto* r = m.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          Clean(*r->MutableRepeatedMessage(&m, f, i), depth + 1);
+        }
+      } else {
+        Message* sub = r->MutableMessage(&m, f);
+        Clean(*sub, depth + 1);
+        // Absent, not {}: a part with nothing in it (an author with no fields) is left out.
+        if (sub->ByteSizeLong() == 0) r->ClearField(&m, f);
+      }
+      continue;
+    }
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING ||
+        f->type() == FieldDescriptor::TYPE_BYTES) {
+      continue;
+    }
     if (f->is_repeated()) {
-      boost::json::array list;
+      // Kept in order; a URL that is not a web link is taken out.
+      std::vector<std::string> kept;
       for (int i = 0; i < r->FieldSize(m, f); ++i) {
-        boost::json::value v = Scalar(m, f, i, depth);
-        if (!v.is_null()) list.push_back(std::move(v));
+        const std::string v = r->GetRepeatedString(m, f, i);
+        if (!IsUrlField(*f) || IsHttpUrl(v)) kept.push_back(ValidUtf8(v));
       }
-      if (!list.empty()) out[f->name()] = std::move(list);
+      r->ClearField(&m, f);
+      for (auto& v : kept) r->AddString(&m, f, std::move(v));
     } else {
-      boost::json::value v = Scalar(m, f, -1, depth);
-      if (!v.is_null()) out[f->name()] = std::move(v);
-    }
-  }
-  return out;
-}
-
-// One value of a field (index -1: a singular field); null for what is left out.
-boost::json::value Scalar(const Message& m, const FieldDescriptor* f, int i, int depth) {
-  const auto* r = m.GetReflection();
-  const bool rep = i >= 0;
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      return rep ? r->GetRepeatedInt32(m, f, i) : r->GetInt32(m, f);
-    case FieldDescriptor::CPPTYPE_INT64:
-      return rep ? r->GetRepeatedInt64(m, f, i) : r->GetInt64(m, f);
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return rep ? r->GetRepeatedUInt32(m, f, i) : r->GetUInt32(m, f);
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return rep ? r->GetRepeatedUInt64(m, f, i) : r->GetUInt64(m, f);
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return rep ? r->GetRepeatedDouble(m, f, i) : r->GetDouble(m, f);
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return static_cast<double>(rep ? r->GetRepeatedFloat(m, f, i) : r->GetFloat(m, f));
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return rep ? r->GetRepeatedBool(m, f, i) : r->GetBool(m, f);
-    case FieldDescriptor::CPPTYPE_ENUM: {
-      const auto* v = rep ? r->GetRepeatedEnum(m, f, i) : r->GetEnum(m, f);
-      if (v->number() == 0) return nullptr;  // unspecified: absent
-      return boost::json::value(EnumWord(*v));
-    }
-    case FieldDescriptor::CPPTYPE_STRING: {
-      const std::string s = rep ? r->GetRepeatedString(m, f, i) : r->GetString(m, f);
-      if (IsUrlField(*f) && !IsHttpUrl(s)) return nullptr;
-      if (s.empty()) return nullptr;
-      return boost::json::value(ValidUtf8(s));
-    }
-    case FieldDescriptor::CPPTYPE_MESSAGE: {
-      const Message& sub = rep ? r->GetRepeatedMessage(m, f, i) : r->GetMessage(m, f);
-      if (sub.GetDescriptor()->full_name() == "google.protobuf.Timestamp") {
-        const auto& ts = static_cast<const google::protobuf::Timestamp&>(sub);
-        return boost::json::value(
-            FormatRfc3339(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts)));
+      const std::string v = r->GetString(m, f);
+      if (IsUrlField(*f) && !IsHttpUrl(v)) {
+        r->ClearField(&m, f);
+      } else if (ValidUtf8(v) != v) {
+        r->SetString(&m, f, ValidUtf8(v));
       }
-      boost::json::object o = Object(sub, depth + 1);
-      if (o.empty()) return nullptr;
-      return o;
     }
   }
-  return nullptr;
 }
 
 std::string When(const google::protobuf::Timestamp& ts) {
@@ -139,7 +115,21 @@ boost::json::object StateFields(std::string_view key, const proto::PostState& st
 
 }  // namespace
 
-boost::json::object MessageJson(const Message& message) { return Object(message, 0); }
+void WebOnly(Message& message) { Clean(message, 0); }
+
+Result<std::string> ViewJson(const Message& message) {
+  std::unique_ptr<Message> copy(message.New());
+  copy->CopyFrom(message);
+  WebOnly(*copy);
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  if (auto s = google::protobuf::util::MessageToJsonString(*copy, &out, options); !s.ok()) {
+    return InternalError("cannot print " + message.GetDescriptor()->name() +
+                         " as JSON: " + std::string(s.message()));
+  }
+  return out;
+}
 
 std::string StateWord(const proto::PostState& state) {
   if (state.current() == proto::PostState::CURRENT_GONE) return GoneWord(state.gone_kind());
@@ -151,24 +141,26 @@ std::string CaptureWord(const proto::Capture& c) {
   return c.partial() ? "partial" : "post";
 }
 
-boost::json::object PostJson(std::string_view key, const proto::PostState& state,
-                             const std::vector<proto::Capture>& captures) {
-  boost::json::object o = StateFields(key, state);
-  if (state.has_first_seen()) o["first_seen"] = When(state.first_seen());
-  if (state.has_latest_good_at()) o["latest_good_at"] = When(state.latest_good_at());
-  if (state.has_latest_good()) o["latest_good"] = MessageJson(state.latest_good());
-  if (!captures.empty()) {
-    boost::json::array list;
-    for (const auto& c : captures) {
-      boost::json::object item;
-      item["captured_at"] = When(c.captured_at());
-      item["state"] = CaptureWord(c);
-      if (c.http_status() != 0) item["http_status"] = c.http_status();
-      list.push_back(std::move(item));
-    }
-    o["captures"] = std::move(list);
+proto::PostView PostView(std::string_view key, const proto::PostState& state,
+                         const std::vector<proto::Capture>& captures) {
+  proto::PostView v;
+  v.set_key(std::string(key));
+  v.set_state(StateWord(state));
+  if (state.has_gone_since()) *v.mutable_gone_since() = state.gone_since();
+  if (state.has_first_seen()) *v.mutable_first_seen() = state.first_seen();
+  if (state.has_last_checked()) *v.mutable_last_checked() = state.last_checked();
+  // uint32 in the view (a JSON number, not protobuf's string for 64 bits): no post is captured
+  // 4 billion times.
+  v.set_capture_count(static_cast<uint32_t>(std::min<uint64_t>(state.capture_count(), UINT32_MAX)));
+  if (state.has_latest_good_at()) *v.mutable_latest_good_at() = state.latest_good_at();
+  if (state.has_latest_good()) *v.mutable_latest_good() = state.latest_good();
+  for (const auto& c : captures) {
+    auto* line = v.add_captures();
+    *line->mutable_captured_at() = c.captured_at();
+    line->set_state(CaptureWord(c));
+    if (c.http_status() != 0) line->set_http_status(c.http_status());
   }
-  return o;
+  return v;
 }
 
 boost::json::object PostSummaryJson(std::string_view key, const proto::PostState& state) {

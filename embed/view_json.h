@@ -1,8 +1,13 @@
-// The one JSON vocabulary of stillpost: what `show --json`, `history --json`, `list --json` and
-// the API print for stored records. Numbers are JSON numbers, enums lower-case words without
-// their prefix ("live", "photo", "not_found"), times RFC 3339 strings, and absent parts are left
-// out (no "card": {}). URL fields that are not http(s) are left out too: only web links leave
-// the archive (upstream could have put javascript: in one).
+// How stored records leave the archive as JSON.
+//
+// A post (`show --json`, `history --json`, GET /api/v1/posts/KEY) and a single capture are
+// proto::PostView / proto::Capture, printed by protobuf's JSON printer (ViewJson): proto field
+// names, 64-bit integers as strings, enums by their names ("PLATFORM_X"), times RFC 3339, absent
+// fields left out. Lists (`list --json`, articles) are short summaries built here with
+// Boost.JSON, using the same state words ("live", "deleted", "not_found").
+//
+// Only web links leave the archive: URL fields that are not http(s) are cleared first (upstream
+// could have put javascript: in one), and text is made valid UTF-8.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -15,12 +20,16 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "stillpost.pb.h"
 
 namespace stillpost::embed {
 
-// Any of our messages in the vocabulary above; an empty message is an empty object.
-boost::json::object MessageJson(const google::protobuf::Message& message);
+// `message` as JSON by protobuf's printer, after WebOnly(). Internal if the printer fails.
+Result<std::string> ViewJson(const google::protobuf::Message& message);
+// Clears every URL field (…url, …urls, target) that is not an http(s) URL and repairs invalid
+// UTF-8 in every string, through the message and what it nests.
+void WebOnly(google::protobuf::Message& message);
 
 // "live", "partial" (live, its latest good capture incomplete: `state` carries latest_good), or
 // why it is gone: "deleted", "protected", "suspended", "withheld", "not_found", "gone".
@@ -28,13 +37,10 @@ std::string StateWord(const proto::PostState& state);
 // The word for one capture: "post", "partial", or its tombstone's kind.
 std::string CaptureWord(const proto::Capture& capture);
 
-// A post as the API and `show --json` give it: key, state word, since when, counts, the latest
-// good capture (when there is one) and, when given, one line per capture.
-//   {"key", "state", "gone_since"?, "first_seen", "last_checked", "capture_count",
-//    "latest_good"?: {capture}, "captures"?: [{"captured_at", "state", "http_status"?}]}
-// `state` may carry latest_good; `captures` empty leaves "captures" out.
-boost::json::object PostJson(std::string_view key, const proto::PostState& state,
-                             const std::vector<proto::Capture>& captures = {});
+// A post's view: key, state word, since when, counts, the latest good capture (when `state`
+// carries one) and one line per capture (when given: time, state word, HTTP status).
+proto::PostView PostView(std::string_view key, const proto::PostState& state,
+                         const std::vector<proto::Capture>& captures = {});
 // The short form of a post for lists: key, state, since, author, text's first line, captures.
 boost::json::object PostSummaryJson(std::string_view key, const proto::PostState& state);
 

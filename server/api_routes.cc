@@ -25,7 +25,9 @@ Response Router::Api(std::string_view rest) {
     if (!t) return Error(400, t.error().message());
     auto c = store_.CaptureAt(key, *t);
     if (!c) return Error(c.error());
-    Response r = Json(200, boost::json::serialize(embed::MessageJson(*c)));
+    auto json = embed::ViewJson(*c);
+    if (!json) return Error(json.error());
+    Response r = Json(200, std::move(*json));
     r.Replace("Cache-Control", detail::kImmutable);
     return r;
   }
@@ -33,10 +35,12 @@ Response Router::Api(std::string_view rest) {
   if (!state) return Error(state.error());
   auto captures = store_.Captures(key);
   if (!captures) return Error(captures.error());
-  boost::json::object o = embed::PostJson(key, *state, *captures);
+  proto::PostView view = embed::PostView(key, *state, *captures);
   // Known, but only as gone: a 404 for embed.js's HEAD, with what we know in the body.
-  if (!state->has_latest_good()) o["error"] = "never captured whole";
-  return Json(state->has_latest_good() ? 200 : 404, boost::json::serialize(o));
+  if (!state->has_latest_good()) view.set_error("never captured whole");
+  auto json = embed::ViewJson(view);
+  if (!json) return Error(json.error());
+  return Json(state->has_latest_good() ? 200 : 404, std::move(*json));
 }
 
 Response Router::Articles(const Query& q) {

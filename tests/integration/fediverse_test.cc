@@ -184,7 +184,7 @@ TEST_CASE("fediverse: served embeds, oEmbed and the API for Mastodon and Bluesky
   CHECK(cw.body.find("<details class=\"sp-cw\">") != std::string::npos);
   auto api = http.Get(serve.base() + "/api/v1/posts/" + kVideo);
   CHECK(api.status == 200);
-  CHECK(api.body.find("\"platform\":\"bluesky\"") != std::string::npos);
+  CHECK(api.body.find("\"platform\":\"PLATFORM_BLUESKY\"") != std::string::npos);
   auto oembed = http.Get(serve.base() + "/oembed?format=json&url=" + kGargronUrl);
   CHECK(oembed.status == 200);
   CHECK(oembed.body.find("/embed/" + kGargron) != std::string::npos);

@@ -4,7 +4,6 @@
 #include <boost/algorithm/string/classification.hpp>
 #include <boost/algorithm/string/join.hpp>
 #include <boost/algorithm/string/split.hpp>
-#include <boost/json/serialize.hpp>
 #include <iostream>
 
 #include "common/post_ref.h"
@@ -34,8 +33,9 @@ std::string Join(const std::vector<std::string>& w, size_t from, size_t to) {
 
 // What an edit changed, one entry per part: the words of the text that changed (the common
 // start and end kept out), media added and removed, the card, the quoted post, the poll.
-boost::json::object EditChanges(const proto::Post& a, const proto::Post& b) {
-  boost::json::object out;
+// Nothing set when nothing shown changed.
+proto::PostView::Changes EditChanges(const proto::Post& a, const proto::Post& b) {
+  proto::PostView::Changes out;
   if (a.text() != b.text()) {
     const auto wa = Words(a.text()), wb = Words(b.text());
     size_t head = 0;
@@ -45,10 +45,8 @@ boost::json::object EditChanges(const proto::Post& a, const proto::Post& b) {
            wa[wa.size() - 1 - tail] == wb[wb.size() - 1 - tail]) {
       ++tail;
     }
-    boost::json::object t;
-    t["removed"] = ValidUtf8(Join(wa, head, wa.size() - tail));
-    t["added"] = ValidUtf8(Join(wb, head, wb.size() - tail));
-    out["text"] = std::move(t);
+    out.mutable_text()->set_removed(ValidUtf8(Join(wa, head, wa.size() - tail)));
+    out.mutable_text()->set_added(ValidUtf8(Join(wb, head, wb.size() - tail)));
   }
   auto ids = [](const proto::Post& p) {
     std::vector<std::pair<std::string, std::string>> v;
@@ -59,70 +57,56 @@ boost::json::object EditChanges(const proto::Post& a, const proto::Post& b) {
     return v;
   };
   const auto ma = ids(a), mb = ids(b);
-  boost::json::array added, removed;
   for (const auto& m : mb) {
-    if (std::find(ma.begin(), ma.end(), m) == ma.end())
-      added.push_back(boost::json::string(m.second));
+    if (std::find(ma.begin(), ma.end(), m) == ma.end()) out.mutable_media()->add_added(m.second);
   }
   for (const auto& m : ma) {
-    if (std::find(mb.begin(), mb.end(), m) == mb.end())
-      removed.push_back(boost::json::string(m.second));
-  }
-  if (!added.empty() || !removed.empty()) {
-    boost::json::object m;
-    m["added"] = std::move(added);
-    m["removed"] = std::move(removed);
-    out["media"] = std::move(m);
+    if (std::find(mb.begin(), mb.end(), m) == mb.end()) out.mutable_media()->add_removed(m.second);
   }
   if (a.card().url() != b.card().url() || a.card().title() != b.card().title() ||
       a.card().description() != b.card().description()) {
-    boost::json::object c;
-    if (!a.card().url().empty())
-      c["before"] = ValidUtf8(a.card().title().empty() ? a.card().url() : a.card().title());
-    if (!b.card().url().empty())
-      c["after"] = ValidUtf8(b.card().title().empty() ? b.card().url() : b.card().title());
-    out["card"] = std::move(c);
+    auto* c = out.mutable_card();
+    if (!a.card().url().empty()) {
+      c->set_before(ValidUtf8(a.card().title().empty() ? a.card().url() : a.card().title()));
+    }
+    if (!b.card().url().empty()) {
+      c->set_after(ValidUtf8(b.card().title().empty() ? b.card().url() : b.card().title()));
+    }
   }
   if (a.quoted_key() != b.quoted_key()) {
-    boost::json::object q;
-    if (!a.quoted_key().empty()) q["before"] = a.quoted_key();
-    if (!b.quoted_key().empty()) q["after"] = b.quoted_key();
-    out["quote"] = std::move(q);
+    auto* q = out.mutable_quote();
+    if (!a.quoted_key().empty()) q->set_before(a.quoted_key());
+    if (!b.quoted_key().empty()) q->set_after(b.quoted_key());
   }
-  if (a.poll().SerializeAsString() != b.poll().SerializeAsString()) out["poll"] = "changed";
+  if (a.poll().SerializeAsString() != b.poll().SerializeAsString()) out.set_poll_changed(true);
   return out;
 }
 
-// One line for the changes of an edit: text "old words" → "new words"; +1 photo, -1 video; ...
-std::string ChangesText(const boost::json::object& c) {
+// One line for the changes of an edit: text "old words" → "new words"; media +photo -video; ...
+std::string ChangesText(const proto::PostView::Changes& c) {
   std::string out;
   auto add = [&out](const std::string& part) { out += (out.empty() ? "" : "; ") + part; };
-  if (const auto* t = c.if_contains("text")) {
-    const auto& o = t->as_object();
-    add("text \"" + Printable(o.at("removed").as_string()) + "\" \u2192 \"" +
-        Printable(o.at("added").as_string()) + "\"");
+  if (c.has_text()) {
+    add("text \"" + Printable(c.text().removed()) + "\" \u2192 \"" + Printable(c.text().added()) +
+        "\"");
   }
-  if (const auto* m = c.if_contains("media")) {
+  if (c.has_media()) {
     std::string part = "media";
-    for (const auto& k : m->as_object().at("added").as_array())
-      part += " +" + std::string(k.as_string());
-    for (const auto& k : m->as_object().at("removed").as_array())
-      part += " -" + std::string(k.as_string());
+    for (const auto& k : c.media().added()) part += " +" + k;
+    for (const auto& k : c.media().removed()) part += " -" + k;
     add(part);
   }
-  if (const auto* card = c.if_contains("card")) {
-    const auto& o = card->as_object();
-    add("card " +
-        (o.contains("before") ? "\"" + Printable(o.at("before").as_string()) + "\"" : "none") +
-        " \u2192 " +
-        (o.contains("after") ? "\"" + Printable(o.at("after").as_string()) + "\"" : "none"));
+  if (c.has_card()) {
+    const auto& o = c.card();
+    add("card " + (o.has_before() ? "\"" + Printable(o.before()) + "\"" : "none") + " \u2192 " +
+        (o.has_after() ? "\"" + Printable(o.after()) + "\"" : "none"));
   }
-  if (const auto* q = c.if_contains("quote")) {
-    const auto& o = q->as_object();
-    add("quote " + (o.contains("before") ? std::string(o.at("before").as_string()) : "none") +
-        " \u2192 " + (o.contains("after") ? std::string(o.at("after").as_string()) : "none"));
+  if (c.has_quote()) {
+    const auto& o = c.quote();
+    add("quote " + (o.has_before() ? o.before() : "none") + " \u2192 " +
+        (o.has_after() ? o.after() : "none"));
   }
-  if (c.contains("poll")) add("poll changed");
+  if (c.poll_changed()) add("poll changed");
   return out;
 }
 
@@ -137,17 +121,16 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
   if (!key) return Fail(key.error());
   auto captures = (*store)->Captures(*key);
   if (!captures) return Fail(captures.error());
-  boost::json::array list;
+  proto::PostView view;
+  view.set_key(*key);
   std::string last_digest;
   const proto::Post* last_post = nullptr;
   bool last_partial = false;
   bool was_gone = false;
   bool first = true;
   for (const auto& c : *captures) {
-    const std::string when =
-        FormatRfc3339(google::protobuf::util::TimeUtil::TimestampToMicroseconds(c.captured_at()));
     std::string state, change;
-    boost::json::object changes;
+    proto::PostView::Changes changes;
     if (c.has_tombstone()) {
       state = std::string(fetcher::TombstoneKindName(c.tombstone().kind()));
       change = first ? "first seen gone" : (was_gone ? "still gone" : state);
@@ -173,31 +156,29 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
       was_gone = false;
     }
     first = false;
-    if (global.json) {
-      boost::json::object o;
-      o["captured_at"] = when;
-      o["state"] = c.has_tombstone() ? embed::CaptureWord(c) : state;
-      o["change"] = change;
-      if (c.http_status() != 0) o["http_status"] = c.http_status();
-      if (c.has_tombstone() && !c.tombstone().upstream_text().empty()) {
-        o["upstream_text"] = ValidUtf8(c.tombstone().upstream_text());
-      }
-      if (!changes.empty()) o["changes"] = std::move(changes);
-      list.push_back(std::move(o));
-    } else {
-      std::cout << when << "  " << state << "  " << change;
-      if (!changes.empty()) std::cout << ": " << ChangesText(changes);
-      if (c.has_tombstone() && !c.tombstone().upstream_text().empty()) {
-        std::cout << "  \"" << Printable(c.tombstone().upstream_text()) << "\"";
-      }
+    auto* line = view.add_captures();
+    *line->mutable_captured_at() = c.captured_at();
+    line->set_state(c.has_tombstone() ? embed::CaptureWord(c) : state);
+    line->set_change(change);
+    if (c.http_status() != 0) line->set_http_status(c.http_status());
+    if (c.has_tombstone() && !c.tombstone().upstream_text().empty()) {
+      line->set_upstream_text(ValidUtf8(c.tombstone().upstream_text()));
+    }
+    if (changes.ByteSizeLong() > 0) *line->mutable_changes() = std::move(changes);
+    if (!global.json) {
+      std::cout << FormatRfc3339(
+                       google::protobuf::util::TimeUtil::TimestampToMicroseconds(c.captured_at()))
+                << "  " << state << "  " << change;
+      if (line->has_changes()) std::cout << ": " << ChangesText(line->changes());
+      if (line->has_upstream_text())
+        std::cout << "  \"" << Printable(line->upstream_text()) << "\"";
       std::cout << '\n';
     }
   }
   if (global.json) {
-    boost::json::object o;
-    o["key"] = *key;
-    o["captures"] = std::move(list);
-    std::cout << boost::json::serialize(o) << '\n';
+    auto json = embed::ViewJson(view);
+    if (!json) return Fail(json.error());
+    std::cout << *json << '\n';
   }
   return kExitOk;
 }

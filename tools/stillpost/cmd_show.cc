@@ -193,7 +193,9 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   if (!captures) return Fail(captures.error());
 
   if (global.json) {
-    std::cout << boost::json::serialize(embed::PostJson(options.key, *state, *captures)) << '\n';
+    auto json = embed::ViewJson(embed::PostView(options.key, *state, *captures));
+    if (!json) return Fail(json.error());
+    std::cout << *json << '\n';
     return kExitOk;
   }
 
