@@ -65,6 +65,8 @@ struct AddResult {
 };
 
 // A stored blob's bytes, read once from RocksDB and owned here: the one copy on the way out.
+// Thread safety: immutable once read; it keeps what it came from open, so it may outlive the
+// read but not the Store.
 class Blob {
  public:
   Blob();

@@ -1,6 +1,7 @@
 // Post keys name a post across stillpost: "x/<id>", "mastodon/<host>/<id>", "bsky/<did>/<rkey>".
 // The same string is the path after /embed/ and /api/v1/posts/, and the key in the archive.
 // ParsePostKey() is the one validator; everything that accepts a key from outside calls it.
+// Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
 #include <string>

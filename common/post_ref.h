@@ -1,6 +1,7 @@
 // Recognising what a user or a page gives as "a post": a post key, a post URL on X, Mastodon or
 // Bluesky, an at:// URI, or a bare X id.
 // Shared by the CLI, the fetcher and the server's oEmbed endpoint.
+// Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
 #include <string>

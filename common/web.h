@@ -1,5 +1,6 @@
 // Small web helpers every layer needs the same way: which URLs may become links, a URL's host,
 // and HTML escaping. One definition, used by fetcher/ (the sanitiser, the adapters) and embed/.
+// Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
 #include <array>

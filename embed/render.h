@@ -1,7 +1,8 @@
 // Rendering an archived post as a self-contained embed page, its oEmbed answer, and embed.js.
 // Pure and deterministic: the same capture, state and options give the same bytes (golden
 // tests hold this); no I/O, no clock. Every string from upstream is escaped; only http(s) URLs
-// become links; media come only from our /media/.
+// become links; media come only from our /media/. Thread safety: pure functions; call them
+// from any thread.
 //   std::string html = embed::RenderEmbed({state, capture}, options);
 #pragma once
 

@@ -8,6 +8,7 @@
 //
 // Only web links leave the archive: URL fields that are not http(s) are cleared first (upstream
 // could have put javascript: in one), and text is made valid UTF-8.
+// Thread safety: pure functions; call them from any thread.
 #pragma once
 
 #include <google/protobuf/message.h>

@@ -1,6 +1,10 @@
 // The capture pipeline: fetch a post from its platform, map it, download its media, and store
 // the capture with every blob in one atomic write. One Archiver per run; it drives one
-// HttpClient, so everything runs on the calling thread.
+// HttpClient, so everything runs on the calling thread. The networks' own rules are their
+// adapters' (fetcher/adapter.h); this is the job state machine and the media fetch.
+//
+// Thread safety: not thread-safe; one thread calls Archive() at a time. The Archiver borrows
+// `store` (thread-safe itself), which must outlive it. docs/fetcher.md has the job lifecycle.
 //
 //   Archiver archiver(store, options);
 //   auto outcomes = archiver.Archive({"x/20", "mastodon/mastodon.social/1"},
@@ -70,9 +74,12 @@ class Archiver {
   Archiver& operator=(const Archiver&) = delete;
 
   // Archives posts of any platform, each once; `on_done` runs as each finishes (in any order;
-  // PostOutcome::index says which it is). Returns one
-  // outcome per distinct reference, in input order. Bluesky handles are resolved first (once
-  // per run); a Mastodon boost archives the boosted post, under its own key (the outcome's).
+  // PostOutcome::index says which it is), on the calling thread. Returns one outcome per
+  // distinct reference, in input order, when every post is done. Never throws; every failure
+  // is an outcome (kFailed with its reason), never a lost post. A post's capture is stored whole
+  // or not at all; with only_if_changed an unchanged post stores nothing (kUnchanged).
+  // References that name no key yet (a Bluesky handle) are resolved first, once per run; a
+  // Mastodon boost archives the boosted post, under its own key (the outcome's).
   std::vector<PostOutcome> Archive(const std::vector<PostRef>& refs,
                                    const std::function<void(const PostOutcome&)>& on_done = {});
   // The same for post keys (x/ID, mastodon/HOST/ID, bsky/DID/RKEY).

@@ -10,6 +10,7 @@
 // post once. Wrappers are judged by what they hold, never by their class names; a share widget
 // is a group of share/intent links. Not posts: share/intent, profile, hashtag and search links;
 // anything in <script>, <style> or <template>.
+// Thread safety: pure functions over the page's bytes; call them from any thread.
 #pragma once
 
 #include <functional>

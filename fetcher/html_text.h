@@ -2,6 +2,7 @@
 // with entities that every platform's post is stored as. Both use gumbo, a real HTML5 parser.
 //   std::string safe = SanitizeHtml(status_content);   // p, br, a (http/https), span
 //   RichText rich = HtmlToRichText(safe);              // text + links/mentions/hashtags
+// Thread safety: pure functions; call them from any thread.
 #pragma once
 
 #include <string>

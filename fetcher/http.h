@@ -76,6 +76,7 @@ struct HttpRequest {
 
 // A body kept on disk rather than in memory: media, whose bodies can be hundreds of MB. The
 // file is unlinked from the start and mapped read-only; data() is valid while this lives.
+// Thread safety: immutable once made; share it freely (shared_ptr).
 class SpooledBody {
  public:
   // Maps the first `size` bytes of the open file `fd` (which it closes). Internal on failure.
@@ -100,13 +101,17 @@ struct HttpResponse {
   int attempts = 0;
 };
 
+// Thread safety: not thread-safe. One thread Add()s and Run()s; callbacks run on that thread,
+// inside Run(), and may Add() more. Transfers still pending when the client is destroyed are
+// dropped without their callbacks.
 class HttpClient {
  public:
   // Called once per request with the final response (any status, after retries) or an error:
   //   DeadlineExceeded   timed out or stalled, after the retries
   //   ResourceExhausted  body over the cap for its kind; 429 still after the retries
   //   Unavailable        could not connect, 5xx after the retries, connection broke
-  //   InvalidArgument    not http(s), too many redirects, an address the guard refuses
+  //   InvalidArgument    not http(s), too many redirects, a malformed redirect
+  //   PermissionDenied   an address the guard refuses (private, loopback, reserved, ...)
   //   DataLoss           the body was cut short (fewer bytes than Content-Length)
   //   DeadlineExceeded   also: the request's deadline passed
   //   ResourceExhausted  also: the body decodes to far more than was sent (max_decoded_ratio)

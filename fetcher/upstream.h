@@ -13,6 +13,7 @@
 
 namespace stillpost::fetcher {
 
+// Thread safety: build it on one thread; once built, lookups are const and may run anywhere.
 class UpstreamMap {
  public:
   // Adds one rule; InvalidArgument for anything but HOST=BASE or *=BASE with an http(s) BASE.

@@ -7,6 +7,7 @@
 // instead — the mp4 the author uploaded, exactly the bytes the record's CID names — fetched with
 // com.atproto.sync.getBlob from the author's PDS (found through the DID document). One request,
 // playable everywhere, and checkable against the CID.
+// Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
 #include <optional>

@@ -2,6 +2,7 @@
 // edge cases: ../shared/PLATFORMS.md §2. URL recognition is in common/post_ref.h.
 //   ParseMastodonPostRef("https://mastodon.social/@Gargron/1") -> "mastodon/mastodon.social/1"
 //   StatusUrl("mastodon.social", "1") -> "https://mastodon.social/api/v1/statuses/1"
+// Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
 #include <optional>

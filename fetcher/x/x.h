@@ -1,6 +1,7 @@
 // X/Twitter: recognising post URLs, the syndication endpoint react-tweet uses (its token), and
 // mapping a tweet-result body to our Post. Formats and edge cases: ../shared/PLATFORMS.md §1.
 // Start with ParsePostRef("https://x.com/u/status/20") -> "20", then TweetResultUrl("20").
+// Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
 #include <map>
