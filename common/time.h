@@ -1,6 +1,7 @@
 // Times in stillpost are microseconds since the Unix epoch, UTC (UnixMicros), written as
 // RFC 3339 ("2017-07-07T15:51:00Z", with a fraction only when there is one).
-// Thread safety: pure functions (no state, no I/O); call them from any thread.
+// Thread safety: every function may be called from any thread (NowMicros reads the clock; the
+// rest are pure).
 #pragma once
 
 #include <cstdint>
