@@ -25,7 +25,9 @@ trap cleanup EXIT
 "$build/bench/serve_data" "$work" --posts "$posts"
 video=$(cat "$work/video.txt")
 
-"$build/tools/stillpost" --db "$work/db" serve --listen 127.0.0.1:0 --threads 2 > "$work/serve.out" &
+# The access log goes to a file, as a deployment's would (buffered, written once a second).
+"$build/tools/stillpost" --db "$work/db" serve --listen 127.0.0.1:0 --threads 2 \
+  --log "$work/serve.log" > "$work/serve.out" &
 pids+=($!); serve_pid=$!
 for _ in $(seq 50); do grep -q serving "$work/serve.out" && break; sleep 0.1; done
 ours=$(sed -n 's/.* on //p' "$work/serve.out")
@@ -95,7 +97,8 @@ echo "stillpost serve peak RSS: $((rss_kb / 1024)) MB"
 if command -v taskset > /dev/null && [ "$(nproc)" -ge 2 ]; then
   kill "$serve_pid" 2>/dev/null || true
   wait "$serve_pid" 2>/dev/null || true
-  taskset -c 0 "$build/tools/stillpost" --db "$work/db" serve --listen 127.0.0.1:0 --threads 1 > "$work/serve1.out" &
+  taskset -c 0 "$build/tools/stillpost" --db "$work/db" serve --listen 127.0.0.1:0 --threads 1 \
+    --log "$work/serve1.log" > "$work/serve1.out" &
   pids+=($!)
   for _ in $(seq 50); do grep -q serving "$work/serve1.out" && break; sleep 0.1; done
   ours1=$(sed -n 's/.* on //p' "$work/serve1.out")
