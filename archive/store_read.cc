@@ -33,10 +33,10 @@ Result<proto::PostState> Store::State(std::string_view key) const {
 Result<proto::PostState> Store::StateSummary(std::string_view key) const {
   SP_RETURN_IF_ERROR(impl_->CheckOpen());
   const auto read_guard = impl_->ReadGuard();
-  auto stored = impl_->ReadStoredState(rocksdb::ReadOptions(), key, /*with_record=*/false);
-  if (!stored) return stored.error();
-  stored->header.set_key(std::string(key));
-  return std::move(stored->header);
+  SP_ASSIGN_OR_RETURN(Impl::StoredState stored,
+                      impl_->ReadStoredState(rocksdb::ReadOptions(), key, /*with_record=*/false));
+  stored.header.set_key(std::string(key));
+  return std::move(stored.header);
 }
 
 namespace {
@@ -290,9 +290,8 @@ std::optional<proto::PostState> ArchivedState(const Store& store, const std::str
 
 Result<std::string> KeyOfRef(const Store& store, const PostRef& ref) {
   if (!ref.NeedsResolving()) return ref.key;
-  auto did = store.DidOfHandle(ref.bsky_handle);
-  if (!did) return did.error();
-  return "bsky/" + *did + "/" + ref.bsky_rkey;
+  SP_ASSIGN_OR_RETURN(const std::string did, store.DidOfHandle(ref.bsky_handle));
+  return "bsky/" + did + "/" + ref.bsky_rkey;
 }
 
 }  // namespace stillpost::archive

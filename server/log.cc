@@ -13,6 +13,7 @@
 
 #include "common/time.h"
 #include "common/web.h"
+#include "server/detail/clock_text.h"
 
 namespace stillpost::server {
 namespace {
@@ -20,19 +21,7 @@ namespace {
 constexpr size_t kFlushAt = 64 << 10;
 constexpr auto kFlushEvery = std::chrono::seconds(1);
 
-// "01/Dec/2026:14:00:00 +0000", formatted once a second per thread.
-std::string_view ClfTime() {
-  thread_local time_t last = 0;
-  thread_local char text[40] = {};
-  const time_t now = time(nullptr);
-  if (now != last) {
-    struct tm tm_utc;
-    gmtime_r(&now, &tm_utc);
-    strftime(text, sizeof text, "%d/%b/%Y:%H:%M:%S +0000", &tm_utc);
-    last = now;
-  }
-  return text;
-}
+using detail::ClfTime;
 
 // A request's own words, quoted for a log line: no quote, backslash or control byte may end the
 // field or forge a line (escaped \xHH, as nginx does).

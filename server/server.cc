@@ -13,24 +13,12 @@
 #include <vector>
 
 #include "common/numbers.h"
+#include "server/detail/clock_text.h"
 
 namespace stillpost::server {
 namespace {
 
-// "Tue, 01 Dec 2026 12:00:00 GMT" for the Date header (RFC 9110 5.6.7), formatted once a second
-// per thread.
-std::string_view HttpDate() {
-  thread_local time_t last = 0;
-  thread_local char text[40] = {};
-  const time_t now = time(nullptr);
-  if (now != last) {
-    struct tm tm_utc;
-    gmtime_r(&now, &tm_utc);
-    strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm_utc);
-    last = now;
-  }
-  return text;
-}
+using detail::HttpDate;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
