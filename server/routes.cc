@@ -66,7 +66,11 @@ Result<std::string> NormalizeKey(std::string_view encoded) {
   // The platform, a Mastodon host and a did:web host are case-insensitive names.
   const size_t first = std::min(key.find('/'), key.size());
   const size_t second = std::min(key.find('/', std::min(first + 1, key.size())), key.size());
+  // [from, to) in lower case; an empty or inverted range (a key that ends at its platform,
+  // "mastodon") is nothing to do.
   auto lower = [&key](size_t from, size_t to) {
+    to = std::min(to, key.size());
+    if (from >= to) return;
     std::transform(
         key.begin() + static_cast<ptrdiff_t>(from), key.begin() + static_cast<ptrdiff_t>(to),
         key.begin() + static_cast<ptrdiff_t>(from),
@@ -76,7 +80,11 @@ Result<std::string> NormalizeKey(std::string_view encoded) {
   const std::string_view platform = std::string_view(key).substr(0, first);
   constexpr std::string_view kDidWeb = "did:web:";
   if (platform == "mastodon") lower(first + 1, second);
-  if (platform == "bsky" && key.compare(first + 1, kDidWeb.size(), kDidWeb) == 0) {
+  // Not std::string::compare(pos, ...): libstdc++ declares its string_view overload noexcept yet
+  // throws for pos > size(), which terminated the server on "/embed/bsky" (found by fuzz_router).
+  const std::string_view after_platform =
+      std::string_view(key).substr(std::min(first + 1, key.size()));
+  if (platform == "bsky" && after_platform.starts_with(kDidWeb)) {
     lower(first + 1, second);
     // The key keeps a did:web port's colon escaped (did:web:example.com%3A8443).
     const size_t host = first + 1 + kDidWeb.size();
