@@ -9,8 +9,11 @@
 #include "archive/detail/store_impl.h"
 #include "common/post_key.h"
 #include "common/sha256.h"
+#include "proto/time.h"
 
 namespace stillpost::archive {
+
+using proto::MicrosOf;
 namespace {
 
 // Every blob digest a capture refers to, in the post, its quoted post and its parent.
@@ -58,7 +61,7 @@ void Prepare(const detail::RecordCodec& codec, const CaptureWrite& w, Prepared& 
     return;
   }
   const Capture& capture = w.capture;
-  if (!capture.has_captured_at() || Micros(capture.captured_at()) <= 0) {
+  if (!capture.has_captured_at() || MicrosOf(capture.captured_at()) <= 0) {
     p.status = InvalidArgumentError("capture of " + w.key + " has no captured_at");
     return;
   }
@@ -66,7 +69,7 @@ void Prepare(const detail::RecordCodec& codec, const CaptureWrite& w, Prepared& 
     p.status = InvalidArgumentError("capture of " + w.key + " has neither a post nor a tombstone");
     return;
   }
-  p.at = Micros(capture.captured_at());
+  p.at = MicrosOf(capture.captured_at());
   for (const BlobWrite& b : w.blobs) {
     std::string sha = Sha256Hex(b.data);
     if (!b.meta.sha256().empty() && b.meta.sha256() != sha) {
@@ -139,20 +142,19 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
     Impl::StoredState& state = it->second;
     PostState& header = state.header;
     // A capture at the exact time of an older one is a duplicate, not a reordering.
-    if (header.capture_count() > 0 && t != Micros(header.last_checked()) &&
+    if (header.capture_count() > 0 && t != MicrosOf(header.last_checked()) &&
         im.Exists(ro, im.captures, ckey)) {
       return AlreadyExistsError("a capture of " + key + " at " + FormatRfc3339(t) +
                                 " is stored already");
     }
-    // The rules (detail/post_state.h) on copies: a batch that fails later writes nothing.
-    PostState next = header;
-    proto::StoreCounters next_counters = counters;
+    // The rules (detail/post_state.h). `header` and `counters` are this batch's own copies: a
+    // batch that fails at any point returns before writing, and they are dropped with it.
     detail::Observation seen;
     seen.at = capture.captured_at();
     seen.whole = capture.has_post();
     if (capture.has_tombstone()) seen.gone_kind = capture.tombstone().kind();
     SP_ASSIGN_OR_RETURN(const detail::Applied applied,
-                        detail::ApplyCapture(key, seen, next, next_counters));
+                        detail::ApplyCapture(key, seen, header, counters));
 
     // Blobs: each new one once.
     for (size_t b = 0; b < w.blobs.size(); ++b) {
@@ -176,8 +178,8 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
         batch.Put(im.blobs, sha, rocksdb::Slice(blob.data.data(), blob.data.size()));
       }
       batch.Put(im.blob_meta, sha, meta.SerializeAsString());
-      next_counters.set_blobs(next_counters.blobs() + 1);
-      next_counters.set_blob_bytes(next_counters.blob_bytes() + blob.data.size());
+      counters.set_blobs(counters.blobs() + 1);
+      counters.set_blob_bytes(counters.blob_bytes() + blob.data.size());
       result.blobs_written++;
       result.blob_bytes_written += blob.data.size();
       new_blobs.insert(sha);
@@ -200,8 +202,6 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
     } else {
       batch.Put(im.captures, ckey, p.record);
     }
-    header = std::move(next);
-    counters = std::move(next_counters);
     batch.Put(im.indexes, detail::TimeIndexKey(t, key), rocksdb::Slice());
     // Bluesky: the handle this capture shows, for lookups by bsky.app URL without the network;
     // only when the capture resolved the handle to this DID (a post cannot claim a handle).

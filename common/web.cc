@@ -22,9 +22,7 @@ bool IsHttpUrl(std::string_view url) {
 }
 
 std::string_view ValidUtf8View(std::string_view text, std::string& storage) {
-  bool ascii = true;
-  for (char c : text) ascii = ascii && (static_cast<unsigned char>(c) & 0x80) == 0;
-  if (ascii || utf8::is_valid(text.begin(), text.end())) return text;
+  if (IsAscii(text) || utf8::is_valid(text.begin(), text.end())) return text;
   storage.clear();
   utf8::replace_invalid(text.begin(), text.end(), std::back_inserter(storage));
   return storage;

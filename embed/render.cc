@@ -21,8 +21,11 @@
 #include "embed/detail/blocks.h"
 #include "embed/detail/layout.h"
 #include "embed/detail/render_kit.h"
+#include "proto/time.h"
 
 namespace stillpost::embed {
+
+using proto::MicrosOf;
 
 using namespace detail;  // NOLINT: the renderer's own kit (embed/detail/render_kit.h)
 
@@ -39,7 +42,7 @@ void RenderPostBody(Writer& w, const Post& post, const EmbedOptions& o) {
 std::vector<std::pair<std::string, bool>> BandParts(const EmbedInput& in, const EmbedOptions& o,
                                                     const std::string& platform) {
   const bool gone = in.state.current() == proto::PostState::CURRENT_GONE;
-  const UnixMicros shown_at = Micros(in.capture.captured_at());
+  const UnixMicros shown_at = MicrosOf(in.capture.captured_at());
   std::vector<std::pair<std::string, bool>> parts;  // text, nowrap
   if (o.pinned) {
     parts.emplace_back("As captured ", false);
@@ -47,16 +50,17 @@ std::vector<std::pair<std::string, bool>> BandParts(const EmbedInput& in, const 
     if (gone) {
       parts.emplace_back(" \xC2\xB7 " + GoneWord(in.state.gone_kind(), platform) + " since ",
                          false);
-      parts.emplace_back(FormatDate(Micros(in.state.gone_since())), true);
+      parts.emplace_back(FormatDate(MicrosOf(in.state.gone_since())), true);
     }
   } else if (gone) {
     parts.emplace_back(GoneWord(in.state.gone_kind(), platform) + " \xE2\x80\x94 last seen ",
                        false);
-    parts.emplace_back(FormatDate(Micros(in.state.has_latest_good_at() ? in.state.latest_good_at()
-                                                                       : in.capture.captured_at())),
-                       true);
+    parts.emplace_back(
+        FormatDate(MicrosOf(in.state.has_latest_good_at() ? in.state.latest_good_at()
+                                                          : in.capture.captured_at())),
+        true);
     parts.emplace_back(", archived ", false);
-    parts.emplace_back(FormatDate(Micros(in.state.first_seen())), true);
+    parts.emplace_back(FormatDate(MicrosOf(in.state.first_seen())), true);
   }
   return parts;
 }
@@ -79,9 +83,9 @@ std::vector<std::vector<FootItem>> FooterRows(const Post& post, UnixMicros shown
   std::vector<std::vector<FootItem>> rows;
   std::vector<FootItem> first;
   if (post.has_created_at()) {
-    const std::string when = HumanTime(Micros(post.created_at()));
+    const std::string when = HumanTime(MicrosOf(post.created_at()));
     std::string html =
-        "<time datetime=\"" + FormatRfc3339(Micros(post.created_at())) + "\">" + when + "</time>";
+        "<time datetime=\"" + FormatRfc3339(MicrosOf(post.created_at())) + "\">" + when + "</time>";
     if (IsHttpUrl(post.url())) {
       // The time is the post's permalink, as on the platform.
       std::string link;
@@ -177,7 +181,7 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
       "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
   {
     std::string storage;
-    const std::string_view text = ValidView(post.text(), storage);
+    const std::string_view text = ValidUtf8View(post.text(), storage);
     const size_t head_bytes = CodePointCursor(text).ByteAt(kTitleChars);
     w.Text(post.author().display_name());
     w.Text(" on " + platform + ": \u201C");
@@ -226,7 +230,7 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
   }
   RenderPostBody(w, post, o);
 
-  const UnixMicros shown_at = Micros(in.capture.captured_at());
+  const UnixMicros shown_at = MicrosOf(in.capture.captured_at());
   w.Raw("\n<footer class=\"sp-foot\">");
   for (const auto& row : FooterRows(post, shown_at, platform)) {
     w.Raw("<div>");
@@ -271,7 +275,7 @@ int EmbedHeight(const EmbedInput& in, const EmbedOptions& o, int frame_width) {
   if (const double parent = ParentHeight(post, o, width); parent > 0) block(0, parent);
   block(box::kHeadGap, box::kHead);
   h += ContentHeight(post, o, width, false) + QuoteHeight(post, o, width);
-  h += FooterHeight(FooterRows(post, Micros(in.capture.captured_at()), platform), width);
+  h += FooterHeight(FooterRows(post, MicrosOf(in.capture.captured_at()), platform), width);
   return static_cast<int>(std::ceil(h + 2 * box::kPadY + 2 * box::kBorder));
 }
 

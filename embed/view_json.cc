@@ -9,6 +9,7 @@
 
 #include "common/time.h"
 #include "common/web.h"
+#include "proto/time.h"
 
 namespace stillpost::embed {
 namespace {
@@ -68,25 +69,24 @@ void Clean(Message& m, int depth) {
     if (f->is_repeated()) {
       // Kept in order; a URL that is not a web link is taken out.
       std::vector<std::string> kept;
+      std::string scratch;
       for (int i = 0; i < r->FieldSize(m, f); ++i) {
-        const std::string v = r->GetRepeatedString(m, f, i);
+        const std::string& v = r->GetRepeatedStringReference(m, f, i, &scratch);
         if (!IsUrlField(*f) || IsHttpUrl(v)) kept.push_back(ValidUtf8(v));
       }
       r->ClearField(&m, f);
       for (auto& v : kept) r->AddString(&m, f, std::move(v));
     } else {
-      const std::string v = r->GetString(m, f);
+      std::string scratch, storage;
+      const std::string& v = r->GetStringReference(m, f, &scratch);
       if (IsUrlField(*f) && !IsHttpUrl(v)) {
         r->ClearField(&m, f);
-      } else if (ValidUtf8(v) != v) {
-        r->SetString(&m, f, ValidUtf8(v));
+      } else if (const std::string_view valid = ValidUtf8View(v, storage);
+                 valid.data() != v.data()) {
+        r->SetString(&m, f, std::string(valid));  // repaired: a copy with U+FFFD
       }
     }
   }
-}
-
-std::string When(const google::protobuf::Timestamp& ts) {
-  return FormatRfc3339(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts));
 }
 
 std::string GoneWord(proto::Tombstone::Kind kind) {
@@ -107,8 +107,8 @@ boost::json::object StateFields(std::string_view key, const proto::PostState& st
   boost::json::object o;
   o["key"] = key;
   o["state"] = StateWord(state);
-  if (state.has_gone_since()) o["gone_since"] = When(state.gone_since());
-  if (state.has_last_checked()) o["last_checked"] = When(state.last_checked());
+  if (state.has_gone_since()) o["gone_since"] = proto::FormatTimestamp(state.gone_since());
+  if (state.has_last_checked()) o["last_checked"] = proto::FormatTimestamp(state.last_checked());
   o["capture_count"] = state.capture_count();
   return o;
 }
@@ -168,7 +168,7 @@ boost::json::object PostSummaryJson(std::string_view key, const proto::PostState
   if (state.has_latest_good()) {
     const proto::Post& p = state.latest_good().post();
     if (!p.author().handle().empty()) o["author"] = ValidUtf8(p.author().handle());
-    if (p.has_created_at()) o["created_at"] = When(p.created_at());
+    if (p.has_created_at()) o["created_at"] = proto::FormatTimestamp(p.created_at());
     const std::string& text = p.text();
     const std::string line = Abbreviated(text.substr(0, text.find('\n')), 200);
     if (!line.empty()) o["text"] = line;
@@ -185,7 +185,7 @@ boost::json::object ArticleJson(
     o["fetched_url"] = ValidUtf8(article.fetched_url());
   }
   if (!article.title().empty()) o["title"] = ValidUtf8(article.title());
-  if (article.has_scanned_at()) o["scanned_at"] = When(article.scanned_at());
+  if (article.has_scanned_at()) o["scanned_at"] = proto::FormatTimestamp(article.scanned_at());
   if (!article.scope().empty()) o["scope"] = article.scope();
   boost::json::array posts;
   boost::json::object counts;

@@ -1,7 +1,6 @@
 #include "fetcher/adapter.h"
 
 #include <array>
-#include <boost/json/parse.hpp>
 
 #include "common/post_key.h"
 #include "fetcher/bluesky/bluesky.h"
@@ -56,16 +55,6 @@ Answer InterpretPostAnswer(
   }
   a.mapped = std::move(*mapped);
   return a;
-}
-
-bool JsonObjectWith(std::string_view body, std::initializer_list<std::string_view> keys) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return false;
-  for (std::string_view k : keys) {
-    if (!v.as_object().contains(k)) return false;
-  }
-  return true;
 }
 
 }  // namespace stillpost::fetcher

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <functional>
-#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -128,9 +127,5 @@ Answer InterpretPostAnswer(
     const std::string& url, const ParsedPostKey& key, Result<HttpResponse> r,
     const std::function<std::optional<proto::Tombstone>(int, std::string_view)>& tombstone_for,
     const std::function<Result<MappedPost>(std::string_view)>& map);
-
-// Parses a JSON body as an object with `keys` all present: a shape check for answers that only
-// look like a network's (a Mastodon Status has "id" and "account").
-bool JsonObjectWith(std::string_view body, std::initializer_list<std::string_view> keys);
 
 }  // namespace stillpost::fetcher

@@ -9,7 +9,6 @@ namespace stillpost::server {
 
 using detail::Error;
 using detail::Json;
-using detail::Micros;
 
 // /api/v1/posts/KEY[/captures/TIME] and /api/v1/articles?url=: the archive as JSON.
 Response Router::Api(std::string_view rest) {

@@ -6,14 +6,16 @@
 #include "archive/serving.h"
 #include "common/sha256.h"
 #include "embed/render.h"
+#include "proto/time.h"
 #include "server/detail/respond.h"
 #include "server/routes.h"
 
 namespace stillpost::server {
 
+using proto::MicrosOf;
+
 using detail::Error;
 using detail::Json;
-using detail::Micros;
 
 // embed.js: one script, its ETag and gzip made once.
 Response Router::EmbedJs(const Request& req) {
@@ -71,13 +73,13 @@ Response Router::Embed(const Request& req, std::string_view key_in, const Query&
     if (!pinned_capture) {
       return Error(pinned_capture.error());
     }
-    shown_at = Micros(pinned_capture->captured_at());
+    shown_at = MicrosOf(pinned_capture->captured_at());
     opts.pinned = true;
     // Later captures are taken later than now: a time in the past always names this capture.
     immutable = *at <= NowMicros();
   } else {
     if (!shown_state.has_latest_good_at()) return Error(404, key + " was never captured whole");
-    shown_at = Micros(shown_state.latest_good_at());
+    shown_at = MicrosOf(shown_state.latest_good_at());
   }
   // "r<renderer>-<shown at>-<current>-<gone since>-<gone kind>-<theme><media><thread><pinned>"
   std::string etag = "\"r";
@@ -89,7 +91,7 @@ Response Router::Embed(const Request& req, std::string_view key_in, const Query&
   add(embed::kRendererVersion, '-');
   add(shown_at, '-');
   add(static_cast<int>(shown_state.current()), '-');
-  add(Micros(shown_state.gone_since()), '-');
+  add(MicrosOf(shown_state.gone_since()), '-');
   add(static_cast<int>(shown_state.gone_kind()), '-');
   add(static_cast<int>(opts.theme), 0);
   add(opts.hide_media, 0);

@@ -4,14 +4,16 @@
 #include "common/web.h"
 #include "embed/render.h"
 #include "embed/view_json.h"
+#include "proto/time.h"
 #include "server/detail/respond.h"
 #include "server/routes.h"
 
 namespace stillpost::server {
 
+using proto::MicrosOf;
+
 using detail::Error;
 using detail::Json;
-using detail::Micros;
 
 namespace {
 
@@ -108,7 +110,7 @@ std::string Router::HomeItem(const std::string& key) const {
                      "</span> <span class=\"who\">";
   item += embed::HtmlEscape(p.author().display_name());
   if (!p.author().handle().empty()) item += " @" + embed::HtmlEscape(p.author().handle());
-  item += "</span> <time>" + FormatRfc3339(Micros(state->last_checked())) + "</time></li>";
+  item += "</span> <time>" + FormatRfc3339(MicrosOf(state->last_checked())) + "</time></li>";
   return item;
 }
 

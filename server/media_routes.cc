@@ -7,7 +7,6 @@ namespace stillpost::server {
 
 using detail::Error;
 using detail::Json;
-using detail::Micros;
 
 // /media/SHA256: a stored blob as the type verified at capture, with single byte ranges; held
 // in the media cache when small, streamed from the store in pieces when large.

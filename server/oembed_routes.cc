@@ -1,5 +1,6 @@
-#include <charconv>
+#include <boost/algorithm/string/case_conv.hpp>
 
+#include "common/numbers.h"
 #include "common/post_ref.h"
 #include "embed/render.h"
 #include "server/detail/respond.h"
@@ -9,7 +10,6 @@ namespace stillpost::server {
 
 using detail::Error;
 using detail::Json;
-using detail::Micros;
 
 // /oembed?url=...: the oEmbed 1.0 answer for an archived post, by post URL, id or our own embed
 // URL, with X's extensions (maxwidth, maxheight, theme, hide_media, hide_thread, align,
@@ -17,8 +17,7 @@ using detail::Micros;
 Response Router::OEmbed(const Query& q) {
   const std::string url = q.Get("url");
   if (url.empty()) return Error(400, "oEmbed needs url=");
-  std::string format = q.Get("format");
-  for (char& c : format) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  const std::string format = boost::algorithm::to_lower_copy(q.Get("format"));
   if (!format.empty() && format != "json") return Error(501, "only format=json is implemented");
   // Our own embed URLs name the key directly; post URLs and ids are recognised.
   std::string ref = url;
@@ -32,12 +31,8 @@ Response Router::OEmbed(const Query& q) {
   if (!state || !state->has_latest_good()) return Error(404, "not an archived post: " + url);
   auto number = [&](std::string_view name) {
     const std::string v = q.Get(name);
-    if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos) {
-      return 0;
-    }
-    int n = 0;
-    std::from_chars(v.data(), v.data() + v.size(), n);
-    return n;
+    const auto n = v.size() <= 5 ? ParseDigits(v) : std::nullopt;
+    return n ? static_cast<int>(*n) : 0;
   };
   embed::OEmbedOptions o;
   o.base = options_.public_base;

@@ -17,7 +17,6 @@ namespace stillpost::server {
 
 using detail::Error;
 using detail::Json;
-using detail::Micros;
 
 namespace {
 
@@ -27,14 +26,17 @@ constexpr std::string_view kFavicon =
     "height=\"32\" rx=\"7\" fill=\"#0f1419\"/><path d=\"M9 10h14v3H9zm0 5h14v3H9zm0 5h9v3H9z\" "
     "fill=\"#fff\"/></svg>\n";
 
-// The metrics route of a path, for a response the route's handler could not finish.
+// The metrics route of a path, for every response Route() gives (and one its handler could not
+// finish because it threw).
 std::string_view RouteOf(std::string_view path) {
   auto starts = [&](std::string_view p) { return path.rfind(p, 0) == 0; };
   if (starts("/embed/")) return "embed";
   if (starts("/media/")) return "media";
   if (path == "/oembed") return "oembed";
-  if (starts("/api/")) return "api";
+  if (starts("/api/v1/posts/") || path == "/api/v1/articles") return "api";
   if (path == "/embed.js") return "embed.js";
+  if (path == "/healthz") return "healthz";
+  if (path == "/metrics") return "metrics";
   if (path == "/" || path.empty()) return "home";
   return "other";
 }
@@ -204,13 +206,10 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
   if (starts("/embed/")) {
     auto key = NormalizeKey(path.substr(7));
     r = key ? Embed(req, *key, query) : Error(400, key.error().message());
-    r.route = "embed";
   } else if (starts("/media/")) {
     r = Media(req, path.substr(7));
-    r.route = "media";
   } else if (path == "/oembed") {
     r = OEmbed(query);
-    r.route = "oembed";
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (starts("/api/v1/posts/")) {
     std::string rest(path.substr(14));
@@ -221,21 +220,17 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
     }
     auto key = NormalizeKey(rest);
     r = key ? Api(*key + at) : Error(400, key.error().message());
-    r.route = "api";
     // Public data, asked for by embed.js from publishers' pages: any origin, no credentials.
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (path == "/api/v1/articles") {
     r = Articles(query);
-    r.route = "api";
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (path == "/embed.js") {
     r = EmbedJs(req);
-    r.route = "embed.js";
   } else if (path == "/favicon.ico") {
     r.body = std::string(kFavicon);
     r.Set("Content-Type", "image/svg+xml");
     r.Set("Cache-Control", "public, max-age=604800");
-    r.route = "other";
   } else if (path == "/healthz") {
     // Healthy only when the store answers a read (not merely when the process runs).
     if (Status s = store_.CheckReadable(); !s.ok()) {
@@ -246,18 +241,16 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
     }
     r.Set("Content-Type", "text/plain; charset=utf-8");
     r.Set("Cache-Control", "no-store");
-    r.route = "healthz";
   } else if (path == "/metrics") {
     r.body = metrics_.Render(store_.Stats());
     r.Set("Content-Type", "text/plain; version=0.0.4");
     r.Set("Cache-Control", "no-store");
-    r.route = "metrics";
   } else if (path == "/" || path.empty()) {
     r = Home(query);
-    r.route = "home";
   } else {
     r = Error(404, "no such route");
   }
+  r.route = RouteOf(path);  // the metrics route: the same names as the dispatch above
   return r;
 }
 

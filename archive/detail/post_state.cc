@@ -5,25 +5,23 @@
 #include <string>
 
 #include "common/time.h"
+#include "proto/time.h"
 
 namespace stillpost::archive::detail {
+
+using proto::MicrosOf;
 namespace {
 
-using google::protobuf::util::TimeUtil;
 using proto::PostState;
-
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return TimeUtil::TimestampToMicroseconds(ts);
-}
 
 }  // namespace
 
 Result<Applied> ApplyCapture(std::string_view key, const Observation& o, PostState& h,
                              proto::StoreCounters& counters) {
   const bool is_new = h.capture_count() == 0;
-  const int64_t t = Micros(o.at);
+  const int64_t t = MicrosOf(o.at);
   if (!is_new) {
-    const int64_t last = Micros(h.last_checked());
+    const int64_t last = MicrosOf(h.last_checked());
     if (t == last) {
       return AlreadyExistsError("a capture of " + std::string(key) + " at " + FormatRfc3339(t) +
                                 " is stored already");
@@ -52,7 +50,7 @@ Result<Applied> ApplyCapture(std::string_view key, const Observation& o, PostSta
   if (o.whole) {
     if (h.has_latest_good_at()) {
       a.demote_previous = true;
-      a.previous_latest_at = Micros(h.latest_good_at());
+      a.previous_latest_at = MicrosOf(h.latest_good_at());
     }
     a.becomes_latest = true;
     *h.mutable_latest_good_at() = at;
@@ -75,10 +73,10 @@ Result<Applied> ApplyCapture(std::string_view key, const Observation& o, PostSta
 }
 
 void CompactHeader(PostState& h) {
-  if (h.has_first_seen() && Micros(h.first_seen()) == Micros(h.last_checked())) {
+  if (h.has_first_seen() && MicrosOf(h.first_seen()) == MicrosOf(h.last_checked())) {
     h.clear_first_seen();
   }
-  if (h.has_latest_good_at() && Micros(h.latest_good_at()) == Micros(h.last_checked())) {
+  if (h.has_latest_good_at() && MicrosOf(h.latest_good_at()) == MicrosOf(h.last_checked())) {
     h.clear_latest_good_at();
   }
 }

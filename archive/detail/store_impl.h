@@ -19,15 +19,15 @@
 #include "archive/detail/record_codec.h"
 #include "archive/detail/rocks_tuning.h"
 #include "archive/store.h"
+#include "proto/time.h"
 
 namespace stillpost::archive {
 
 using google::protobuf::Timestamp;
-using google::protobuf::util::TimeUtil;
 using proto::Capture;
 using proto::PostState;
 
-inline int64_t Micros(const Timestamp& ts) { return TimeUtil::TimestampToMicroseconds(ts); }
+using proto::MicrosOf;
 
 // A read-only RocksDB instance of a store another process writes. A secondary instance serves
 // everything but blobs: RocksDB 7.8's secondary computes blob cache keys from a session id it

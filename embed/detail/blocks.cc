@@ -2,18 +2,22 @@
 
 #include <cmath>
 
+#include "proto/time.h"
+
 namespace stillpost::embed::detail {
+
+using proto::MicrosOf;
 
 namespace {
 
 std::vector<Entity> CwEntities(const Post& post) {
   std::vector<Entity> out;
   std::string storage;
-  const std::string_view cw = ValidView(post.content_warning(), storage);
+  const std::string_view cw = ValidUtf8View(post.content_warning(), storage);
   std::map<std::string, const Entity*> emoji;
   {
     std::string text_storage;
-    const std::string_view text = ValidView(post.text(), text_storage);
+    const std::string_view text = ValidUtf8View(post.text(), text_storage);
     for (const Span& s : Spans(text, post.entities())) {
       if (s.emoji) emoji.emplace(std::string(s.text), s.entity);
     }
@@ -24,7 +28,7 @@ std::vector<Entity> CwEntities(const Post& post) {
     if (e.kind() == Entity::KIND_CUSTOM_EMOJI && IsSha256Hex(e.target_blob())) {
       const std::string& name = post.author().display_name();
       std::string name_storage;
-      const std::string_view n = ValidView(name, name_storage);
+      const std::string_view n = ValidUtf8View(name, name_storage);
       CodePointCursor c(n);
       const size_t a = c.ByteAt(e.start()), b = c.ByteAt(e.end());
       emoji.emplace(std::string(n.substr(a, b - a)), &e);
@@ -121,7 +125,7 @@ void RenderPoll(Writer& w, const Post& post) {
   if (poll.expired()) {
     w.Raw(" \xC2\xB7 Final results");
   } else if (poll.has_expires_at()) {
-    w.Raw(" \xC2\xB7 Open at capture, closing " + FormatDate(Micros(poll.expires_at())));
+    w.Raw(" \xC2\xB7 Open at capture, closing " + FormatDate(MicrosOf(poll.expires_at())));
   }
   w.Raw("</div></div>");
 }

@@ -21,36 +21,11 @@
 
 namespace stillpost::embed::detail {
 
-using google::protobuf::util::TimeUtil;
 using proto::Entity;
 using proto::Media;
 using proto::Post;
 
 inline constexpr size_t kTitleChars = 80;
-
-// `s` itself when it is valid UTF-8 (the usual case: no copy), else a repaired copy in `storage`.
-// Whether `s` is all ASCII, eight bytes at a time: most text is, and then it is valid UTF-8
-// without utfcpp's byte-by-byte walk (which was a visible share of rendering an embed).
-inline bool IsAscii(std::string_view s) {
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    if ((word & 0x8080808080808080ULL) != 0) return false;
-  }
-  for (; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0x80) != 0) return false;
-  }
-  return true;
-}
-
-inline std::string_view ValidView(std::string_view s, std::string& storage) {
-  return ValidUtf8View(s, storage);
-}
-
-inline UnixMicros Micros(const google::protobuf::Timestamp& ts) {
-  return TimeUtil::TimestampToMicroseconds(ts);
-}
 
 // "14:05 · 7 Jul 2017 UTC"
 inline std::string HumanTime(UnixMicros t) {
@@ -254,15 +229,10 @@ inline constexpr double kFootGap = 12, kFootLine = 20, kFootRowGap = 4, kFootPx 
 inline constexpr double kEmojiEm = 1.2;
 }  // namespace box
 
-// Appends `valid` (known valid UTF-8) escaped for HTML text and attributes.
-inline void EscapeValidInto(std::string& out, std::string_view valid) {
-  AppendHtmlEscaped(out, valid);
-}
-
 // Appends `raw` escaped for HTML text and attributes; invalid UTF-8 becomes U+FFFD.
 inline void EscapeInto(std::string& out, std::string_view raw) {
   std::string storage;
-  EscapeValidInto(out, ValidView(raw, storage));
+  AppendHtmlEscaped(out, ValidUtf8View(raw, storage));
 }
 
 // Byte offsets of code-point positions in valid UTF-8, walking forward only.
@@ -306,7 +276,7 @@ class Writer {
   }
   void Raw(std::string_view s) { out_ += s; }
   void Text(std::string_view s) { EscapeInto(out_, s); }
-  void ValidText(std::string_view s) { EscapeValidInto(out_, s); }  // `s` is valid UTF-8
+  void ValidText(std::string_view s) { AppendHtmlEscaped(out_, s); }  // `s` is valid UTF-8
   // A link that leaves the embed: a new tab, no referrer, no opener.
   void OpenLink(std::string_view href, std::string_view cls = {}) {
     std::string escaped;
@@ -371,7 +341,7 @@ inline std::vector<Span> Spans(std::string_view text, const Entities& entities) 
 template <typename Entities>
 inline void RenderRich(Writer& w, const std::string& raw, const Entities& entities) {
   std::string storage;
-  const std::string_view text = ValidView(raw, storage);
+  const std::string_view text = ValidUtf8View(raw, storage);
   for (const Span& s : Spans(text, entities)) {
     if (s.entity == nullptr) {
       w.ValidText(s.text);
@@ -400,7 +370,7 @@ template <typename Entities>
 inline std::vector<detail::Run> RichRuns(const std::string& raw, const Entities& entities,
                                          double px, bool bold = false) {
   std::string storage;
-  const std::string_view text = ValidView(raw, storage);
+  const std::string_view text = ValidUtf8View(raw, storage);
   std::vector<detail::Run> runs;
   for (const Span& s : Spans(text, entities)) {
     detail::Run r;
@@ -419,7 +389,7 @@ inline std::vector<detail::Run> RichRuns(const std::string& raw, const Entities&
 inline std::vector<detail::Run> Plain(std::string_view text, double px, bool bold = false) {
   std::string storage;
   detail::Run r;
-  r.text = std::string(ValidView(text, storage));
+  r.text = std::string(ValidUtf8View(text, storage));
   r.px = px;
   r.bold = bold;
   return {std::move(r)};

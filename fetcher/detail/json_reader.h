@@ -67,8 +67,9 @@ class Reader {
       n = v->as_double() < 1e18 ? static_cast<uint64_t>(v->as_double()) : kMaxCount;
     } else if (v->is_string()) {
       const std::string_view s = v->as_string();
+      // Digits beyond uint64 are a count that large: clamped below, like any number.
       if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
-        n = s.size() < 19 ? ParseDigits(s) : kMaxCount;
+        n = ParseDigits(s).value_or(kMaxCount);
       }
     }
     if (!n) {

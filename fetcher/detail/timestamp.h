@@ -10,15 +10,13 @@
 #include <string_view>
 
 #include "common/time.h"
+#include "proto/time.h"
 
 namespace stillpost::fetcher::detail {
 
 // ParseTime gives only times a Timestamp can hold; anything else is clamped rather than handed
 // to TimeUtil, which aborts the process on a time outside years 1-9999.
-inline google::protobuf::Timestamp Ts(UnixMicros t) {
-  if (!InTimeRange(t)) t = t < 0 ? -62'135'596'800'000'000 : 253'402'300'799'000'000;
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(t);
-}
+inline google::protobuf::Timestamp Ts(UnixMicros t) { return proto::TimestampOf(t); }
 
 // An upstream time as a Timestamp; one that is malformed or out of range is dropped (nullopt)
 // and said in `notes` ("created_at '...' dropped (out of range)"), so the post is kept without it.

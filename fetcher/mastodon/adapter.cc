@@ -2,6 +2,8 @@
 // like a Mastodon post (PostRef::unverified) is a post only when its host answers like Mastodon.
 #include "fetcher/adapter.h"
 
+#include <boost/json/parse.hpp>
+
 #include "fetcher/mastodon/mastodon.h"
 
 namespace stillpost::fetcher::mastodon {
@@ -34,9 +36,12 @@ class MastodonAdapter final : public Adapter {
   // JSON error). Mapping the Status is InterpretPostAnswer's, done once, there.
   static std::string NotMastodon(const Result<HttpResponse>& r) {
     if (!r) return r.error().message();
-    if (r->status == 200 && JsonObjectWith(r->body, {"id", "account"})) return {};
-    if (r->status != 200 && JsonObjectWith(r->body, {"error"})) return {};
-    return "HTTP " + std::to_string(r->status) + (JsonObjectWith(r->body, {}) ? "" : ", not JSON");
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(r->body, ec);
+    const boost::json::object* o = !ec ? v.if_object() : nullptr;
+    if (r->status == 200 && o != nullptr && o->contains("id") && o->contains("account")) return {};
+    if (r->status != 200 && o != nullptr && o->contains("error")) return {};
+    return "HTTP " + std::to_string(r->status) + (o != nullptr ? "" : ", not JSON");
   }
 };
 

@@ -3,6 +3,7 @@
 #include <utf8.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/case_conv.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
@@ -397,8 +398,7 @@ struct Mapper {
 }  // namespace
 
 proto::Tombstone::Kind TombstoneKindFromText(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = boost::algorithm::to_lower_copy(std::string(text));
   if (lower.find("deleted") != std::string::npos) return proto::Tombstone::KIND_DELETED;
   if (lower.find("suspended") != std::string::npos) return proto::Tombstone::KIND_SUSPENDED;
   if (lower.find("withheld") != std::string::npos) return proto::Tombstone::KIND_WITHHELD;

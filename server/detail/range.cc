@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/numbers.h"
+
 namespace stillpost::server::detail {
 
 std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
@@ -12,10 +14,9 @@ std::optional<ByteRange> ParseRange(std::string_view h, size_t size) {
   const size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return whole;
   auto num = [](std::string_view s, size_t& out) {
-    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos) {
-      return false;
-    }
-    return std::from_chars(s.data(), s.data() + s.size(), out).ec == std::errc();
+    const auto n = s.size() <= 18 ? ParseDigits(s) : std::nullopt;
+    if (n) out = static_cast<size_t>(*n);
+    return n.has_value();
   };
   size_t a = 0, b = 0;
   const std::string_view left = spec.substr(0, dash), right = spec.substr(dash + 1);

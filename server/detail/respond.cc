@@ -9,10 +9,6 @@
 
 namespace stillpost::server::detail {
 
-UnixMicros Micros(const google::protobuf::Timestamp& ts) {
-  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts);
-}
-
 Response Json(int status, std::string body) {
   Response r;
   r.status = status;

@@ -25,8 +25,6 @@ inline constexpr const char* kPinnedCache = "public, max-age=86400";
 // Bodies smaller than this go as they are: gzip's header and a round of deflate cost more.
 inline constexpr size_t kCompressFrom = 512;
 
-UnixMicros Micros(const google::protobuf::Timestamp& ts);
-
 // A JSON response, not cached.
 Response Json(int status, std::string body);
 // {"error": message}; messages can quote what the request said (a URL, a key): JSON must stay

@@ -18,6 +18,7 @@
 #include "fetcher/article.h"
 #include "fetcher/page.h"
 #include "fetcher/x/x.h"
+#include "proto/time.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
 
@@ -118,8 +119,7 @@ int RunArchive(const GlobalOptions& global, const ArchiveOptions& options) {
     article.set_title(scanned.title);
     article.set_scope(scanned.scope);
     article.set_scope_path(scanned.scope_path);
-    *article.mutable_scanned_at() =
-        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(NowMicros());
+    *article.mutable_scanned_at() = proto::TimestampOf(NowMicros());
     std::vector<size_t> indexes;
     for (const auto& p : scanned.posts) {
       found.push_back(p);

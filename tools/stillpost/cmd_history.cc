@@ -11,6 +11,7 @@
 #include "common/web.h"
 #include "embed/view_json.h"
 #include "fetcher/archiver.h"
+#include "proto/time.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
 
@@ -166,9 +167,7 @@ int RunHistory(const GlobalOptions& global, const HistoryOptions& options) {
     }
     if (changes.ByteSizeLong() > 0) *line->mutable_changes() = std::move(changes);
     if (!global.json) {
-      std::cout << FormatRfc3339(
-                       google::protobuf::util::TimeUtil::TimestampToMicroseconds(c.captured_at()))
-                << "  " << state << "  " << change;
+      std::cout << proto::FormatTimestamp(c.captured_at()) << "  " << state << "  " << change;
       if (line->has_changes()) std::cout << ": " << ChangesText(line->changes());
       if (line->has_upstream_text())
         std::cout << "  \"" << Printable(line->upstream_text()) << "\"";

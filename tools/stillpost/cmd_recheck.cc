@@ -4,6 +4,7 @@
 
 #include "common/post_ref.h"
 #include "common/time.h"
+#include "proto/time.h"
 #include "tools/stillpost/commands.h"
 
 namespace stillpost::cli {
@@ -36,8 +37,7 @@ int RunRecheck(const GlobalOptions& global, const RecheckOptions& options) {
   for (const auto& key : keys) {
     auto state = (*store)->StateSummary(key);
     if (!state) return Fail(state.error());
-    if (options.older_than_seconds > 0 &&
-        google::protobuf::util::TimeUtil::TimestampToMicroseconds(state->last_checked()) > cutoff) {
+    if (options.older_than_seconds > 0 && proto::MicrosOf(state->last_checked()) > cutoff) {
       continue;
     }
     PostRef ref;

@@ -15,17 +15,12 @@
 #include "fetcher/archiver.h"
 #include "fetcher/article.h"
 #include "fetcher/x/x.h"
+#include "proto/time.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/output.h"
 
 namespace stillpost::cli {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-std::string When(const google::protobuf::Timestamp& ts) {
-  return FormatRfc3339(TimeUtil::TimestampToMicroseconds(ts));
-}
 
 std::string TombstoneName(proto::Tombstone::Kind kind) {
   return std::string(fetcher::TombstoneKindName(kind));
@@ -33,7 +28,7 @@ std::string TombstoneName(proto::Tombstone::Kind kind) {
 
 // One line per capture: time, outcome.
 std::string CaptureLine(const proto::Capture& c) {
-  std::string line = When(c.captured_at()) + "  ";
+  std::string line = proto::FormatTimestamp(c.captured_at()) + "  ";
   if (c.has_post()) {
     line += "post";
     if (c.partial()) line += " (partial: " + c.partial_reason() + ")";
@@ -50,7 +45,7 @@ std::string CaptureLine(const proto::Capture& c) {
 void PrintPost(const proto::Post& p, const std::string& indent) {
   std::cout << indent << Printable(p.author().display_name()) << " (@"
             << Printable(p.author().handle()) << ")";
-  if (p.has_created_at()) std::cout << " · " << When(p.created_at());
+  if (p.has_created_at()) std::cout << " · " << proto::FormatTimestamp(p.created_at());
   std::cout << '\n';
   if (!p.reply_to_key().empty()) std::cout << indent << "replying to " << p.reply_to_key() << '\n';
   std::cout << indent << Printable(p.text(), true) << '\n';
@@ -163,8 +158,8 @@ int ShowArticle(const archive::Store& store, const std::string& input, bool json
     counts += (counts.empty() ? "" : ", ") + std::to_string(n.as_int64()) + " " +
               StateText(std::string(word));
   }
-  std::cout << (counts.empty() ? "" : ": " + counts) << "; scanned " << When(article->scanned_at())
-            << "\n";
+  std::cout << (counts.empty() ? "" : ": " + counts) << "; scanned "
+            << proto::FormatTimestamp(article->scanned_at()) << "\n";
   for (const auto& p : o["posts"].as_array())
     std::cout << "  " << SummaryLine(p.as_object()) << '\n';
   return kExitOk;
@@ -203,15 +198,17 @@ int RunShow(const GlobalOptions& global, const ShowOptions& options_in) {
   std::cout << options.key << "  "
             << (live ? (state->has_latest_good() && state->latest_good().partial() ? "partial"
                                                                                    : "live")
-                     : TombstoneName(state->gone_kind()) + " since " + When(state->gone_since()))
+                     : TombstoneName(state->gone_kind()) + " since " +
+                           proto::FormatTimestamp(state->gone_since()))
             << "  (" << Plural(state->capture_count(), "capture") << ", first seen "
-            << When(state->first_seen()) << ")\n";
+            << proto::FormatTimestamp(state->first_seen()) << ")\n";
   if (state->has_latest_good()) {
     const proto::Capture& c = state->latest_good();
     // The request URL carries long feature flags; up to the first '&' says where it came from.
     const std::string source = c.source_url().substr(0, c.source_url().find('&'));
-    std::cout << "latest good capture " << When(c.captured_at()) << " from " << source
-              << (c.partial() ? " (partial: " + Printable(c.partial_reason()) + ")" : "") << "\n\n";
+    std::cout << "latest good capture " << proto::FormatTimestamp(c.captured_at()) << " from "
+              << source << (c.partial() ? " (partial: " + Printable(c.partial_reason()) + ")" : "")
+              << "\n\n";
     PrintPost(c.post(), "  ");
     std::cout << '\n';
   } else {
