@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/post_ref.h"
@@ -85,6 +86,13 @@ class Blob {
 struct CaptureRef {
   UnixMicros captured_at = 0;
   std::string key;
+};
+
+// One change to the service records (Store::WriteService).
+struct ServiceWrite {
+  std::string key;
+  std::string value;
+  bool erase = false;  // delete `key` instead
 };
 
 struct StoreStats {
@@ -185,6 +193,18 @@ class Store {
   // Articles are re-scannable: a newer scan of the same URL replaces the record.
   Status PutArticle(const proto::Article& article);
   Result<proto::Article> GetArticle(std::string_view url) const;
+
+  // Service records: the server's own durable state (service/: its jobs, what watched feeds
+  // showed, pages embed.js reported) in a column family of their own. They are not the archive:
+  // none of its rules or counters apply, and the keys are the service's (a short prefix per
+  // kind of record). A batch is atomic and synced.
+  Status WriteService(std::span<const ServiceWrite> writes);
+  // NotFound when absent.
+  Result<std::string> GetService(std::string_view key) const;
+  // Records whose key starts with `prefix`, in key order, after `start_after` (when set), at
+  // most `limit`.
+  Result<std::vector<std::pair<std::string, std::string>>> ScanService(
+      std::string_view prefix, size_t limit, std::string_view start_after = {}) const;
 
   // The DID a Bluesky handle had in the newest capture that showed it with the handle verified
   // (Capture.handle_verified: resolved to that DID during the capture). Handles move; this is

@@ -295,3 +295,39 @@ Result<std::string> KeyOfRef(const Store& store, const PostRef& ref) {
 }
 
 }  // namespace stillpost::archive
+
+namespace stillpost::archive {
+
+Result<std::string> Store::GetService(std::string_view key) const {
+  SP_RETURN_IF_ERROR(impl_->CheckOpen());
+  const auto read_guard = impl_->ReadGuard();
+  if (impl_->service == nullptr) return NotFoundError(std::string(key));
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->service,
+                                     rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return NotFoundError(std::string(key));
+  if (!s.ok()) return impl_->Rocks(s);
+  return value;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::ScanService(
+    std::string_view prefix, size_t limit, std::string_view start_after) const {
+  SP_RETURN_IF_ERROR(impl_->CheckOpen());
+  const auto read_guard = impl_->ReadGuard();
+  std::vector<std::pair<std::string, std::string>> out;
+  if (impl_->service == nullptr) return out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->service));
+  const std::string_view from = start_after.empty() ? prefix : start_after;
+  it->Seek(rocksdb::Slice(from.data(), from.size()));
+  if (!start_after.empty() && it->Valid() && it->key().ToStringView() == start_after) it->Next();
+  for (; it->Valid() && out.size() < limit; it->Next()) {
+    const std::string_view k = it->key().ToStringView();
+    if (!k.starts_with(prefix)) break;
+    out.emplace_back(std::string(k), it->value().ToString());
+  }
+  if (!it->status().ok()) return impl_->Rocks(it->status());
+  return out;
+}
+
+}  // namespace stillpost::archive

@@ -253,3 +253,27 @@ Status Store::PutArticle(const proto::Article& article) {
 }
 
 }  // namespace stillpost::archive
+
+namespace stillpost::archive {
+
+Status Store::WriteService(std::span<const ServiceWrite> writes) {
+  Impl& im = *impl_;
+  SP_RETURN_IF_ERROR(im.CheckOpen());
+  if (im.secondary || im.read_only || im.service == nullptr) {
+    return FailedPreconditionError("store " + im.path + " is open read-only here");
+  }
+  rocksdb::WriteBatch batch;
+  for (const auto& w : writes) {
+    if (w.key.empty()) return InvalidArgumentError("a service record needs a key");
+    if (w.erase) {
+      batch.Delete(im.service, w.key);
+    } else {
+      batch.Put(im.service, w.key, w.value);
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;  // service records say what was promised (a job accepted): always durable
+  return im.Rocks(im.db->Write(wo, &batch));
+}
+
+}  // namespace stillpost::archive

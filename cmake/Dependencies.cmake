@@ -12,6 +12,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)   # the record codec
 pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)    # HTML parsing
 pkg_check_modules(MAGIC IMPORTED_TARGET libmagic)          # media types by content
+find_package(LibXml2 REQUIRED)                # libxml2-dev: feeds (service/feeds.cc)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)  # serve --config
 if(NOT MAGIC_FOUND)
   # Debian's libmagic-dev ships no .pc file in some releases.
   find_library(MAGIC_LIBRARY magic REQUIRED)

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common/post_key.h"
@@ -13,6 +14,7 @@
 #include "fetcher/adapter.h"
 #include "fetcher/detail/timestamp.h"
 #include "fetcher/media.h"
+#include "proto/time.h"
 
 namespace stillpost::fetcher {
 namespace {
@@ -159,11 +161,34 @@ struct Archiver::Impl {
     job->parsed = *parsed;
     job->id = parsed->id;
     job->adapter = &AdapterFor(parsed->platform);
+    if (auto done = CapturedByThisJob(key)) return Done(job->index, std::move(*done));
     const std::string url = job->adapter->PostUrl(job->parsed);
     http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
       const int status = r ? static_cast<int>(r->status) : 0;
       OnAnswer(job, url, status, job->adapter->Interpret(job->parsed, job->ref, std::move(r)));
     });
+  }
+
+  // The outcome of a post this job (ArchiveOptions::job) captured already, before a restart.
+  std::optional<PostOutcome> CapturedByThisJob(const std::string& key) {
+    if (options.job.empty()) return std::nullopt;
+    auto state = store.StateSummary(key);
+    if (!state || !state->has_last_checked()) return std::nullopt;
+    auto newest = store.CaptureAt(key, proto::MicrosOf(state->last_checked()));
+    if (!newest || newest->job() != options.job) return std::nullopt;
+    PostOutcome o;
+    o.key = key;
+    o.recovered = true;
+    if (newest->has_tombstone()) {
+      o.kind = PostOutcome::Kind::kGone;
+      o.gone_kind = newest->tombstone().kind();
+      o.detail = newest->tombstone().upstream_text();
+    } else {
+      o.kind = PostOutcome::Kind::kCaptured;
+      o.partial = newest->partial();
+      o.detail = newest->partial_reason();
+    }
+    return o;
   }
 
   // Asks an adapter's lookup once per run, caching its answer (errors too) by its cache key.
@@ -464,6 +489,7 @@ struct Archiver::Impl {
 
   void Commit(const std::shared_ptr<Job>& job) {
     proto::Capture& c = job->capture;
+    if (!options.job.empty()) c.set_job(options.job);
     if (!c.has_captured_at()) *c.mutable_captured_at() = Ts(NowMicros());
     if (c.has_post() && !c.has_content_digest()) c.set_content_digest(ContentDigest(c.post()));
     // What changed since the newest capture, for re-checks.

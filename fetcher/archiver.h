@@ -39,6 +39,10 @@ struct ArchiveOptions {
   int max_emoji_per_post = 64;
   int max_avatars_per_post = 4;
   std::chrono::milliseconds post_timeout{600'000};
+  // The server's job this run belongs to (proto::Job.id), stamped on every capture (Capture.job).
+  // A post whose newest capture carries it was captured by this job before a crash: it is not
+  // fetched again, and its outcome is read back from that capture (PostOutcome::recovered).
+  std::string job;
 };
 
 struct PostOutcome {
@@ -55,6 +59,7 @@ struct PostOutcome {
   std::string
       transition;  // "edited", "deleted" (or another gone kind), "restored", "repaired", or ""
   proto::Tombstone::Kind gone_kind = proto::Tombstone::KIND_UNSPECIFIED;
+  bool recovered = false;  // read back from this job's capture (ArchiveOptions::job), not fetched
 };
 
 // "captured", "partial", "deleted", "failed", "unchanged", "not a post"

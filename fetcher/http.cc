@@ -114,6 +114,10 @@ struct MultiCleanup {
   void operator()(CURLM* m) const { curl_multi_cleanup(m); }
 };
 using EasyHandle = std::unique_ptr<CURL, EasyCleanup>;
+struct SlistFree {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using HeaderList = std::unique_ptr<curl_slist, SlistFree>;
 using MultiHandle = std::unique_ptr<CURLM, MultiCleanup>;
 
 struct HttpClient::Impl {
@@ -126,7 +130,10 @@ struct HttpClient::Impl {
     int attempts = 0;
     int redirects = 0;
     Clock::time_point not_before{};
-    EasyHandle easy;  // while active: added to impl->multi (removed before it is freed)
+    EasyHandle easy;     // while active: added to impl->multi (removed before it is freed)
+    HeaderList headers;  // the request's own headers, alive while the transfer is
+    std::string etag;
+    std::string last_modified;
     uint64_t cap = 0;
     std::string body;
     std::string location;
@@ -249,6 +256,8 @@ struct HttpClient::Impl {
     if (line.rfind("HTTP/", 0) == 0) {  // a new response (1xx, or after a proxy)
       t->location.clear();
       t->content_type.clear();
+      t->etag.clear();
+      t->last_modified.clear();
       return size * n;
     }
     const size_t colon = line.find(':');
@@ -259,6 +268,8 @@ struct HttpClient::Impl {
       value.remove_prefix(1);
     if (boost::algorithm::iequals(name, "location")) t->location = value;
     if (boost::algorithm::iequals(name, "content-type")) t->content_type = value;
+    if (boost::algorithm::iequals(name, "etag")) t->etag = value;
+    if (boost::algorithm::iequals(name, "last-modified")) t->last_modified = value;
     return size * n;
   }
 
@@ -369,6 +380,16 @@ struct HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &OnPrereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    if (!t->request.headers.empty() && !t->headers) {
+      curl_slist* list = nullptr;
+      for (const auto& h : t->request.headers) {
+        curl_slist* next = curl_slist_append(list, h.c_str());
+        if (next == nullptr) break;
+        list = next;
+      }
+      t->headers.reset(list);
+    }
+    if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers.get());
     if (curl_multi_add_handle(multi.get(), e) != CURLM_OK) {
       t->easy.reset();
       Finish(std::move(t), InternalError("libcurl cannot start a transfer"));
@@ -376,6 +397,25 @@ struct HttpClient::Impl {
     }
     active.emplace(e, std::move(t));
     return true;
+  }
+
+  // Ends every transfer, active or waiting, with "stopping".
+  void CancelAll() {
+    std::vector<std::unique_ptr<Transfer>> all;
+    for (auto& [easy, t] : active) {
+      curl_multi_remove_handle(multi.get(), easy);
+      t->easy.reset();
+      all.push_back(std::move(t));
+    }
+    active.clear();
+    while (!waiting.empty()) {
+      all.push_back(std::move(waiting.front()));
+      waiting.pop_front();
+    }
+    for (auto& t : all) {
+      Status stopping = UnavailableError("stopping: " + t->request.url);
+      Finish(std::move(t), std::move(stopping));
+    }
   }
 
   void Finish(std::unique_ptr<Transfer> t, Result<HttpResponse> result) {
@@ -480,6 +520,8 @@ struct HttpClient::Impl {
       r.spooled = std::move(*spooled);
     }
     r.content_type = std::move(t->content_type);
+    r.etag = std::move(t->etag);
+    r.last_modified = std::move(t->last_modified);
     r.url = t->current_url;
     r.attempts = t->attempts;
     Finish(std::move(t), std::move(r));
@@ -528,6 +570,10 @@ void HttpClient::Run() {
     return;
   }
   while (!im.waiting.empty() || !im.active.empty()) {
+    if (im.options.cancel != nullptr && im.options.cancel->load()) {
+      im.CancelAll();
+      continue;  // callbacks may have added requests: they are cancelled too
+    }
     const auto now = Clock::now();
     for (size_t n = im.waiting.size(); n > 0 && im.active.size() < max_active; --n) {
       std::unique_ptr<Impl::Transfer> t = std::move(im.waiting.front());

@@ -9,12 +9,14 @@
 // client.Run();  Callbacks run on the thread that calls Run() and may Add() more requests.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "fetcher/upstream.h"
@@ -64,6 +66,9 @@ struct HttpOptions {
   // Where media bodies are spooled while they download (an unlinked file each); $TMPDIR, else
   // /tmp, when empty.
   std::string spool_dir;
+  // When set and it becomes true, Run() ends soon (within a second): requests not finished get
+  // Cancelled-as-Unavailable ("stopping") callbacks. For a server that stops mid-job.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpRequest {
@@ -72,6 +77,8 @@ struct HttpRequest {
   // When set, the request (retries and redirects included) must end by then: each attempt's
   // timeout is cut to what is left, and none starts after it (DeadlineExceeded).
   std::chrono::steady_clock::time_point deadline{};
+  // Extra request headers, "Name: value" (a conditional GET's If-None-Match).
+  std::vector<std::string> headers = {};
 };
 
 // A body kept on disk rather than in memory: media, whose bodies can be hundreds of MB. The
@@ -99,6 +106,8 @@ struct HttpResponse {
   std::string content_type;
   std::string url;  // canonical URL of the final answer, after redirects
   int attempts = 0;
+  std::string etag;  // the answer's ETag and Last-Modified, for a conditional GET
+  std::string last_modified;
 };
 
 // Thread safety: not thread-safe. One thread Add()s and Run()s; callbacks run on that thread,

@@ -58,3 +58,47 @@ Response Router::Articles(const Query& q) {
 }
 
 }  // namespace stillpost::server
+
+namespace stillpost::server {
+
+// POST /api/v1/archive, GET /api/v1/jobs/ID, POST /api/v1/seen: the write side, answered by the
+// service (service/service.h); 404 when this server has none (a replica, or no service).
+Response Router::Write(const Request& req, std::string_view path) {
+  if (service_ == nullptr) return Error(404, "no such route");
+  const bool seen = path == "/api/v1/seen";
+  const bool jobs = path.rfind("/api/v1/jobs/", 0) == 0;
+  if (seen && req.method == "OPTIONS") {
+    // A browser's preflight (embed.js sends text/plain, which needs none; other clients may).
+    // The POST itself is where the origin is checked.
+    Response r;
+    r.status = 204;
+    if (!req.origin.empty()) r.Set("Access-Control-Allow-Origin", std::string(req.origin));
+    r.Set("Access-Control-Allow-Methods", "POST");
+    r.Set("Access-Control-Allow-Headers", "Content-Type");
+    r.Set("Access-Control-Max-Age", "86400");
+    r.Set("Vary", "Origin");
+    return r;
+  }
+  const bool want_get = jobs;
+  const bool is_get = req.method == "GET" || req.method == "HEAD";
+  if (want_get ? !is_get : req.method != "POST") {
+    Response r = Error(405, want_get ? "jobs are read with GET" : "this route takes POST");
+    r.Set("Allow", want_get ? "GET, HEAD" : "POST");
+    return r;
+  }
+  service::ApiReply reply = seen   ? service_->Seen(req.origin, req.body)
+                            : jobs ? service_->Job(req.authorization, path.substr(13))
+                                   : service_->Archive(req.authorization, req.body);
+  Response r = Json(reply.status, std::move(reply.body));
+  r.Replace("Cache-Control", "no-store");
+  if (reply.status == 401) r.Set("WWW-Authenticate", "Bearer realm=\"stillpost\"");
+  if (!reply.allow_origin.empty()) {
+    r.Set("Access-Control-Allow-Origin", std::move(reply.allow_origin));
+    r.Set("Vary", "Origin");
+  }
+  if (reply.retry_after > 0) r.Set("Retry-After", std::to_string(reply.retry_after));
+  if (!reply.location.empty()) r.Set("Location", base_path_ + reply.location);
+  return r;
+}
+
+}  // namespace stillpost::server

@@ -35,7 +35,7 @@ void Metrics::Record(std::string_view route, int status, double seconds, size_t 
   slot.bytes.fetch_add(bytes, relaxed);
 }
 
-std::string Metrics::Render(const archive::StoreStats& stats) const {
+std::string Metrics::Render(const archive::StoreStats& stats, std::string_view extra) const {
   auto total = [this](auto field) {
     uint64_t n = 0;
     for (const Slot& s : slots_) n += field(s).load(std::memory_order_relaxed);
@@ -81,6 +81,7 @@ std::string Metrics::Render(const archive::StoreStats& stats) const {
          std::to_string(stats.blobs) + "\n";
   out += "# TYPE stillpost_store_disk_bytes gauge\nstillpost_store_disk_bytes " +
          std::to_string(stats.disk_bytes) + "\n";
+  out += extra;
   return out;
 }
 

@@ -19,12 +19,14 @@ namespace stillpost::server {
 class Metrics {
  public:
   static constexpr double kBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0};
-  static constexpr std::string_view kRoutes[] = {"embed",   "media",   "oembed", "api",  "embed.js",
+  static constexpr std::string_view kRoutes[] = {"embed",   "media",   "oembed", "api",
+                                                 "archive", "jobs",    "seen",   "embed.js",
                                                  "healthz", "metrics", "home",   "other"};
   static constexpr int kStatuses[] = {200, 202, 206, 304, 400, 401, 403, 404, 405,
                                       409, 413, 416, 429, 431, 500, 501, 503, 504};
   void Record(std::string_view route, int status, double seconds, size_t bytes);
-  std::string Render(const archive::StoreStats& stats) const;
+  // `extra`: more Prometheus text to append (the service's: jobs, seen pages).
+  std::string Render(const archive::StoreStats& stats, std::string_view extra = {}) const;
 
  private:
   static constexpr size_t kSlots = 16;  // threads beyond this share slots (still correct)

@@ -34,6 +34,9 @@ std::string_view RouteOf(std::string_view path) {
   if (starts("/media/")) return "media";
   if (path == "/oembed") return "oembed";
   if (starts("/api/v1/posts/") || path == "/api/v1/articles") return "api";
+  if (path == "/api/v1/archive") return "archive";
+  if (starts("/api/v1/jobs/")) return "jobs";
+  if (path == "/api/v1/seen") return "seen";
   if (path == "/embed.js") return "embed.js";
   if (path == "/healthz") return "healthz";
   if (path == "/metrics") return "metrics";
@@ -136,20 +139,32 @@ void Router::set_public_base(std::string base) {
   }
 }
 
+// The path of a target without the deployment's prefix (when a proxy passed it on).
+static std::string_view LocalPath(std::string_view path, const std::string& base_path) {
+  if (!base_path.empty() && path.rfind(base_path, 0) == 0 &&
+      (path.size() == base_path.size() || path[base_path.size()] == '/')) {
+    path.remove_prefix(base_path.size());
+  }
+  return path;
+}
+
+bool Router::TakesBody(std::string_view method, std::string_view target) const {
+  if (method != "POST" || service_ == nullptr) return false;
+  const std::string_view path = LocalPath(target.substr(0, target.find('?')), base_path_);
+  return path == "/api/v1/archive" || path == "/api/v1/seen";
+}
+
 Response Router::Handle(const Request& req) {
   Response r;
-  if (req.method != "GET" && req.method != "HEAD") {
-    r = Error(405, "only GET and HEAD");
-    r.Set("Allow", "GET, HEAD");
+  const bool write_method = req.method == "POST" || req.method == "OPTIONS";
+  if (req.method != "GET" && req.method != "HEAD" && !write_method) {
+    r = Error(405, "only GET, HEAD and (for the archive API) POST");
+    r.Set("Allow", "GET, HEAD, POST");
   } else if (auto parsed = boost::urls::parse_origin_form(req.target); !parsed) {
     r = Error(400, "malformed request target");
   } else {
-    std::string_view path = parsed->encoded_path();
     // Behind a proxy that passes the deployment's prefix on, the prefix is ours to drop.
-    if (!base_path_.empty() && path.rfind(base_path_, 0) == 0 &&
-        (path.size() == base_path_.size() || path[base_path_.size()] == '/')) {
-      path.remove_prefix(base_path_.size());
-    }
+    const std::string_view path = LocalPath(parsed->encoded_path(), base_path_);
     // The query, parsed once for whichever handler takes it.
     const Query query(parsed->params());
     try {
@@ -203,7 +218,18 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
   // Keys arrive as pages and people wrote them: escaped, with a host in capitals. They are
   // served under their canonical spelling rather than refused (NormalizeKey).
   Response r;
-  if (starts("/embed/")) {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool write_route =
+      path == "/api/v1/archive" || path == "/api/v1/seen" || starts("/api/v1/jobs/");
+  if (write_route) {
+    r = Write(req, path);
+    r.route = RouteOf(path);
+    return r;
+  }
+  if (!get) {
+    r = Error(405, "only GET and HEAD here");
+    r.Set("Allow", "GET, HEAD");
+  } else if (starts("/embed/")) {
     auto key = NormalizeKey(path.substr(7));
     r = key ? Embed(req, *key, query) : Error(400, key.error().message());
   } else if (starts("/media/")) {
@@ -242,7 +268,7 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
     r.Set("Content-Type", "text/plain; charset=utf-8");
     r.Set("Cache-Control", "no-store");
   } else if (path == "/metrics") {
-    r.body = metrics_.Render(store_.Stats());
+    r.body = metrics_.Render(store_.Stats(), service_ ? service_->Metrics() : std::string());
     r.Set("Content-Type", "text/plain; version=0.0.4");
     r.Set("Cache-Control", "no-store");
   } else if (path == "/" || path.empty()) {

@@ -17,6 +17,7 @@
 
 #include "archive/store.h"
 #include "server/metrics.h"
+#include "service/service.h"
 
 namespace boost::urls {
 class params_view;
@@ -32,6 +33,9 @@ struct Request {
   std::string_view range;
   std::string_view if_range = {};         // a Range applies only when this matches the ETag
   std::string_view accept_encoding = {};  // gzip is sent when the client accepts it
+  std::string_view authorization = {};    // the write routes' "Bearer TOKEN"
+  std::string_view origin = {};           // the Origin header (embed.js's seen reports)
+  std::string_view body = {};             // POST bodies of the routes that take one (TakesBody)
 };
 
 // A response header. Names are always literals; a value is either a literal (or a string that
@@ -139,6 +143,12 @@ class Router {
   Response Handle(const Request& request);
   // Set before the server runs, when the base is known only after binding.
   void set_public_base(std::string base);
+  // The write side (archive API, seen pages), borrowed; without one those routes answer 404.
+  // Set before the first Handle().
+  void set_service(service::Service* service) { service_ = service; }
+  // Whether a request to `target` with `method` has a body the server should read (POST to
+  // /api/v1/archive or /api/v1/seen); other bodies are refused unread.
+  bool TakesBody(std::string_view method, std::string_view target) const;
   Metrics& metrics() { return metrics_; }
 
  private:
@@ -150,9 +160,11 @@ class Router {
   Response Api(std::string_view rest);                                         // api_routes.cc
   Response Articles(const Query& query);                                       // api_routes.cc
   Response Home(const Query& query);                                           // home.cc
-  std::string HomeItem(const std::string& key) const;  // one line of the home page's lists
+  Response Write(const Request& r, std::string_view path);  // api_routes.cc: archive, jobs, seen
+  std::string HomeItem(const std::string& key) const;       // one line of the home page's lists
 
   archive::Store& store_;
+  service::Service* service_ = nullptr;
   RouterOptions options_;
   std::string base_path_;  // the path of public_base without its trailing slash: "" or "/archive"
   Metrics metrics_;

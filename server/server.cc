@@ -35,16 +35,21 @@ constexpr size_t kMediaReadThreads = 2;
 constexpr auto kMaxAcceptBackoff = std::chrono::milliseconds(1000);
 
 // Beast's request parser, held to RFC 9112 where Beast is lenient, and stopped at the head so a
-// request with a body (we take none) or an Expect is answered without waiting for the body.
+// request with a body no route takes, or an Expect, is answered without waiting for the body.
+// The bodies the router takes (Router::TakesBody: the archive API's POSTs) are read after the
+// head, by a string-body parser made from this one, up to ServerOptions::max_body_bytes.
 class StrictParser : public http::request_parser<http::empty_body> {
  public:
   // `input` is the connection's read buffer, which the parser reads the head from.
-  explicit StrictParser(const beast::flat_buffer& input) : input_(input) {}
-  int reject = 0;         // the status to refuse the request with (400, 417)
-  bool has_body = false;  // Content-Length > 0 or chunked: answered, then the connection closes
+  StrictParser(const beast::flat_buffer& input, const Router& router)
+      : input_(input), router_(router) {}
+  int reject = 0;           // the status to refuse the request with (400, 417)
+  bool has_body = false;    // Content-Length > 0 or chunked
+  bool wants_body = false;  // ... and the router takes it: read it next
 
  private:
   const beast::flat_buffer& input_;
+  const Router& router_;
 
   void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      beast::error_code& ec) override {
@@ -88,7 +93,11 @@ class StrictParser : public http::request_parser<http::empty_body> {
       reject = 417;
     }
     has_body = !te.empty() || (content_length() && *content_length() > 0);
-    if (reject != 0 || has_body) ec = http::error::unexpected_body;  // stop at the head
+    wants_body =
+        has_body && reject == 0 &&
+        router_.TakesBody(std::string_view(m.method_string().data(), m.method_string().size()),
+                          std::string_view(m.target().data(), m.target().size()));
+    if (reject != 0 || (has_body && !wants_body)) ec = http::error::unexpected_body;  // the head
   }
 };
 
@@ -159,22 +168,59 @@ struct Server::Impl {
    private:
     void Read() {
       if (impl_.stopping) return Close();
-      parser_.emplace(buffer_);
+      parser_.emplace(buffer_, impl_.router);
+      body_parser_.reset();
       parser_->header_limit(static_cast<uint32_t>(impl_.options.header_limit));
-      // No body is ever read (StrictParser stops at the head of a request that has one, which
-      // is then answered), so Beast's own body limit must not cut in first and drop the answer.
+      // This parser reads no body (StrictParser stops at the head of a request that has one
+      // no route takes, which is then answered), so Beast's own body limit must not cut in
+      // first and drop the answer.
       parser_->body_limit(boost::none);
       stream_.expires_after(first_ ? impl_.options.read_timeout : impl_.options.idle_timeout);
-      http::async_read(
+      http::async_read_header(
           stream_, buffer_, *parser_,
           [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    }
+
+    // The body of a request the router takes one for (the archive API), read after its head.
+    void ReadBody() {
+      const auto length = parser_->content_length();
+      if (length && *length > impl_.options.max_body_bytes) return WriteError(413);
+      const bool expect = !parser_->get()[http::field::expect].empty();
+      body_parser_.emplace(
+          std::move(static_cast<http::request_parser<http::empty_body>&>(*parser_)));
+      body_parser_->body_limit(impl_.options.max_body_bytes);
+      stream_.expires_after(impl_.options.read_timeout);
+      auto read = [self = shared_from_this()] {
+        http::async_read(self->stream_, self->buffer_, *self->body_parser_,
+                         [self](beast::error_code ec, size_t) { self->OnBody(ec); });
+      };
+      if (!expect) return read();
+      // Expect: 100-continue: the client waits for this before it sends the body.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this(), read](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          read();
+                        });
+    }
+
+    void OnBody(beast::error_code ec) {
+      last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      if (ec == http::error::body_limit) return WriteError(413);
+      if (ec) {
+        impl_.Fail(ec, "read body", client_);
+        return Close();
+      }
+      auto& req = body_parser_->get();
+      Serve(req, req.body());
     }
 
     void OnRead(beast::error_code ec) {
       last_active_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
       if (parser_ && parser_->reject != 0) return WriteError(parser_->reject);
+      if (!ec && parser_ && parser_->wants_body) return ReadBody();
       if (ec && parser_ && parser_->has_body) {
-        // A request with a body (none of our routes takes one): answered from its head alone,
+        // A request with a body no route takes: answered from its head alone,
         // at once (an Expect: 100-continue client waits for no 100), then the connection closes.
         stop_after_ = true;
         ec = {};
@@ -190,11 +236,19 @@ struct Server::Impl {
         }
         return Close();
       }
+      Serve(parser_->get(), {});
+    }
+
+    // Answers one request (its head, and its body when the route takes one).
+    template <class Message>
+    void Serve(Message& req, std::string_view body) {
       first_ = false;
       busy_ = true;
       const auto start = Clock::now();
-      auto& req = parser_->get();
       Request r;
+      r.body = body;
+      r.authorization = req[http::field::authorization];
+      r.origin = req[http::field::origin];
       r.method = req.method_string();
       r.target = req.target();
       r.if_none_match = req[http::field::if_none_match];
@@ -350,6 +404,7 @@ struct Server::Impl {
       r.status = status;
       r.body = status == 431   ? "{\"error\":\"request headers too large\"}"
                : status == 417 ? "{\"error\":\"only Expect: 100-continue is understood\"}"
+               : status == 413 ? "{\"error\":\"request body too large\"}"
                                : "{\"error\":\"bad request\"}";
       r.Set("Content-Type", "application/json");
       keep_alive_ = false;
@@ -368,6 +423,7 @@ struct Server::Impl {
     std::string client_;  // the peer's address, for the per-client cap
     beast::flat_buffer buffer_;
     std::optional<StrictParser> parser_;
+    std::optional<http::request_parser<http::string_body>> body_parser_;
     Response held_;      // keeps the body (or the blob) alive while it is written
     std::string head_;   // the status line and headers being written
     uint64_t at_ = 0;    // where the next piece starts: in held_'s body, or in a streamed blob

@@ -1,10 +1,10 @@
 // The HTTP/1.1 server (Boost.Beast): async sessions on a pool of threads, keep-alive, a header
 // limit, RFC 9112's strict rules (Host, Transfer-Encoding, obs-fold; a request with a body is
-// answered from its head, since no route takes one), read, idle and write-progress timeouts,
-// connection caps with idle shedding and a back-off when accept runs out of descriptors, one
-// request at a time per connection (pipelined requests wait in the read buffer), and a clean stop
-// that finishes requests in flight. Routing is routes.h; no exception leaves a handler, and no
-// response carries a stack trace.
+// answered from its head unless its route takes one: the archive API's POSTs, capped), read, idle
+// and write-progress timeouts, connection caps with idle shedding and a back-off when accept runs
+// out of descriptors, one request at a time per connection (pipelined requests wait in the read
+// buffer), and a clean stop that finishes requests in flight. Routing is routes.h; no exception
+// leaves a handler, and no response carries a stack trace.
 //   Server server(router, options); server.Start(); ... server.Stop(); server.Wait();
 #pragma once
 
@@ -22,6 +22,9 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // ADDRESS:PORT; port 0 picks a free one
   int threads = 0;                        // 0: the number of cores
   size_t header_limit = 16 << 10;
+  // The largest request body read (the archive API's POSTs, which may carry a page's HTML);
+  // a larger one is answered 413.
+  uint64_t max_body_bytes = 16 << 20;
   std::chrono::seconds read_timeout{30};  // to read a whole request once it started
   std::chrono::seconds idle_timeout{60};  // keep-alive connections with nothing to say
   // A response may take as long as it takes to send (a large video on a slow link); a client

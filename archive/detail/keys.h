@@ -14,6 +14,7 @@ inline constexpr const char* kCfBlobs = "blobs";         // sha256 -> bytes
 inline constexpr const char* kCfBlobMeta = "blob_meta";  // sha256 -> BlobMeta
 inline constexpr const char* kCfArticles = "articles";   // canonical URL -> Article
 inline constexpr const char* kCfIndexes = "indexes";     // see the k*Index prefixes
+inline constexpr const char* kCfService = "service";     // the server's records (service/)
 
 // Keys in the default column family.
 inline constexpr std::string_view kFormatKey = "stillpost/format";

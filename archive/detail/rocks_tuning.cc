@@ -87,7 +87,8 @@ const std::vector<std::string>& OurColumnFamilies() {
                                                  detail::kCfBlobs,
                                                  detail::kCfBlobMeta,
                                                  detail::kCfArticles,
-                                                 detail::kCfIndexes};
+                                                 detail::kCfIndexes,
+                                                 detail::kCfService};
   return names;
 }
 

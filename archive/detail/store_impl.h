@@ -60,6 +60,9 @@ struct Store::Impl {
   rocksdb::ColumnFamilyHandle* blob_meta = nullptr;
   rocksdb::ColumnFamilyHandle* articles = nullptr;
   rocksdb::ColumnFamilyHandle* indexes = nullptr;
+  // Null in a store from before the service records, opened read-only or as a secondary (a
+  // primary open creates it): reads then find nothing.
+  rocksdb::ColumnFamilyHandle* service = nullptr;
 
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
@@ -109,7 +112,7 @@ struct Store::Impl {
       }
     }
     handles.clear();
-    states = captures = blobs = blob_meta = articles = indexes = nullptr;
+    states = captures = blobs = blob_meta = articles = indexes = service = nullptr;
     const rocksdb::Status closed = db->Close();
     db.reset();
     if (!closed.ok() && first.ok()) first = Rocks(closed);
@@ -232,6 +235,7 @@ struct Store::Impl {
       if (n == detail::kCfBlobMeta) blob_meta = h;
       if (n == detail::kCfArticles) articles = h;
       if (n == detail::kCfIndexes) indexes = h;
+      if (n == detail::kCfService) service = h;
     }
     if (states == nullptr || captures == nullptr || blobs == nullptr || blob_meta == nullptr ||
         articles == nullptr || indexes == nullptr) {

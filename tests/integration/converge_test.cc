@@ -25,6 +25,9 @@ namespace {
 
 using testing::HttpGetter;
 using testing::ServeProcess;
+
+// The servers here follow a store the CLI writes (serve --replica), as replicas do.
+const std::vector<std::string> kReplica = {"--replica"};
 using testing::StillpostBinary;
 
 constexpr int kPosts = 120;
@@ -93,7 +96,7 @@ TEST_CASE("converge: the server shows what the store holds, whatever ran and die
   std::vector<std::string> archive = {"--db", db, "archive", "--from", dir.Sub("ids.txt")};
   archive.insert(archive.end(), upstream.begin(), upstream.end());
   REQUIRE(testing::Run(StillpostBinary(), archive).exit_code == 0);
-  auto server = std::make_unique<ServeProcess>(db);
+  auto server = std::make_unique<ServeProcess>(db, kReplica);
   std::mt19937 rng(20261201);
   std::vector<std::string> recheck = {"--db", db, "recheck", "--all"};
   recheck.insert(recheck.end(), upstream.begin(), upstream.end());
@@ -119,11 +122,11 @@ TEST_CASE("converge: the server shows what the store holds, whatever ran and die
     testing::Run(StillpostBinary(), {"--db", db, "stats"});
     if (op == 2 && rng() % 2 == 0) {
       server.reset();  // SIGKILL
-      server = std::make_unique<ServeProcess>(db);
+      server = std::make_unique<ServeProcess>(db, kReplica);
     }
     std::string fresh;
     {
-      ServeProcess again(db);
+      ServeProcess again(db, kReplica);
       fresh = View(again.base(), ids);
     }
     std::string running;

@@ -1,7 +1,14 @@
+// stillpost serve: the embeds, media, oEmbed and JSON API from the store, and (unless
+// --replica) the store's writer: the archive API, durable jobs, pages embed.js reports and
+// watched feeds (service/). docs/server.md has the threads and the write path.
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <boost/json/serialize.hpp>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -9,14 +16,129 @@
 #include "server/log.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "service/service.h"
 #include "tools/stillpost/commands.h"
+#include "tools/stillpost/jobs.h"
 
 namespace stillpost::cli {
 namespace {
 
-// How often the server replays what `stillpost archive` (another process) wrote: new captures
-// show within this plus a request.
+namespace fs = std::filesystem;
+
+// How often a replica replays what the writer wrote: new captures show within this plus a
+// request.
 constexpr auto kCatchUpEvery = std::chrono::milliseconds(1000);
+
+// The credential file in the store directory: the CLI's way to the server that owns the store.
+// Written whole (a temporary file renamed), readable by the store's owner only.
+Status WriteServerFile(const std::string& db, const std::string& url, const std::string& token) {
+  boost::json::object o;
+  o["url"] = url;
+  o["token"] = token;
+  o["pid"] = static_cast<int64_t>(getpid());
+  const fs::path path = fs::path(db) / kServerFile;
+  const fs::path tmp = fs::path(db) / (std::string(kServerFile) + ".tmp");
+  {
+    const mode_t old = umask(077);
+    std::ofstream out(tmp, std::ios::trunc);
+    umask(old);
+    if (!out) return UnavailableError("cannot write " + tmp.string());
+    out << boost::json::serialize(o) << '\n';
+    if (!out.flush()) return UnavailableError("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+  fs::rename(tmp, path, ec);
+  if (ec) return UnavailableError("cannot write " + path.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+// Removes the credential file if it is still ours (a newer server may have replaced it).
+void RemoveServerFile(const std::string& db, const std::string& token) {
+  if (auto handle = ServerOwning(db); handle && handle->token == token) {
+    std::error_code ec;
+    fs::remove(fs::path(db) / kServerFile, ec);
+  }
+}
+
+// Where the CLI on this machine reaches a server listening on `host`.
+std::string LocalHost(const std::string& host) {
+  if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
+  if (host == "[::]") return "[::1]";
+  return host;
+}
+
+int Serve(const std::string& db, server::Router& router, const ServeOptions& options,
+          server::Log& log, const std::function<void(const std::string& local_url)>& on_bound,
+          const std::function<void()>& while_serving_done) {
+  server::ServerOptions server_options;
+  server_options.listen = options.listen;
+  server_options.threads = options.threads;
+  server_options.log = &log;
+  server_options.max_body_bytes = options.max_body_bytes;
+  server::Server srv(router, server_options);
+  if (Status s = srv.Bind(); !s.ok()) return Fail(s);
+  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  const std::string port = std::to_string(srv.port());
+  router.set_public_base(options.public_url.empty() ? "http://" + host + ":" + port
+                                                    : options.public_url);
+  srv.StopOnSignals();
+  srv.Run();
+  on_bound("http://" + LocalHost(host) + ":" + port);
+  std::cout << "serving " << db << " on http://" << host << ":" << port << std::endl;
+  srv.Wait();
+  while_serving_done();
+  std::cout << "stopped" << std::endl;
+  return kExitOk;
+}
+
+int ServeReplica(const GlobalOptions& global, const ServeOptions& options, server::Log& log) {
+  std::string tmpl = (fs::temp_directory_path() / "stillpost-serve-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return Fail(UnavailableError("cannot make a temporary directory"));
+  }
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{tmpl};
+  archive::StoreOptions store_options;
+  store_options.block_cache_bytes = options.cache_mb << 20;
+  auto store = archive::Store::OpenSecondary(global.db, tmpl, store_options);
+  if (!store) return Fail(store.error());
+  server::RouterOptions router_options;
+  router_options.render_cache_entries = options.render_cache;
+  server::Router router(**store, router_options);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread catch_up;
+  auto started = [&](const std::string&) {
+    catch_up = std::thread([&] {
+      std::string last_error;
+      std::unique_lock<std::mutex> lock(mu);
+      while (!cv.wait_for(lock, kCatchUpEvery, [&] { return done; })) {
+        lock.unlock();
+        // Said once per new error, not every second while it lasts.
+        Status s = (*store)->CatchUp();
+        if (!s.ok() && s.ToString() != last_error) log.Error("catch-up", s.ToString());
+        last_error = s.ok() ? "" : s.ToString();
+        lock.lock();
+      }
+    });
+  };
+  auto stop = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    cv.notify_all();
+    if (catch_up.joinable()) catch_up.join();
+  };
+  return Serve(global.db + " (replica)", router, options, log, started, stop);
+}
 
 }  // namespace
 
@@ -25,70 +147,66 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
     std::cerr << "stillpost: " << s.message() << '\n';
     return kExitUsage;
   }
-  // The server reads through a RocksDB secondary instance, so `stillpost archive` keeps the
-  // store's single-writer lock and can run while the server does (docs/ARCHITECTURE.md).
-  std::string tmpl = (std::filesystem::temp_directory_path() / "stillpost-serve-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return Fail(UnavailableError("cannot make a temporary directory"));
-  }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{tmpl};
-
   auto log = server::Log::Open(options.log, options.access_log);
   if (!log) return Fail(log.error());
+  if (options.replica) return ServeReplica(global, options, **log);
 
+  auto http = HttpOptionsFrom(options.fetch);
+  if (!http) return UsageFail(http.error().message());
+  service::ServiceOptions so;
+  if (!options.tokens.empty()) {
+    auto tokens = service::Tokens::Load(options.tokens);
+    if (!tokens) return UsageFail(tokens.error().message());
+    so.tokens = std::move(*tokens);
+  }
+  auto local = service::NewToken();
+  if (!local) return Fail(local.error());
+  so.local_token = *local;
+  so.run.archive = ArchiveOptionsFrom(options.fetch, std::move(*http));
+  so.run.max_feed_items = options.watch_max_items;
+  for (const auto& o : options.auto_archive_origins) {
+    auto normal = service::Service::NormalizeOrigin(o);
+    if (!normal) return UsageFail(normal.error().message());
+    so.seen.origins.push_back(*normal);
+  }
+  so.seen.rescan_after = std::chrono::seconds(options.seen_rescan_seconds);
+  so.seen.origin_budget_per_hour = options.seen_budget;
+  so.watch = options.watch;
+  so.watch_every = std::chrono::seconds(options.watch_every_seconds);
+
+  // The server owns the store: it is its one writer (the CLI hands it work meanwhile).
   archive::StoreOptions store_options;
   store_options.block_cache_bytes = options.cache_mb << 20;
-  auto store = archive::Store::OpenSecondary(global.db, tmpl, store_options);
-  if (!store) return Fail(store.error());
-
+  auto store = archive::Store::Open(global.db, store_options);
+  if (!store) {
+    if (store.error().code() == StatusCode::kUnavailable) {
+      return Fail(UnavailableError(
+          "the store " + global.db +
+          " is in use by another stillpost process (an archive run, or a server: serve "
+          "--replica reads a store another process writes)"));
+    }
+    return Fail(store.error());
+  }
+  service::Service service(**store, std::move(so));
+  if (Status s = service.Start(); !s.ok()) return Fail(s);
   server::RouterOptions router_options;
   router_options.render_cache_entries = options.render_cache;
   server::Router router(**store, router_options);
-  server::ServerOptions server_options;
-  server_options.listen = options.listen;
-  server_options.threads = options.threads;
-  server_options.log = log->get();
-  server::Server srv(router, server_options);
-  if (Status s = srv.Bind(); !s.ok()) return Fail(s);
-  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  const std::string base = options.public_url.empty()
-                               ? "http://" + host + ":" + std::to_string(srv.port())
-                               : options.public_url;
-  router.set_public_base(base);
-  srv.StopOnSignals();
-  srv.Run();
-  std::cout << "serving " << global.db << " on http://" << host << ":" << srv.port() << std::endl;
-
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::string last_error;
-  std::thread catch_up([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!cv.wait_for(lock, kCatchUpEvery, [&] { return done; })) {
-      lock.unlock();
-      // Said once per new error, not every second while it lasts.
-      Status s = (*store)->CatchUp();
-      if (!s.ok() && s.ToString() != last_error) (*log)->Error("catch-up", s.ToString());
-      last_error = s.ok() ? "" : s.ToString();
-      lock.lock();
+  router.set_service(&service);
+  std::string token = *local;
+  auto bound = [&](const std::string& url) {
+    if (Status s = WriteServerFile(global.db, url, token); !s.ok()) {
+      (*log)->Error("credential file", s.message());
     }
-  });
-  srv.Wait();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  catch_up.join();
-  std::cout << "stopped" << std::endl;
-  return kExitOk;
+  };
+  auto stopped = [&] {
+    RemoveServerFile(global.db, token);
+    service.Stop();
+  };
+  const int code = Serve(global.db, router, options, **log, bound, stopped);
+  if (code != kExitOk) service.Stop();
+  if (Status s = (*store)->Close(); !s.ok()) return Fail(s);
+  return code;
 }
 
 }  // namespace stillpost::cli

@@ -72,12 +72,6 @@ struct ArchiveOptions {
   FetchFlags fetch;
 };
 int RunArchive(const GlobalOptions& global, const ArchiveOptions& options);
-// Archives posts into an open store and prints an outcome per post (shared by archive and
-// recheck); `outcomes`, when given, receives them in the order of `refs`.
-// `recheck` says what changed ([edited]) beside each line.
-int ArchiveRefs(archive::Store& store, const std::vector<PostRef>& refs, fetcher::HttpOptions http,
-                const FetchFlags& fetch, bool json, bool only_if_changed, bool recheck,
-                std::vector<fetcher::PostOutcome>* outcomes = nullptr);
 // An article named by a file (or - for stdin) or an http(s) URL: its HTML and the URL it
 // stands for.
 Result<std::pair<std::string, std::string>> LoadPage(const std::string& input,
@@ -107,13 +101,32 @@ int RunRewrite(const GlobalOptions& global, const RewriteOptions& options);
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
-  int threads = 0;             // 0: one per core
-  std::string public_url;      // the origin embeds and oEmbed name; default http://LISTEN
-  size_t cache_mb = 64;        // RocksDB block cache
-  size_t render_cache = 4096;  // rendered embeds kept in memory
-  std::string log;             // --log FILE: access and error lines; stderr when empty
-  bool access_log = true;      // --no-access-log: errors only
+  int threads = 0;                     // 0: one per core
+  std::string public_url;              // the origin embeds and oEmbed name; default http://LISTEN
+  size_t cache_mb = 64;                // RocksDB block cache
+  size_t render_cache = 4096;          // rendered embeds kept in memory
+  std::string log;                     // --log FILE: access and error lines; stderr when empty
+  bool access_log = true;              // --no-access-log: errors only
+  uint64_t max_body_bytes = 16 << 20;  // the archive API's request bodies
+  // --replica: read a store another process writes (a secondary), no write routes.
+  bool replica = false;
+  std::string tokens;  // --tokens FILE: NAME:TOKEN lines; the archive API is off without it
+  FetchFlags fetch;    // the archiver's fetch flags, as archive takes them
+  std::vector<std::string> auto_archive_origins;  // --auto-archive-origin ORIGIN
+  long seen_rescan_seconds = 600;                 // --seen-rescan-after AGE
+  int seen_budget = 60;                           // --seen-budget N pages/origin/hour
+  std::vector<std::string> watch;                 // --watch FEED
+  long watch_every_seconds = 600;                 // --watch-every AGE
+  size_t watch_max_items = 100;                   // --watch-max-items N new articles per read
 };
 int RunServe(const GlobalOptions& global, const ServeOptions& options);
+
+struct WatchOptions {
+  std::vector<std::string> feeds;  // RSS, Atom, sitemap.xml or Google News sitemap URLs
+  size_t max_items = 100;
+  FetchFlags fetch;
+};
+// One read of each feed: its new articles archived (and remembered, so never twice).
+int RunWatch(const GlobalOptions& global, const WatchOptions& options);
 
 }  // namespace stillpost::cli

@@ -10,7 +10,9 @@
 #include "common/version.h"
 #include "common/web.h"
 #include "server/server.h"
+#include "service/service.h"
 #include "tools/stillpost/commands.h"
+#include "tools/stillpost/toml_config.h"
 
 namespace {
 
@@ -238,6 +240,75 @@ int Main(int argc, char** argv) {
       ->option_text("FILE");
   serve_cmd->add_flag(
       "--no-access-log", [&serve](int64_t) { serve.access_log = false; }, "Log errors only");
+  serve_cmd->add_flag("--replica", serve.replica,
+                      "Read a store another process writes (follow it); no write routes");
+  serve_cmd
+      ->add_option("--tokens", serve.tokens,
+                   "NAME:TOKEN lines (# comments): who may POST /api/v1/archive; without it the "
+                   "write routes are off")
+      ->option_text("FILE");
+  serve_cmd
+      ->add_option("--max-body-bytes", serve.max_body_bytes,
+                   "Largest archive API request body (pages sent as HTML)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 30));
+  serve_cmd
+      ->add_option("--auto-archive-origin", serve.auto_archive_origins,
+                   "Archive pages of this origin (https://news.example) when embed.js finds "
+                   "posts not archived yet (repeatable)")
+      ->option_text("ORIGIN")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            auto o = stillpost::service::Service::NormalizeOrigin(v);
+            return o ? std::string() : o.error().message();
+          },
+          "ORIGIN"));
+  std::string seen_rescan = "10m", watch_every = "10m";
+  const auto age = CLI::Validator(
+      [](std::string& v) {
+        return AgeSeconds(v) <= 0 ? "takes a number and s, m, h or d (like 10m), not '" + v + "'"
+                                  : std::string();
+      },
+      "AGE");
+  serve_cmd
+      ->add_option("--seen-rescan-after", seen_rescan,
+                   "A page embed.js reports is scanned again at most this often")
+      ->capture_default_str()
+      ->check(age);
+  serve_cmd
+      ->add_option("--seen-budget", serve.seen_budget,
+                   "Pages of one origin archived on first view per hour, at most")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  serve_cmd
+      ->add_option("--watch", serve.watch,
+                   "Poll this feed (RSS, Atom, sitemap.xml, Google News sitemap) and archive "
+                   "each new article (repeatable)")
+      ->option_text("URL");
+  serve_cmd->add_option("--watch-every", watch_every, "How often each watched feed is read")
+      ->capture_default_str()
+      ->check(age);
+  serve_cmd
+      ->add_option("--watch-max-items", serve.watch_max_items,
+                   "New articles taken from one feed per read (the rest: the next read)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  AddFetchFlags(*serve_cmd, serve.fetch);
+  serve_cmd->set_config("--config", "", "A TOML file whose keys are these flags' names");
+  serve_cmd->config_formatter(std::make_shared<cli::TomlConfig>());
+  serve_cmd->allow_config_extras(CLI::config_extras_mode::error);
+
+  cli::WatchOptions watch;
+  CLI::App* watch_cmd = app.add_subcommand(
+      "watch",
+      "Read feeds once (RSS, Atom, sitemap.xml, Google News sitemap) and archive the "
+      "articles each names for the first time");
+  watch_cmd->add_option("feeds", watch.feeds, "Feed URLs")->required();
+  watch_cmd->add_option("--max-items", watch.max_items, "New articles taken from one feed")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  watch_cmd->add_flag("--json", global.json, "One JSON object per post instead of text");
+  AddFetchFlags(*watch_cmd, watch.fetch);
 
   // Errors are JSON too when --json is anywhere on the line (known before parsing succeeds).
   for (int i = 1; i < argc; ++i) {
@@ -266,7 +337,12 @@ int Main(int argc, char** argv) {
   if (show_cmd->parsed()) return cli::RunShow(global, show);
   if (list_cmd->parsed()) return cli::RunList(global, list);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
-  if (serve_cmd->parsed()) return cli::RunServe(global, serve);
+  if (serve_cmd->parsed()) {
+    serve.seen_rescan_seconds = AgeSeconds(seen_rescan);
+    serve.watch_every_seconds = AgeSeconds(watch_every);
+    return cli::RunServe(global, serve);
+  }
+  if (watch_cmd->parsed()) return cli::RunWatch(global, watch);
   if (history_cmd->parsed()) return cli::RunHistory(global, history);
   if (rewrite_cmd->parsed()) return cli::RunRewrite(global, rewrite);
   if (recheck_cmd->parsed()) {
