@@ -2,7 +2,9 @@
 // Mastodon's embed.js. It upgrades every blockquote.twitter-tweet, blockquote.bluesky-embed,
 // blockquote.mastodon-embed and iframe.mastodon-embed whose post we have archived into our
 // iframe, leaves the others as they are, and never sets a cookie or calls anyone but the server
-// it was loaded from.
+// it was loaded from. A page with posts not archived yet is reported to that server once
+// (archive on first view, for the origins it allows), and those posts are asked for again with
+// backoff until they are archived.
 #include "embed/render.h"
 
 namespace stillpost::embed {
@@ -61,40 +63,70 @@ std::string_view EmbedJs() {
     return t === "dark" || t === "light" ? t : null;
   }
 
+  // The page is reported once, when it has a post we do not have: a server that archives pages of
+  // this origin on first view fetches the page itself and archives its posts (POST
+  // /api/v1/seen; text/plain, so no preflight). Others answer 404 or 403, and nothing follows.
+  var reported = null;
+  function report() {
+    if (!reported) {
+      reported = fetch(base + "/api/v1/seen", {method: "POST", credentials: "omit", referrerPolicy: "no-referrer",
+                                                headers: {"Content-Type": "text/plain"},
+                                                body: JSON.stringify({page: location.href.split("#")[0]})})
+        .then(function (r) { return r.status === 202 || r.status === 200; })
+        .catch(function () { return false; });
+    }
+    return reported;
+  }
+  // After a report: asked again after 2, 4, 8, 16 and 32 s, then left as it is.
+  var RETRIES = [2000, 4000, 8000, 16000, 32000];
+
+  function frameFor(quote, key) {
+    var params = [];
+    var theme = themeOf(quote);
+    if (theme) params.push("theme=" + theme);
+    if (quote.getAttribute("data-conversation") === "none") params.push("hide_thread=1");
+    if (quote.getAttribute("data-cards") === "hidden") params.push("hide_media=1");
+    var width = parseInt(quote.getAttribute("data-width") || quote.getAttribute("width") || "550", 10);
+    if (!(width >= MIN)) width = MIN;
+    if (width > MAX) width = MAX;
+    var frame = document.createElement("iframe");
+    frame.src = base + "/embed/" + key + (params.length ? "?" + params.join("&") : "");
+    frame.title = "Archived post";
+    frame.width = String(width);
+    frame.height = "300";
+    frame.loading = "lazy";
+    frame.referrerPolicy = "no-referrer";
+    frame.setAttribute("sandbox", "allow-scripts allow-popups allow-popups-to-escape-sandbox");
+    frame.setAttribute("scrolling", "no");
+    frame.style.cssText = "border:0;display:block;max-width:100%;width:" + width + "px";
+    var align = quote.getAttribute("data-align");
+    if (align === "center") frame.style.margin = "10px auto";
+    else if (align === "right") frame.style.margin = "10px 0 10px auto";
+    else frame.style.margin = "10px 0";
+    frame.className = "stillpost-embed";
+    return frame;
+  }
+
+  function check(quote, key, attempt) {
+    fetch(base + "/api/v1/posts/" + key, {method: "HEAD", credentials: "omit", referrerPolicy: "no-referrer"})
+      .then(function (r) {
+        if (r.ok) { quote.parentNode.replaceChild(frameFor(quote, key), quote); return; }
+        if (attempt >= RETRIES.length) { quote.setAttribute("data-stillpost", "not-archived"); return; }
+        report().then(function (archiving) {
+          if (!archiving) { quote.setAttribute("data-stillpost", "not-archived"); return; }
+          quote.setAttribute("data-stillpost", "archiving");
+          setTimeout(function () { check(quote, key, attempt + 1); }, RETRIES[attempt]);
+        });
+      })
+      .catch(function () { quote.setAttribute("data-stillpost", "unavailable"); });
+  }
+
   function upgrade(quote) {
     if (quote.getAttribute("data-stillpost")) return;
     var key = keyOf(quote);
     if (!key) return;
     quote.setAttribute("data-stillpost", "pending");
-    fetch(base + "/api/v1/posts/" + key, {method: "HEAD", credentials: "omit", referrerPolicy: "no-referrer"})
-      .then(function (r) {
-        if (!r.ok) { quote.setAttribute("data-stillpost", "not-archived"); return; }
-        var params = [];
-        var theme = themeOf(quote);
-        if (theme) params.push("theme=" + theme);
-        if (quote.getAttribute("data-conversation") === "none") params.push("hide_thread=1");
-        if (quote.getAttribute("data-cards") === "hidden") params.push("hide_media=1");
-        var width = parseInt(quote.getAttribute("data-width") || quote.getAttribute("width") || "550", 10);
-        if (!(width >= MIN)) width = MIN;
-        if (width > MAX) width = MAX;
-        var frame = document.createElement("iframe");
-        frame.src = base + "/embed/" + key + (params.length ? "?" + params.join("&") : "");
-        frame.title = "Archived post";
-        frame.width = String(width);
-        frame.height = "300";
-        frame.loading = "lazy";
-        frame.referrerPolicy = "no-referrer";
-        frame.setAttribute("sandbox", "allow-scripts allow-popups allow-popups-to-escape-sandbox");
-        frame.setAttribute("scrolling", "no");
-        frame.style.cssText = "border:0;display:block;max-width:100%;width:" + width + "px";
-        var align = quote.getAttribute("data-align");
-        if (align === "center") frame.style.margin = "10px auto";
-        else if (align === "right") frame.style.margin = "10px 0 10px auto";
-        else frame.style.margin = "10px 0";
-        frame.className = "stillpost-embed";
-        quote.parentNode.replaceChild(frame, quote);
-      })
-      .catch(function () { quote.setAttribute("data-stillpost", "unavailable"); });
+    check(quote, key, 0);
   }
 
   // Each embed on its own: one that throws leaves it as it was and the others are upgraded.

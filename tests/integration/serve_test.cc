@@ -119,7 +119,7 @@ TEST_CASE("serve: --log gets one access line per request and an error line per f
   CHECK(m[2] == "404");
 }
 
-TEST_CASE("serve: captures written by another process while it serves show within 2 s") {
+TEST_CASE("serve --replica: captures another process writes while it serves show within 2 s") {
   testing::TempDir dir;
   const std::string db = dir.Sub("db");
   {
@@ -127,11 +127,11 @@ TEST_CASE("serve: captures written by another process while it serves show withi
     REQUIRE_OK(store);
     AddFixture(**store, "upstream/x/photo_single_with_url_entity.json", testing::kCapturedAt);
   }
-  ServeProcess serve(db);
+  ServeProcess serve(db, {"--replica"});
   HttpGetter http;
   const std::string url = serve.base() + "/api/v1/posts/x/883326060983353344";
   CHECK(http.Get(url).status == 404);
-  auto writer = archive::Store::Open(db, {});  // the server holds no lock: this is the writer
+  auto writer = archive::Store::Open(db, {});  // a replica holds no lock: this is the writer
   REQUIRE_OK(writer);
   AddFixture(**writer, "seed-article/x/883326060983353344.json", testing::kCapturedAt + 1);
   const auto start = std::chrono::steady_clock::now();

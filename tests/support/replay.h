@@ -41,6 +41,13 @@ class ReplayServer {
              const std::string& extra = "") const {
     return Request("/_replay/" + route, upstream_url, extra, true, nullptr);
   }
+  // How many conditional GETs of it were answered 304.
+  long NotModified(const std::string& upstream_url) const {
+    std::string body;
+    Request("/_replay/hits", upstream_url, "", false, &body);
+    const size_t at = body.find("\"not_modified\":");
+    return at == std::string::npos ? -1 : std::stol(body.substr(at + 15));
+  }
   long Hits(const std::string& upstream_url) const {
     std::string body;
     Request("/_replay/hits", upstream_url, "", false, &body);

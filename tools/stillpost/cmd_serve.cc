@@ -187,24 +187,28 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
     }
     return Fail(store.error());
   }
-  service::Service service(**store, std::move(so));
-  if (Status s = service.Start(); !s.ok()) return Fail(s);
-  server::RouterOptions router_options;
-  router_options.render_cache_entries = options.render_cache;
-  server::Router router(**store, router_options);
-  router.set_service(&service);
-  std::string token = *local;
-  auto bound = [&](const std::string& url) {
-    if (Status s = WriteServerFile(global.db, url, token); !s.ok()) {
-      (*log)->Error("credential file", s.message());
-    }
-  };
-  auto stopped = [&] {
-    RemoveServerFile(global.db, token);
-    service.Stop();
-  };
-  const int code = Serve(global.db, router, options, **log, bound, stopped);
-  if (code != kExitOk) service.Stop();
+  int code = kExitOk;
+  {
+    // Everything that reads the store (the router's caches pin its memory) goes before Close().
+    service::Service service(**store, std::move(so));
+    if (Status s = service.Start(); !s.ok()) return Fail(s);
+    server::RouterOptions router_options;
+    router_options.render_cache_entries = options.render_cache;
+    server::Router router(**store, router_options);
+    router.set_service(&service);
+    std::string token = *local;
+    auto bound = [&](const std::string& url) {
+      if (Status s = WriteServerFile(global.db, url, token); !s.ok()) {
+        (*log)->Error("credential file", s.message());
+      }
+    };
+    auto stopped = [&] {
+      RemoveServerFile(global.db, token);
+      service.Stop();
+    };
+    code = Serve(global.db, router, options, **log, bound, stopped);
+    if (code != kExitOk) service.Stop();
+  }
   if (Status s = (*store)->Close(); !s.ok()) return Fail(s);
   return code;
 }

@@ -294,9 +294,12 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
   AddFetchFlags(*serve_cmd, serve.fetch);
-  serve_cmd->set_config("--config", "", "A TOML file whose keys are these flags' names");
-  serve_cmd->config_formatter(std::make_shared<cli::TomlConfig>());
-  serve_cmd->allow_config_extras(CLI::config_extras_mode::error);
+  // --config is the root's (CLI11 2.1 reads config files there, not on a subcommand); it falls
+  // through from `serve --config FILE`, and its keys are serve's flags.
+  app.set_config("--config", "", "serve: a TOML file whose keys are serve's flag names")
+      ->option_text("FILE");
+  app.config_formatter(std::make_shared<cli::TomlConfig>("serve"));
+  app.allow_config_extras(CLI::config_extras_mode::error);
 
   cli::WatchOptions watch;
   CLI::App* watch_cmd = app.add_subcommand(

@@ -40,6 +40,7 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const 
   std::vector<CLI::ConfigItem> out;
   for (const auto& [key, node] : table) {
     CLI::ConfigItem item;
+    item.parents = {command_};
     item.name = std::string(key.str());
     std::replace(item.name.begin(), item.name.end(), '_', '-');
     std::string text;

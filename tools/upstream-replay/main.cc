@@ -101,6 +101,7 @@ std::string ContentType(const fs::path& file, std::string_view head) {
   const std::string ext = file.extension().string();
   if (ext == ".json") return "application/json; charset=utf-8";
   if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".xml" || ext == ".rss" || ext == ".atom") return "application/xml";
   if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
   if (ext == ".png") return "image/png";
   if (ext == ".gif") return "image/gif";
@@ -131,6 +132,7 @@ struct State {
   std::map<std::string, std::string> gone;  // key -> 404 | empty | tombstone
   std::map<std::string, Fault> faults;
   std::map<std::string, long> hits;
+  std::map<std::string, long> not_modified;  // conditional GETs answered 304
 };
 
 std::string Param(const boost::urls::url_view& u, const char* name) {
@@ -184,8 +186,24 @@ struct Plan {
   uint64_t oversize = 0;  // send this many bytes of body
 };
 
+// A request for a host of its own (a browser that resolves publisher.example to this replay) is
+// answered from that host's tree: "/news/a.html" with Host publisher.example is
+// "/publisher.example/news/a.html". Requests to the replay's own address are as recorded.
+std::string TargetOf(const http::request<http::string_body>& req) {
+  std::string target(req.target());
+  std::string host(req[http::field::host]);
+  if (const size_t colon = host.rfind(':'); colon != std::string::npos && host.back() != ']') {
+    host.resize(colon);
+  }
+  if (!host.empty() && host != "127.0.0.1" && host != "localhost" && host != "[::1]" &&
+      host.find('/') == std::string::npos && host.find("..") == std::string::npos) {
+    target = "/" + host + target;
+  }
+  return target;
+}
+
 Plan Handle(State& st, const http::request<http::string_body>& req) {
-  const std::string target(req.target());
+  const std::string target = TargetOf(req);
   auto u = boost::urls::parse_origin_form(target);
   if (!u) return {Make(http::status::bad_request, R"({"error":"bad target"})")};
   const std::string path = u->path();
@@ -195,7 +213,9 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
     if (!t) return {Make(http::status::bad_request, R"({"error":"url names no recorded answer"})")};
     std::lock_guard<std::mutex> lock(st.mu);
     if (path == "/_replay/hits") {
-      return {Make(http::status::ok, "{\"hits\":" + std::to_string(st.hits[t->key]) + "}")};
+      return {Make(http::status::ok,
+                   "{\"hits\":" + std::to_string(st.hits[t->key]) +
+                       ",\"not_modified\":" + std::to_string(st.not_modified[t->key]) + "}")};
     }
     if (req.method() != http::verb::post) {
       return {Make(http::status::method_not_allowed, R"({"error":"POST"})")};
@@ -318,7 +338,24 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
   body << in.rdbuf();
   std::string data = body.str();
   const std::string type = ContentType(t->file, std::string_view(data).substr(0, 16));
-  plan.response = Make(http::status::ok, std::move(data), type);
+  // Validators as a real server sends them, so conditional GETs can be tested: an ETag from the
+  // bytes, and one fixed Last-Modified for every recorded file.
+  char etag[32];
+  std::snprintf(etag, sizeof etag, "\"%016zx\"", std::hash<std::string>{}(data));
+  constexpr const char* kLastModified = "Thu, 01 Jan 2026 00:00:00 GMT";
+  const std::string inm(req[http::field::if_none_match]);
+  const std::string ims(req[http::field::if_modified_since]);
+  if ((!inm.empty() && inm == etag) || (inm.empty() && ims == kLastModified)) {
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      st.not_modified[t->key]++;
+    }
+    plan.response = Make(http::status::not_modified, "", type);
+  } else {
+    plan.response = Make(http::status::ok, std::move(data), type);
+  }
+  plan.response.set(http::field::etag, etag);
+  plan.response.set(http::field::last_modified, kLastModified);
   return plan;
 }
 
