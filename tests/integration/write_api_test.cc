@@ -346,7 +346,8 @@ TEST_CASE("watch: a real feed's new articles archived once, read again with a co
   CHECK(env.Fetch("watch", {"https://www.example-news.test/news/three-networks"}).exit_code == 1);
 }
 
-TEST_CASE("serve --watch polls a feed and archives its new articles, and --config mirrors the flags") {
+TEST_CASE(
+    "serve --watch polls a feed and archives its new articles, and --config mirrors the flags") {
   testing::TempDir dir;
   testing::ReplayServer replay(testing::ReplayRoot());
   const std::string config =
@@ -384,6 +385,63 @@ TEST_CASE("serve --watch polls a feed and archives its new articles, and --confi
   r = testing::Run(testing::StillpostBinary(),
                    {"--db", dir.Sub("db"), "serve", "--config", broken, "--listen", "127.0.0.1:0"});
   CHECK(r.exit_code == 2);
+}
+
+}  // namespace
+}  // namespace stillpost
+
+namespace stillpost {
+namespace {
+
+Answer Seen(const std::string& base, const std::string& page, const std::string& origin) {
+  const std::string body = R"({"page": ")" + page + R"("})";
+  std::vector<std::string> h = {"Content-Type: text/plain"};
+  if (!origin.empty()) h.push_back("Origin: " + origin);
+  return Call(base + "/api/v1/seen", &body, h);
+}
+
+TEST_CASE("seen: only allowed origins, each page at most so often, each origin within a budget") {
+  testing::TempDir dir;
+  testing::ReplayServer replay(testing::ReplayRoot());
+  {
+    ServeProcess off(dir.Sub("off"), Upstream(replay));
+    CHECK(Seen(off.base(), "https://www.example-news.test/a", "").status == 404);
+  }
+  auto args = Upstream(replay);
+  args.insert(args.end(), {"--auto-archive-origin", "https://WWW.example-news.test:443",
+                           "--seen-budget", "2", "--seen-rescan-after", "1h"});
+  ServeProcess serve(dir.Sub("db"), args);
+  const std::string page = "https://www.example-news.test/news/three-networks";
+  // Another origin's page, or an Origin header that is not the page's: refused.
+  CHECK(Seen(serve.base(), "https://elsewhere.example/news/x", "").status == 403);
+  CHECK(Seen(serve.base(), page, "https://elsewhere.example").status == 403);
+  CHECK(Seen(serve.base(), "javascript:alert(1)", "").status == 400);
+  Answer accepted = Seen(serve.base(), page + "#comments", "https://www.example-news.test");
+  REQUIRE(accepted.status == 202);
+  CHECK(accepted.headers.find("Access-Control-Allow-Origin: https://www.example-news.test") !=
+        std::string::npos);
+  // The same page again (its fragment is not a page of its own): scanned lately, not again.
+  CHECK(Seen(serve.base(), page, "https://www.example-news.test").status == 200);
+  CHECK(Seen(serve.base(), page + "?page=2", "").status == 202);
+  Answer over = Seen(serve.base(), page + "?page=3", "");
+  CHECK(over.status == 429);  // two pages an hour for this origin
+  CHECK(over.headers.find("Retry-After: ") != std::string::npos);
+  // The server fetched the page itself and archived its posts.
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  Answer a;
+  do {
+    a = Call(serve.base() + "/api/v1/articles?url=" + page, nullptr);
+    if (a.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (Clock::now() < deadline);
+  CHECK(a.status == 200);
+  CHECK(Call(serve.base() + "/embed/x/1641086480675225601", nullptr).status == 200);
+  const std::string metrics = Call(serve.base() + "/metrics", nullptr).body;
+  for (const char* line :
+       {"{decision=\"accepted\"} 2", "{decision=\"recent\"} 1", "{decision=\"over_budget\"} 1",
+        "{decision=\"forbidden\"} 2", "{decision=\"bad_request\"} 1"}) {
+    CHECK(metrics.find(std::string("stillpost_seen_decisions_total") + line) != std::string::npos);
+  }
 }
 
 }  // namespace
