@@ -45,12 +45,7 @@ feed() {  # a job of 8 posts every 0.4 s until killed
     sleep 0.4
   done
 }
-measure() {  # -> "rps p99_ms"
-  KEYS="$work/keys.txt" PREFIX=/embed/ wrk -t2 -c64 -d"$duration" --latency -s "$here/random_key.lua" "$ours" > "$work/wrk.txt"
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
-  echo "$rps $p99"
-}
+measure() { measure_embeds "$ours" "$work/keys.txt" "$duration" "$work/wrk.txt"; }
 captures() { curl -s "$ours/metrics" | awk '/^stillpost_archive_seconds_count/ {print $2}'; }
 
 measure > /dev/null  # warm

@@ -58,12 +58,7 @@ theirs="http://127.0.0.1:$port"
 curl -sf "$ours/embed/$(head -1 "$work/keys.txt")" > /dev/null
 curl -sf "$theirs/embed/$(head -1 "$work/keys.txt")" > /dev/null
 
-measure() {  # URL PREFIX -> "rps p99_ms"
-  KEYS="$work/keys.txt" PREFIX="$2" wrk -t2 -c64 -d"$duration" --latency -s "$here/random_key.lua" "$1" > "$work/wrk.txt"
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.txt")
-  echo "$rps $p99"
-}
+measure() { measure_embeds "$1" "$work/keys.txt" "$duration" "$work/wrk.txt"; }  # URL /embed/
 measure_one() {  # URL -> rps
   wrk -t2 -c16 -d"$duration" "$1" | awk '/Requests\/sec/ {print $2}'
 }

@@ -108,7 +108,7 @@ TEST_CASE("tokens: NAME:TOKEN lines, comments, bad lines refused, a match names 
   CHECK(*fresh != *NewToken());
 }
 
-TEST_CASE("origins: scheme, host and port, normalized; anything more refused") {
+TEST_CASE("origins: scheme, host and port, normalized, and anything more refused") {
   CHECK(*Service::NormalizeOrigin("https://News.Example") == "https://news.example");
   CHECK(*Service::NormalizeOrigin("https://news.example:443/") == "https://news.example");
   CHECK(*Service::NormalizeOrigin("http://news.example:8080") == "http://news.example:8080");
