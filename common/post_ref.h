@@ -54,6 +54,12 @@ struct PostRef {
   bool NeedsResolving() const { return key.empty(); }
 };
 
+// Whether two references name the same post: the same key, or (not resolved yet) the same
+// Bluesky handle and record key.
+inline bool SamePost(const PostRef& a, const PostRef& b) {
+  return a.key == b.key && a.bsky_handle == b.bsky_handle && a.bsky_rkey == b.bsky_rkey;
+}
+
 // A post key; an X id or URL (ParseXPostRef); a Bluesky or Mastodon post URL. InvalidArgument,
 // with the most specific reason, for anything else.
 Result<PostRef> ParsePostRef(std::string_view input,

@@ -569,9 +569,8 @@ std::vector<PostOutcome> Archiver::Archive(const std::vector<PostRef>& refs,
                                            const std::function<void(const PostOutcome&)>& on_done) {
   std::vector<PostRef> distinct;
   for (const auto& ref : refs) {
-    const bool seen = std::any_of(distinct.begin(), distinct.end(), [&](const PostRef& d) {
-      return d.key == ref.key && d.bsky_handle == ref.bsky_handle && d.bsky_rkey == ref.bsky_rkey;
-    });
+    const bool seen = std::any_of(distinct.begin(), distinct.end(),
+                                  [&](const PostRef& d) { return SamePost(d, ref); });
     if (!seen) distinct.push_back(ref);
   }
   std::vector<PostOutcome> outcomes(distinct.size());

@@ -63,10 +63,10 @@ namespace stillpost::server {
 
 // POST /api/v1/archive, GET /api/v1/jobs/ID, POST /api/v1/seen: the write side, answered by the
 // service (service/service.h); 404 when this server has none (a replica, or no service).
-Response Router::Write(const Request& req, std::string_view path) {
+Response Router::Write(const Request& req, WriteRoute route, std::string_view path) {
   if (service_ == nullptr) return Error(404, "no such route");
-  const bool seen = path == "/api/v1/seen";
-  const bool jobs = path.rfind("/api/v1/jobs/", 0) == 0;
+  const bool seen = route == WriteRoute::kSeen;
+  const bool jobs = route == WriteRoute::kJobs;
   if (seen && req.method == "OPTIONS") {
     // A browser's preflight (embed.js sends text/plain, which needs none; other clients may).
     // The POST itself is where the origin is checked.
@@ -79,19 +79,21 @@ Response Router::Write(const Request& req, std::string_view path) {
     r.Set("Vary", "Origin");
     return r;
   }
-  const bool want_get = jobs;
   const bool is_get = req.method == "GET" || req.method == "HEAD";
-  if (want_get ? !is_get : req.method != "POST") {
-    Response r = Error(405, want_get ? "jobs are read with GET" : "this route takes POST");
-    r.Set("Allow", want_get ? "GET, HEAD" : "POST");
+  if (jobs ? !is_get : req.method != "POST") {
+    Response r = Error(405, jobs ? "jobs are read with GET" : "this route takes POST");
+    r.Set("Allow", jobs ? "GET, HEAD" : "POST");
     return r;
   }
-  service::ApiReply reply = seen   ? service_->Seen(req.origin, req.body)
-                            : jobs ? service_->Job(req.authorization, path.substr(13))
-                                   : service_->Archive(req.authorization, req.body);
-  Response r = Json(reply.status, std::move(reply.body));
+  service::ApiReply reply = seen ? service_->Seen(req.origin, req.body)
+                            : jobs
+                                ? service_->Job(req.authorization, path.substr(path.rfind('/') + 1))
+                                : service_->Archive(req.authorization, req.body);
+  Response r = reply.error.ok()        ? Json(reply.status, std::move(reply.body))
+               : reply.unauthenticated ? Error(401, reply.error.message())
+                                       : Error(reply.error);
   r.Replace("Cache-Control", "no-store");
-  if (reply.status == 401) r.Set("WWW-Authenticate", "Bearer realm=\"stillpost\"");
+  if (reply.unauthenticated) r.Set("WWW-Authenticate", "Bearer realm=\"stillpost\"");
   if (!reply.allow_origin.empty()) {
     r.Set("Access-Control-Allow-Origin", std::move(reply.allow_origin));
     r.Set("Vary", "Origin");

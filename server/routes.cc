@@ -34,9 +34,16 @@ std::string_view RouteOf(std::string_view path) {
   if (starts("/media/")) return "media";
   if (path == "/oembed") return "oembed";
   if (starts("/api/v1/posts/") || path == "/api/v1/articles") return "api";
-  if (path == "/api/v1/archive") return "archive";
-  if (starts("/api/v1/jobs/")) return "jobs";
-  if (path == "/api/v1/seen") return "seen";
+  switch (WriteRouteOf(path)) {
+    case WriteRoute::kArchive:
+      return "archive";
+    case WriteRoute::kJobs:
+      return "jobs";
+    case WriteRoute::kSeen:
+      return "seen";
+    case WriteRoute::kNone:
+      break;
+  }
   if (path == "/embed.js") return "embed.js";
   if (path == "/healthz") return "healthz";
   if (path == "/metrics") return "metrics";
@@ -148,10 +155,20 @@ static std::string_view LocalPath(std::string_view path, const std::string& base
   return path;
 }
 
+WriteRoute WriteRouteOf(std::string_view path) {
+  constexpr std::string_view kApi = "/api/v1/";
+  if (!path.starts_with(kApi)) return WriteRoute::kNone;  // every embed and media request
+  const std::string_view rest = path.substr(kApi.size());
+  if (rest == "archive") return WriteRoute::kArchive;
+  if (rest == "seen") return WriteRoute::kSeen;
+  if (rest.starts_with("jobs/")) return WriteRoute::kJobs;
+  return WriteRoute::kNone;
+}
+
 bool Router::TakesBody(std::string_view method, std::string_view target) const {
   if (method != "POST" || service_ == nullptr) return false;
-  const std::string_view path = LocalPath(target.substr(0, target.find('?')), base_path_);
-  return path == "/api/v1/archive" || path == "/api/v1/seen";
+  const WriteRoute w = WriteRouteOf(LocalPath(target.substr(0, target.find('?')), base_path_));
+  return w == WriteRoute::kArchive || w == WriteRoute::kSeen;
 }
 
 Response Router::Handle(const Request& req) {
@@ -219,10 +236,8 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
   // served under their canonical spelling rather than refused (NormalizeKey).
   Response r;
   const bool get = req.method == "GET" || req.method == "HEAD";
-  const bool write_route =
-      path == "/api/v1/archive" || path == "/api/v1/seen" || starts("/api/v1/jobs/");
-  if (write_route) {
-    r = Write(req, path);
+  if (const WriteRoute w = WriteRouteOf(path); w != WriteRoute::kNone) {
+    r = Write(req, w, path);
     r.route = RouteOf(path);
     return r;
   }

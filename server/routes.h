@@ -118,6 +118,11 @@ class Query {
   std::vector<std::pair<std::string, std::string>> params_;
 };
 
+// The write side's routes (answered when the Router has a service): POST /api/v1/archive,
+// GET /api/v1/jobs/ID, POST /api/v1/seen. kNone for every other path (one compare for those).
+enum class WriteRoute { kNone, kArchive, kJobs, kSeen };
+WriteRoute WriteRouteOf(std::string_view path);
+
 struct RouterOptions {
   // The base of every URL we emit: "http://127.0.0.1:8080", or with a path prefix
   // ("https://news.example/archive") when deployed under one; requests may arrive with the
@@ -160,8 +165,8 @@ class Router {
   Response Api(std::string_view rest);                                         // api_routes.cc
   Response Articles(const Query& query);                                       // api_routes.cc
   Response Home(const Query& query);                                           // home.cc
-  Response Write(const Request& r, std::string_view path);  // api_routes.cc: archive, jobs, seen
-  std::string HomeItem(const std::string& key) const;       // one line of the home page's lists
+  Response Write(const Request& r, WriteRoute route, std::string_view path);   // api_routes.cc
+  std::string HomeItem(const std::string& key) const;  // one line of the home page's lists
 
   archive::Store& store_;
   service::Service* service_ = nullptr;

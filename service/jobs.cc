@@ -2,7 +2,8 @@
 
 #include <openssl/rand.h>
 
-#include <cstdio>
+#include <boost/algorithm/hex.hpp>
+#include <iterator>
 
 #include "common/time.h"
 #include "proto/time.h"
@@ -14,12 +15,14 @@ namespace {
 // 16 hex digits of the creation time (so ids sort as jobs were submitted), then 16 random ones
 // (so an id cannot be guessed from the time).
 Result<std::string> NewJobId(UnixMicros now) {
-  unsigned char random[8];
-  if (RAND_bytes(random, sizeof random) != 1) return InternalError("no random bytes for a job id");
-  char out[33];
-  std::snprintf(out, 17, "%016llx", static_cast<unsigned long long>(now));
-  for (size_t i = 0; i < sizeof random; ++i) std::snprintf(out + 16 + 2 * i, 3, "%02x", random[i]);
-  return std::string(out, 32);
+  unsigned char bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<unsigned char>(static_cast<uint64_t>(now) >> (56 - 8 * i));
+  }
+  if (RAND_bytes(bytes + 8, 8) != 1) return InternalError("no random bytes for a job id");
+  std::string out;
+  boost::algorithm::hex_lower(std::begin(bytes), std::end(bytes), std::back_inserter(out));
+  return out;
 }
 
 std::string PendingWhat(const proto::Job& job) {
@@ -63,7 +66,6 @@ Status JobQueue::Start() {
       proto::Job job;
       if (!stored || !job.ParseFromString(*stored)) continue;
       std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.queued;
       unfinished_[id] = {job.submitted_by(), PendingWhat(job)};
     }
     after = page.back().first;
@@ -94,8 +96,8 @@ Result<proto::Job> JobQueue::Submit(proto::Job spec) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (unfinished_.size() >= options_.max_unfinished) {
-      return ResourceExhaustedError(std::to_string(unfinished_.size()) +
-                                    " jobs are waiting already; try again later");
+      return UnavailableError(std::to_string(unfinished_.size()) +
+                              " jobs are waiting already; try again later");
     }
   }
   const UnixMicros now = NowMicros();
@@ -109,7 +111,6 @@ Result<proto::Job> JobQueue::Submit(proto::Job spec) {
   SP_RETURN_IF_ERROR(store_.WriteService(writes));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.queued;
     unfinished_[id] = {spec.submitted_by(), PendingWhat(spec)};
     woken_ = true;
   }
@@ -146,7 +147,10 @@ bool JobQueue::Pending(const std::string& by, const std::string& input) const {
 
 JobStats JobQueue::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  JobStats s = stats_;
+  s.running = running_ ? 1 : 0;
+  s.queued = unfinished_.size() > s.running ? unfinished_.size() - s.running : 0;
+  return s;
 }
 
 void JobQueue::Worker() {
@@ -164,7 +168,7 @@ void JobQueue::Worker() {
         static_cast<void>(
             store_.WriteService(std::vector<archive::ServiceWrite>{{QueueKey(id), "", true}}));
         std::lock_guard<std::mutex> lock(mu_);
-        if (unfinished_.erase(id) > 0 && stats_.queued > 0) --stats_.queued;
+        unfinished_.erase(id);
         continue;
       }
     }
@@ -185,8 +189,7 @@ void JobQueue::Worker() {
 bool JobQueue::RunOne(proto::Job job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stats_.queued > 0) --stats_.queued;
-    ++stats_.running;
+    running_ = true;
   }
   const UnixMicros created = proto::MicrosOf(job.created_at());
   job.set_state(proto::Job::STATE_RUNNING);
@@ -214,7 +217,6 @@ bool JobQueue::RunOne(proto::Job job) {
         {OutcomeKey(job.id(), o.index), p.SerializeAsString(), false}}));
     const double seconds = static_cast<double>(NowMicros() - created) / 1e6;
     std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.posts;
     size_t b = 0;
     while (b < std::size(JobStats::kBuckets) && seconds > JobStats::kBuckets[b]) ++b;
     ++stats_.latency[b];
@@ -226,20 +228,20 @@ bool JobQueue::RunOne(proto::Job job) {
   } else {
     ran = persisted;
   }
+  // Stopped: left unfinished, for the next start.
+  const bool stopped = stopping_;
+  bool finished = false;
+  if (!stopped) {
+    job.set_state(ran ? proto::Job::STATE_DONE : proto::Job::STATE_FAILED);
+    if (!ran) job.set_error(ran.error().message());
+    *job.mutable_finished_at() = proto::TimestampOf(NowMicros());
+    // Outside the lock: a synced write must not hold up Pending() on the event loops.
+    finished = Persist(job, true).ok();  // not persisted: still queued, it runs again
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  if (stats_.running > 0) --stats_.running;
-  if (stopping_) {
-    ++stats_.queued;  // left for the next start
-    return true;
-  }
-  job.set_state(ran ? proto::Job::STATE_DONE : proto::Job::STATE_FAILED);
-  if (!ran) job.set_error(ran.error().message());
-  job.set_outcome_count(static_cast<uint32_t>(job.refs_size()));
-  *job.mutable_finished_at() = proto::TimestampOf(NowMicros());
-  if (Status s = Persist(job, true); !s.ok()) {
-    ++stats_.queued;  // still in the queue: it runs again
-    return false;
-  }
+  running_ = false;
+  if (stopped) return true;
+  if (!finished) return false;
   unfinished_.erase(job.id());
   ++(ran ? stats_.done : stats_.failed);
   return true;

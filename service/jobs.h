@@ -34,7 +34,6 @@ struct JobStats {
   uint64_t running = 0;
   uint64_t done = 0;
   uint64_t failed = 0;
-  uint64_t posts = 0;
   // Seconds from a job's submission to each of its posts' outcome: upper bounds and counts.
   static constexpr double kBuckets[] = {0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800};
   uint64_t latency[std::size(kBuckets) + 1] = {};
@@ -61,7 +60,7 @@ class JobQueue {
   void Stop();
 
   // Stores `spec` as a new queued job (id, state and times set here) and wakes the worker.
-  // ResourceExhausted when too many jobs are unfinished.
+  // Unavailable when too many jobs are unfinished (try again later).
   Result<proto::Job> Submit(proto::Job spec);
   // NotFound for an unknown id.
   Result<JobView> Get(const std::string& id) const;
@@ -80,8 +79,9 @@ class JobQueue {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool woken_ = false;
-  JobStats stats_;
-  // Unfinished jobs' (submitted_by, first input or feed), for Pending().
+  JobStats stats_;        // done, failed and latencies; queued and running are counted in stats()
+  bool running_ = false;  // the worker is in RunOne()
+  // Unfinished jobs' (submitted_by, first input or feed), for Pending() and the queue depth.
   std::map<std::string, std::pair<std::string, std::string>> unfinished_;
   std::thread worker_;
 };

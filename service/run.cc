@@ -10,6 +10,7 @@
 #include "proto/time.h"
 #include "service/feeds.h"
 #include "service/keys.h"
+#include "service/origin.h"
 
 namespace stillpost::service {
 namespace {
@@ -36,16 +37,6 @@ PostRef RefFromProto(const proto::JobRef& p) {
   return r;
 }
 
-// scheme://host[:port], as Boost.URL reads it; empty for what is not an http(s) URL.
-std::string OriginOf(const std::string& url) {
-  auto u = boost::urls::parse_uri(url);
-  if (!u || !IsHttpUrl(url)) return {};
-  std::string o = std::string(u->scheme()) + "://" + std::string(u->encoded_host());
-  if (u->has_port()) o += ":" + std::string(u->port());
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return o;
-}
-
 class Expander {
  public:
   Expander(archive::Store* store, proto::Job& job, const RunSettings& settings,
@@ -53,7 +44,6 @@ class Expander {
       : store_(store), job_(job), settings_(settings), events_(events), found_(found) {}
 
   Status Run() {
-    job_.clear_refs();
     job_.clear_articles();
     // Inputs and pages in the order they were given: a page's position counts inputs before it.
     size_t page = 0;
@@ -61,12 +51,14 @@ class Expander {
       while (page < static_cast<size_t>(job_.pages_size()) &&
              job_.pages(static_cast<int>(page)).position() <= static_cast<uint32_t>(i)) {
         const auto& p = job_.pages(static_cast<int>(page++));
-        Scan(p.html(), p.url(), p.url());
+        Scan(p.html(), p.url());
       }
       if (i == job_.inputs_size()) break;
       SP_RETURN_IF_ERROR(Input(job_.inputs(i)));
     }
     for (const auto& feed : job_.feeds()) SP_RETURN_IF_ERROR(Feed(feed));
+    job_.clear_refs();
+    for (const auto& ref : refs_) *job_.add_refs() = RefToProto(ref);
     job_.set_expanded(true);
     return Status::Ok();
   }
@@ -75,15 +67,11 @@ class Expander {
 
  private:
   size_t AddRef(const PostRef& ref) {
-    for (int i = 0; i < job_.refs_size(); ++i) {
-      const auto& r = job_.refs(i);
-      if (r.key() == ref.key && r.bsky_handle() == ref.bsky_handle &&
-          r.bsky_rkey() == ref.bsky_rkey) {
-        return static_cast<size_t>(i);
-      }
-    }
-    *job_.add_refs() = RefToProto(ref);
-    return static_cast<size_t>(job_.refs_size() - 1);
+    auto it = std::find_if(refs_.begin(), refs_.end(),
+                           [&](const PostRef& r) { return SamePost(r, ref); });
+    if (it != refs_.end()) return static_cast<size_t>(it - refs_.begin());
+    refs_.push_back(ref);
+    return refs_.size() - 1;
   }
 
   Status Input(const std::string& input) {
@@ -100,11 +88,11 @@ class Expander {
       return PermissionDeniedError("the page " + input + " moved to " + page->url +
                                    ", which is not on " + job_.seen_origin());
     }
-    Scan(page->html, page->url, input);
+    Scan(page->html, page->url);
     return Status::Ok();
   }
 
-  void Scan(const std::string& html, const std::string& url, const std::string& /*input*/) {
+  void Scan(const std::string& html, const std::string& url) {
     fetcher::ScanOptions scan;
     scan.nitter_hosts = settings_.archive.nitter_hosts;
     scan.whole_page = job_.whole_page();
@@ -138,13 +126,8 @@ class Expander {
     if (!state.last_modified().empty()) {
       request.headers.push_back("If-Modified-Since: " + state.last_modified());
     }
-    Result<fetcher::HttpResponse> answer = UnavailableError("no answer for " + url);
-    {
-      fetcher::HttpClient client(settings_.archive.http);
-      client.Add(std::move(request),
-                 [&](Result<fetcher::HttpResponse> r) { answer = std::move(r); });
-      client.Run();
-    }
+    auto answer =
+        std::move(fetcher::FetchAll({std::move(request)}, settings_.archive.http).front());
     auto keep_state = [&](std::string error) {
       state.set_last_error(std::move(error));
       after_expansion.push_back({FeedKey(url), state.SerializeAsString(), false});
@@ -171,22 +154,17 @@ class Expander {
     state.set_last_modified(answer->last_modified);
     state.set_format(parsed->format);
     *state.mutable_changed_at() = state.checked_at();
-    size_t taken = 0;
-    fetcher::HttpClient client(settings_.archive.http);
-    std::vector<std::pair<std::string, Result<fetcher::HttpResponse>>> pages;
+    // The articles it names that no read of a feed took before, at most max_feed_items.
+    std::vector<fetcher::HttpRequest> pages;
     for (const auto& item : parsed->items) {
-      if (taken >= settings_.max_feed_items) break;
+      if (pages.size() >= settings_.max_feed_items) break;
       if (store_->GetService(FeedSeenKey(item.url))) continue;
-      ++taken;
-      pages.emplace_back(item.url, UnavailableError("no answer"));
+      pages.push_back({item.url, fetcher::BodyKind::kHtml});
     }
-    for (auto& [page_url, result] : pages) {
-      auto* slot = &result;
-      client.Add({page_url, fetcher::BodyKind::kHtml},
-                 [slot](Result<fetcher::HttpResponse> r) { *slot = std::move(r); });
-    }
-    client.Run();
-    for (auto& [page_url, result] : pages) {
+    auto answers = fetcher::FetchAll(pages, settings_.archive.http);
+    for (size_t i = 0; i < pages.size(); ++i) {
+      const std::string& page_url = pages[i].url;
+      auto& result = answers[i];
       std::string error;
       if (!result) {
         error = result.error().message();
@@ -201,7 +179,7 @@ class Expander {
         if (events_.on_article) events_.on_article(*a);
         continue;
       }
-      Scan(result->body, result->url, page_url);
+      Scan(result->body, result->url);
       state.set_items_seen(state.items_seen() + 1);
       after_expansion.push_back({FeedSeenKey(page_url), url, false});
     }
@@ -214,6 +192,7 @@ class Expander {
   const RunSettings& settings_;
   const RunEvents& events_;
   std::vector<fetcher::FoundPost>* found_;
+  std::vector<PostRef> refs_;  // the job's posts, each once, in order (Job.refs when done)
 };
 
 bool Cancelled(const RunSettings& s) {

@@ -2,9 +2,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse.hpp>
 #include <sstream>
 
+#include "common/numbers.h"
 #include "common/time.h"
 #include "common/web.h"
 #include "proto/time.h"
@@ -22,23 +22,18 @@ ApiReply Reply(int status, json::object body) {
   return r;
 }
 
-ApiReply ErrorReply(int status, std::string message) {
-  json::object o;
-  o["error"] = ValidUtf8(message);
-  return Reply(status, std::move(o));
+ApiReply Failed(Status error) {
+  ApiReply r;
+  r.error = std::move(error);
+  return r;
 }
 
-int StatusOf(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kResourceExhausted:
-      return 503;
-    default:
-      return 500;
-  }
+// No valid credential: 404 when the write routes are off for the network (no --tokens).
+ApiReply Unauthenticated(bool routes_on, std::string why) {
+  if (!routes_on) return Failed(NotFoundError("no such route"));
+  ApiReply r = Failed(PermissionDeniedError(std::move(why)));
+  r.unauthenticated = true;
+  return r;
 }
 
 // A JSON array of strings at `name` of `o`, appended to `out`; InvalidArgument otherwise.
@@ -75,36 +70,15 @@ Result<json::object> BodyObject(std::string_view body) {
   return std::move(v.as_object());
 }
 
-std::string Time(const google::protobuf::Timestamp& t) { return proto::FormatTimestamp(t); }
-
 }  // namespace
-
-Result<std::string> Service::NormalizeOrigin(std::string_view origin) {
-  const std::string s(origin);
-  auto u = boost::urls::parse_uri(s);
-  if (!u || !IsHttpUrl(s) || !u->has_authority() || u->encoded_host().empty()) {
-    return InvalidArgumentError("not an origin (http(s)://HOST[:PORT]): " + ValidUtf8(origin));
-  }
-  const std::string path(u->encoded_path());
-  if ((!path.empty() && path != "/") || u->has_query() || u->has_fragment() || u->has_userinfo()) {
-    return InvalidArgumentError("an origin is a scheme, a host and a port, no path: " +
-                                ValidUtf8(origin));
-  }
-  std::string scheme(u->scheme());
-  std::string out = scheme + "://" + std::string(u->encoded_host());
-  const std::string port(u->port());
-  if (!port.empty() &&
-      !((scheme == "http" && port == "80") || (scheme == "https" && port == "443"))) {
-    out += ":" + port;
-  }
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Service::Service(archive::Store& store, ServiceOptions options)
     : store_(store),
       options_(std::move(options)),
-      queue_(store, JobQueue::Options{options_.run, options_.max_unfinished_jobs}) {}
+      queue_(store, JobQueue::Options{options_.run, options_.max_unfinished_jobs}) {
+  // A fresh 64-hex-digit token (NewToken): Add() refuses only short ones.
+  if (!options_.local_token.empty()) static_cast<void>(local_.Add("local", options_.local_token));
+}
 
 Service::~Service() { Stop(); }
 
@@ -126,50 +100,46 @@ void Service::Stop() {
 
 std::string Service::Authenticate(std::string_view authorization) const {
   std::string name = options_.tokens.Authenticate(authorization);
-  if (name.empty() && !options_.local_token.empty()) {
-    Tokens local;
-    if (local.Add("local", options_.local_token).ok()) name = local.Authenticate(authorization);
-  }
-  return name;
+  return name.empty() ? local_.Authenticate(authorization) : name;
 }
 
 ApiReply Service::Archive(std::string_view authorization, std::string_view body) {
   const std::string by = Authenticate(authorization);
   if (by.empty()) {
-    if (options_.tokens.empty()) return ErrorReply(404, "no such route");
-    ApiReply r = ErrorReply(401, "the archive API needs Authorization: Bearer TOKEN (--tokens)");
-    return r;
+    return Unauthenticated(!options_.tokens.empty(),
+                           "the archive API needs Authorization: Bearer TOKEN (--tokens)");
   }
   auto o = BodyObject(body);
-  if (!o) return ErrorReply(400, o.error().message());
+  if (!o) return Failed(o.error());
   for (const auto& kv : *o) {
     const std::string_view k = kv.key();
     if (k != "urls" && k != "pages" && k != "feeds" && k != "force" && k != "whole_page" &&
         k != "recheck") {
-      return ErrorReply(400, "unknown field \"" + ValidUtf8(k) +
-                                 "\" (expected urls, pages, feeds, force, whole_page, recheck)");
+      return Failed(
+          InvalidArgumentError("unknown field \"" + ValidUtf8(k) +
+                               "\" (expected urls, pages, feeds, force, whole_page, recheck)"));
     }
   }
   proto::Job spec;
   spec.set_submitted_by(by);
   std::vector<std::string> urls, feeds;
-  if (Status s = Strings(*o, "urls", urls); !s.ok()) return ErrorReply(400, s.message());
-  if (Status s = Strings(*o, "feeds", feeds); !s.ok()) return ErrorReply(400, s.message());
+  if (Status s = Strings(*o, "urls", urls); !s.ok()) return Failed(s);
+  if (Status s = Strings(*o, "feeds", feeds); !s.ok()) return Failed(s);
   for (size_t i = 0; i < urls.size(); ++i) {
     if (auto kind = ClassifyInput(urls[i], options_.run.archive.nitter_hosts); !kind) {
-      return ErrorReply(400, "urls[" + std::to_string(i) + "]: " + kind.error().message());
+      return Failed(kind.error().WithContext("urls[" + std::to_string(i) + "]"));
     }
     spec.add_inputs(urls[i]);
   }
   for (size_t i = 0; i < feeds.size(); ++i) {
     if (!IsHttpUrl(feeds[i])) {
-      return ErrorReply(
-          400, "feeds[" + std::to_string(i) + "]: not an http(s) URL: " + ValidUtf8(feeds[i]));
+      return Failed(InvalidArgumentError("feeds[" + std::to_string(i) +
+                                         "]: not an http(s) URL: " + ValidUtf8(feeds[i])));
     }
     spec.add_feeds(feeds[i]);
   }
   if (auto it = o->find("pages"); it != o->end()) {
-    if (!it->value().is_array()) return ErrorReply(400, "\"pages\" must be an array");
+    if (!it->value().is_array()) return Failed(InvalidArgumentError("\"pages\" must be an array"));
     for (const auto& p : it->value().as_array()) {
       const json::object* po = p.if_object();
       const json::value* html = po ? po->if_contains("html") : nullptr;
@@ -177,7 +147,7 @@ ApiReply Service::Archive(std::string_view authorization, std::string_view body)
       const json::value* position = po ? po->if_contains("position") : nullptr;
       if (html == nullptr || !html->is_string() || (url != nullptr && !url->is_string()) ||
           (position != nullptr && !position->is_int64())) {
-        return ErrorReply(400, "each of \"pages\" is {\"html\": TEXT, \"url\": URL}");
+        return Failed(InvalidArgumentError("each of \"pages\" is {\"html\": TEXT, \"url\": URL}"));
       }
       auto* page = spec.add_pages();
       page->set_html(std::string(html->as_string()));
@@ -187,23 +157,28 @@ ApiReply Service::Archive(std::string_view authorization, std::string_view body)
                              : static_cast<uint32_t>(spec.inputs_size()));
     }
   }
-  for (const char* flag : {"force", "whole_page", "recheck"}) {
-    auto b = Bool(*o, flag);
-    if (!b) return ErrorReply(400, b.error().message());
-    if (*b && std::string_view(flag) == "force") spec.set_force(true);
-    if (*b && std::string_view(flag) == "whole_page") spec.set_whole_page(true);
-    if (*b && std::string_view(flag) == "recheck") spec.set_recheck(true);
+  auto force = Bool(*o, "force");
+  auto whole_page = Bool(*o, "whole_page");
+  auto recheck = Bool(*o, "recheck");
+  for (const auto* b : {&force, &whole_page, &recheck}) {
+    if (!*b) return Failed(b->error());
   }
+  spec.set_force(*force);
+  spec.set_whole_page(*whole_page);
+  spec.set_recheck(*recheck);
   const size_t n = static_cast<size_t>(spec.inputs_size() + spec.pages_size() + spec.feeds_size());
-  if (n == 0) return ErrorReply(400, "nothing to archive: give \"urls\" (or pages or feeds)");
+  if (n == 0) {
+    return Failed(InvalidArgumentError("nothing to archive: give \"urls\" (or pages or feeds)"));
+  }
   if (n > options_.max_inputs_per_job) {
-    return ErrorReply(400, "too many inputs in one job (" + std::to_string(n) + "; at most " +
-                               std::to_string(options_.max_inputs_per_job) + ")");
+    return Failed(InvalidArgumentError("too many inputs in one job (" + std::to_string(n) +
+                                       "; at most " + std::to_string(options_.max_inputs_per_job) +
+                                       ")"));
   }
   auto job = queue_.Submit(std::move(spec));
   if (!job) {
-    ApiReply r = ErrorReply(StatusOf(job.error()), job.error().message());
-    if (r.status == 503) r.retry_after = 60;
+    ApiReply r = Failed(job.error());
+    if (job.error().code() == StatusCode::kUnavailable) r.retry_after = 60;
     return r;
   }
   json::object out;
@@ -217,11 +192,11 @@ ApiReply Service::Archive(std::string_view authorization, std::string_view body)
 
 ApiReply Service::Job(std::string_view authorization, std::string_view id) {
   if (Authenticate(authorization).empty()) {
-    if (options_.tokens.empty()) return ErrorReply(404, "no such route");
-    return ErrorReply(401, "jobs need Authorization: Bearer TOKEN (--tokens)");
+    return Unauthenticated(!options_.tokens.empty(),
+                           "jobs need Authorization: Bearer TOKEN (--tokens)");
   }
   auto view = queue_.Get(std::string(id));
-  if (!view) return ErrorReply(StatusOf(view.error()), view.error().message());
+  if (!view) return Failed(view.error());
   ApiReply r;
   r.body = JobJson(*view);
   return r;
@@ -233,22 +208,17 @@ void Service::CountSeen(std::string_view decision) {
 }
 
 ApiReply Service::Seen(std::string_view origin_header, std::string_view body) {
-  if (options_.seen.origins.empty()) return ErrorReply(404, "no such route");
+  if (options_.seen.origins.empty()) return Failed(NotFoundError("no such route"));
   auto o = BodyObject(body);
   const json::value* page_value = o ? o->if_contains("page") : nullptr;
   if (page_value == nullptr || !page_value->is_string() ||
       !IsHttpUrl(std::string(page_value->as_string()))) {
     CountSeen("bad_request");
-    return ErrorReply(400, "seen needs {\"page\": URL} with the page's http(s) URL");
+    return Failed(InvalidArgumentError("seen needs {\"page\": URL} with the page's http(s) URL"));
   }
   std::string page(page_value->as_string());
   if (const size_t hash = page.find('#'); hash != std::string::npos) page.resize(hash);
-  auto url = boost::urls::parse_uri(page);
-  std::string origin;
-  if (url) {
-    std::string o_text = std::string(url->scheme()) + "://" + std::string(url->encoded_authority());
-    if (auto n = NormalizeOrigin(o_text)) origin = *n;
-  }
+  const std::string origin = OriginOf(page);
   const auto& allowed = options_.seen.origins;
   const bool page_allowed =
       !origin.empty() && std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
@@ -258,17 +228,17 @@ ApiReply Service::Seen(std::string_view origin_header, std::string_view body) {
   }
   if (!page_allowed || (!origin_header.empty() && header_origin != origin)) {
     CountSeen("forbidden");
-    return ErrorReply(403, "pages of " + (origin.empty() ? std::string("that origin") : origin) +
-                               " are not archived on first view here");
+    return Failed(PermissionDeniedError("pages of " +
+                                        (origin.empty() ? std::string("that origin") : origin) +
+                                        " are not archived on first view here"));
   }
   ApiReply r;
   const UnixMicros now = NowMicros();
   const int64_t rescan =
       std::chrono::duration_cast<std::chrono::microseconds>(options_.seen.rescan_after).count();
   auto last = store_.GetService(SeenPageKey(page));
-  int64_t last_at = 0;
-  if (last) last_at = std::strtoll(last->c_str(), nullptr, 10);
-  if ((last && now - last_at < rescan) || queue_.Pending("seen", page)) {
+  const std::optional<uint64_t> last_at = last ? ParseDigits(*last) : std::nullopt;
+  if ((last_at && now - static_cast<int64_t>(*last_at) < rescan) || queue_.Pending("seen", page)) {
     CountSeen("recent");
     json::object out;
     out["decision"] = "recent";
@@ -286,7 +256,7 @@ ApiReply Service::Seen(std::string_view origin_header, std::string_view body) {
     }
     if (count >= options_.seen.origin_budget_per_hour) {
       ++seen_decisions_["over_budget"];
-      r = ErrorReply(429, "too many pages of " + origin + " this hour");
+      r = Failed(ResourceExhaustedError("too many pages of " + origin + " this hour"));
       r.retry_after = static_cast<int>((hour_start + 3'600'000'000LL - now) / 1'000'000) + 1;
       r.allow_origin = origin;
       return r;
@@ -301,12 +271,12 @@ ApiReply Service::Seen(std::string_view origin_header, std::string_view body) {
           std::vector<archive::ServiceWrite>{{SeenPageKey(page), std::to_string(now), false}});
       !s.ok()) {
     CountSeen("error");
-    return ErrorReply(500, "internal error");
+    return Failed(s);
   }
   auto job = queue_.Submit(std::move(spec));
   if (!job) {
     CountSeen("error");
-    r = ErrorReply(StatusOf(job.error()), job.error().message());
+    r = Failed(job.error());
     r.allow_origin = origin;
     return r;
   }
@@ -391,9 +361,9 @@ std::string JobJson(const JobView& view) {
   o["job"] = job.id();
   o["state"] = JobStateName(job.state());
   o["submitted_by"] = job.submitted_by();
-  if (job.has_created_at()) o["created"] = Time(job.created_at());
-  if (job.has_started_at()) o["started"] = Time(job.started_at());
-  if (job.has_finished_at()) o["finished"] = Time(job.finished_at());
+  if (job.has_created_at()) o["created"] = proto::FormatTimestamp(job.created_at());
+  if (job.has_started_at()) o["started"] = proto::FormatTimestamp(job.started_at());
+  if (job.has_finished_at()) o["finished"] = proto::FormatTimestamp(job.finished_at());
   if (!job.error().empty()) o["error"] = ValidUtf8(job.error());
   o["expanded"] = job.expanded();
   json::array inputs;
@@ -438,7 +408,7 @@ std::string JobJson(const JobView& view) {
     if (p.gone_kind() != proto::Tombstone::KIND_UNSPECIFIED) {
       j["gone_kind"] = proto::Tombstone::Kind_Name(p.gone_kind());
     }
-    if (p.has_finished_at()) j["finished"] = Time(p.finished_at());
+    if (p.has_finished_at()) j["finished"] = proto::FormatTimestamp(p.finished_at());
     counts[word] = (counts.contains(word) ? counts[word].as_int64() : 0) + 1;
     outcomes.push_back(std::move(j));
   }

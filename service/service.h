@@ -17,6 +17,7 @@
 
 #include "archive/store.h"
 #include "service/jobs.h"
+#include "service/origin.h"
 #include "service/run.h"
 #include "service/tokens.h"
 
@@ -39,13 +40,17 @@ struct ServiceOptions {
   size_t max_inputs_per_job = 10'000;
 };
 
-// An answer for the server to send as JSON.
+// An answer for the server to send: a JSON body, or an error the server answers with its one
+// Status → HTTP mapping (server/detail/http_status.h: InvalidArgument 400, PermissionDenied 403,
+// NotFound 404, ResourceExhausted 429, Unavailable 503, others 500 without details).
 struct ApiReply {
-  int status = 200;
-  std::string body;          // JSON
-  std::string allow_origin;  // Access-Control-Allow-Origin, when set
-  int retry_after = 0;       // seconds (429, 503)
-  std::string location;      // a new job's URL path
+  Status error;                  // not ok: the answer is this error
+  bool unauthenticated = false;  // with `error`: 401 and WWW-Authenticate, whatever its code
+  int status = 200;              // ok: 200 or 202
+  std::string body;              // ok: JSON
+  std::string allow_origin;      // Access-Control-Allow-Origin, when set
+  int retry_after = 0;           // seconds (429, 503)
+  std::string location;          // a new job's URL path
 };
 
 // Thread safety: every method may be called from any thread once Start() returned.
@@ -58,7 +63,8 @@ class Service {
 
   // POST /api/v1/archive: {"urls": [...], "pages": [{"url","html"}], "feeds": [...],
   // "force", "whole_page", "recheck"} → 202 {"job": ID, ...}; 401 without a valid token (404
-  // when no network tokens are configured and the local one is not given); 400 for bad input.
+  // when no network tokens are configured and the local one is not given); 400 for bad input;
+  // 503 (Unavailable) when too many jobs wait.
   ApiReply Archive(std::string_view authorization, std::string_view body);
   // GET /api/v1/jobs/ID: the job's state and outcomes (the same credentials).
   ApiReply Job(std::string_view authorization, std::string_view id);
@@ -69,9 +75,6 @@ class Service {
   // Prometheus text: jobs by state, queue depth, archive latency, seen decisions, feed reads.
   std::string Metrics() const;
 
-  // "http://host[:port]" in lower case, the default port dropped; InvalidArgument otherwise.
-  static Result<std::string> NormalizeOrigin(std::string_view origin);
-
  private:
   std::string Authenticate(std::string_view authorization) const;
   void Watcher();
@@ -79,6 +82,7 @@ class Service {
 
   archive::Store& store_;
   ServiceOptions options_;
+  Tokens local_;  // the CLI's credential, as a token named "local"
   JobQueue queue_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

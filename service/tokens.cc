@@ -3,7 +3,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <boost/algorithm/hex.hpp>
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/predicate.hpp>
+#include <boost/algorithm/string/trim.hpp>
 #include <fstream>
+#include <iterator>
 
 #include "common/sha256.h"
 
@@ -13,9 +18,7 @@ namespace {
 constexpr size_t kMinTokenLength = 16;
 
 std::string Trim(std::string_view s) {
-  const size_t a = s.find_first_not_of(" \t\r");
-  if (a == std::string_view::npos) return {};
-  return std::string(s.substr(a, s.find_last_not_of(" \t\r") - a + 1));
+  return boost::algorithm::trim_copy_if(std::string(s), boost::algorithm::is_any_of(" \t\r"));
 }
 
 }  // namespace
@@ -55,8 +58,7 @@ Result<Tokens> Tokens::Load(const std::string& path) {
 std::string Tokens::Authenticate(std::string_view authorization) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
-      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      !boost::algorithm::istarts_with(authorization, kBearer)) {
     return {};
   }
   std::string_view token = authorization.substr(kBearer.size());
@@ -73,12 +75,8 @@ std::string Tokens::Authenticate(std::string_view authorization) const {
 Result<std::string> NewToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return InternalError("no random bytes for a token");
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
+  boost::algorithm::hex_lower(std::begin(bytes), std::end(bytes), std::back_inserter(out));
   return out;
 }
 

@@ -165,7 +165,7 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
   so.run.archive = ArchiveOptionsFrom(options.fetch, std::move(*http));
   so.run.max_feed_items = options.watch_max_items;
   for (const auto& o : options.auto_archive_origins) {
-    auto normal = service::Service::NormalizeOrigin(o);
+    auto normal = service::NormalizeOrigin(o);
     if (!normal) return UsageFail(normal.error().message());
     so.seen.origins.push_back(*normal);
   }

@@ -1,6 +1,5 @@
 // stillpost watch FEED...: one read of each feed (conditional GET), its new articles archived.
 // What each feed named is kept in the store, so an article is archived once.
-#include "common/web.h"
 #include "tools/stillpost/commands.h"
 #include "tools/stillpost/jobs.h"
 
@@ -9,10 +8,7 @@ namespace stillpost::cli {
 int RunWatch(const GlobalOptions& global, const WatchOptions& options) {
   if (options.feeds.empty()) return UsageFail("watch needs a feed URL (RSS, Atom or sitemap)");
   proto::Job job;
-  for (const auto& feed : options.feeds) {
-    if (!IsHttpUrl(feed)) return UsageFail("not an http(s) feed URL: " + feed);
-    job.add_feeds(feed);
-  }
+  for (const auto& feed : options.feeds) job.add_feeds(feed);  // http(s) URLs (main.cc checks)
   auto http = HttpOptionsFrom(options.fetch);
   if (!http) return UsageFail(http.error().message());
   auto writer = OpenWriter(global, /*create=*/true);

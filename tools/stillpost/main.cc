@@ -259,7 +259,7 @@ int Main(int argc, char** argv) {
       ->option_text("ORIGIN")
       ->check(CLI::Validator(
           [](std::string& v) {
-            auto o = stillpost::service::Service::NormalizeOrigin(v);
+            auto o = stillpost::service::NormalizeOrigin(v);
             return o ? std::string() : o.error().message();
           },
           "ORIGIN"));
@@ -280,11 +280,18 @@ int Main(int argc, char** argv) {
                    "Pages of one origin archived on first view per hour, at most")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  const auto feed_url = CLI::Validator(
+      [](std::string& v) {
+        return stillpost::IsHttpUrl(v) ? std::string()
+                                       : "takes a feed's http(s) URL, not '" + v + "'";
+      },
+      "URL");
   serve_cmd
       ->add_option("--watch", serve.watch,
                    "Poll this feed (RSS, Atom, sitemap.xml, Google News sitemap) and archive "
                    "each new article (repeatable)")
-      ->option_text("URL");
+      ->option_text("URL")
+      ->check(feed_url);
   serve_cmd->add_option("--watch-every", watch_every, "How often each watched feed is read")
       ->capture_default_str()
       ->check(age);
@@ -306,7 +313,7 @@ int Main(int argc, char** argv) {
       "watch",
       "Read feeds once (RSS, Atom, sitemap.xml, Google News sitemap) and archive the "
       "articles each names for the first time");
-  watch_cmd->add_option("feeds", watch.feeds, "Feed URLs")->required();
+  watch_cmd->add_option("feeds", watch.feeds, "Feed URLs")->required()->check(feed_url);
   watch_cmd->add_option("--max-items", watch.max_items, "New articles taken from one feed")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
