@@ -191,6 +191,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
   }
 
   SP_RETURN_IF_ERROR(impl->LoadState());
+  SP_RETURN_IF_ERROR(impl->IndexArticlesOnce());
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

@@ -88,6 +88,17 @@ struct CaptureRef {
   std::string key;
 };
 
+// Which service records: the server's own (jobs, feeds, pages, events, the outbox) or the
+// re-check schedule, a column family of its own so that one ordered scan from the start finds
+// what is due (keys begin with the due time).
+enum class Records { kService, kSchedule };
+
+// An article that references a post, and when a scan first found the post in it.
+struct ArticleRef {
+  std::string url;
+  UnixMicros first_seen = 0;
+};
+
 // One change to the service records (Store::WriteService).
 struct ServiceWrite {
   std::string key;
@@ -198,13 +209,20 @@ class Store {
   // showed, pages embed.js reported) in a column family of their own. They are not the archive:
   // none of its rules or counters apply, and the keys are the service's (a short prefix per
   // kind of record). A batch is atomic and synced.
-  Status WriteService(std::span<const ServiceWrite> writes);
+  // `sync` false for records that can be rebuilt (the schedule): the write still lands in the
+  // write-ahead log, only not fsynced before returning.
+  Status WriteService(std::span<const ServiceWrite> writes, Records records = Records::kService,
+                      bool sync = true);
   // NotFound when absent.
-  Result<std::string> GetService(std::string_view key) const;
+  Result<std::string> GetService(std::string_view key, Records records = Records::kService) const;
   // Records whose key starts with `prefix`, in key order, after `start_after` (when set), at
   // most `limit`.
   Result<std::vector<std::pair<std::string, std::string>>> ScanService(
-      std::string_view prefix, size_t limit, std::string_view start_after = {}) const;
+      std::string_view prefix, size_t limit, std::string_view start_after = {},
+      Records records = Records::kService) const;
+
+  // The articles whose newest scan names the post, in URL order.
+  Result<std::vector<ArticleRef>> ArticlesOf(std::string_view post_key) const;
 
   // The DID a Bluesky handle had in the newest capture that showed it with the handle verified
   // (Capture.handle_verified: resolved to that DID during the capture). Handles move; this is

@@ -298,26 +298,27 @@ Result<std::string> KeyOfRef(const Store& store, const PostRef& ref) {
 
 namespace stillpost::archive {
 
-Result<std::string> Store::GetService(std::string_view key) const {
+Result<std::string> Store::GetService(std::string_view key, Records records) const {
   SP_RETURN_IF_ERROR(impl_->CheckOpen());
   const auto read_guard = impl_->ReadGuard();
-  if (impl_->service == nullptr) return NotFoundError(std::string(key));
+  rocksdb::ColumnFamilyHandle* cf = impl_->RecordsCf(records);
+  if (cf == nullptr) return NotFoundError(std::string(key));
   std::string value;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->service,
-                                     rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return NotFoundError(std::string(key));
   if (!s.ok()) return impl_->Rocks(s);
   return value;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> Store::ScanService(
-    std::string_view prefix, size_t limit, std::string_view start_after) const {
+    std::string_view prefix, size_t limit, std::string_view start_after, Records records) const {
   SP_RETURN_IF_ERROR(impl_->CheckOpen());
   const auto read_guard = impl_->ReadGuard();
   std::vector<std::pair<std::string, std::string>> out;
-  if (impl_->service == nullptr) return out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->service));
+  rocksdb::ColumnFamilyHandle* cf = impl_->RecordsCf(records);
+  if (cf == nullptr) return out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), cf));
   const std::string_view from = start_after.empty() ? prefix : start_after;
   it->Seek(rocksdb::Slice(from.data(), from.size()));
   if (!start_after.empty() && it->Valid() && it->key().ToStringView() == start_after) it->Next();
@@ -325,6 +326,23 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::ScanService(
     const std::string_view k = it->key().ToStringView();
     if (!k.starts_with(prefix)) break;
     out.emplace_back(std::string(k), it->value().ToString());
+  }
+  if (!it->status().ok()) return impl_->Rocks(it->status());
+  return out;
+}
+
+Result<std::vector<ArticleRef>> Store::ArticlesOf(std::string_view post_key) const {
+  SP_RETURN_IF_ERROR(impl_->CheckOpen());
+  const auto read_guard = impl_->ReadGuard();
+  const std::string prefix = detail::ArticleIndexPrefix(post_key);
+  std::vector<ArticleRef> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->indexes));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ArticleRef ref;
+    ref.url = it->key().ToString().substr(prefix.size());
+    ref.first_seen = static_cast<UnixMicros>(detail::DecodeBigEndian64(it->value().ToStringView()));
+    out.push_back(std::move(ref));
   }
   if (!it->status().ok()) return impl_->Rocks(it->status());
   return out;

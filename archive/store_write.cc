@@ -2,6 +2,7 @@
 // detail/post_state.h applied to each post's state) and articles.
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 #include <unordered_set>
@@ -240,39 +241,85 @@ Status Store::PutArticle(const proto::Article& article) {
   std::lock_guard<std::mutex> lock(im.write_mu);
   proto::StoreCounters counters = im.counters;
   rocksdb::WriteBatch batch;
-  if (!im.Exists(rocksdb::ReadOptions(), im.articles, article.url())) {
+  const rocksdb::ReadOptions ro;
+  auto before = im.GetProto<proto::Article>(ro, im.articles, article.url());
+  if (!before && before.error().code() != StatusCode::kNotFound) return before.error();
+  if (!before) {
     counters.set_articles(counters.articles() + 1);
     batch.Put(im.db->DefaultColumnFamily(),
               rocksdb::Slice(detail::kCountersKey.data(), detail::kCountersKey.size()),
               counters.SerializeAsString());
+  } else {
+    // A rescan that no longer names a post: the post no longer appears in this article.
+    for (const auto& key : before->post_keys()) {
+      if (std::find(article.post_keys().begin(), article.post_keys().end(), key) ==
+          article.post_keys().end()) {
+        batch.Delete(im.indexes, detail::ArticleIndexPrefix(key) + article.url());
+      }
+    }
   }
+  im.IndexArticle(batch, article);
   batch.Put(im.articles, article.url(), article.SerializeAsString());
   SP_RETURN_IF_ERROR(im.Rocks(im.db->Write(im.WriteOpts(), &batch)));
   im.counters = std::move(counters);
   return Status::Ok();
 }
 
+// Index entries for the article's posts, keeping the time a post was first found in it.
+void Store::Impl::IndexArticle(rocksdb::WriteBatch& batch, const proto::Article& article) {
+  const UnixMicros scanned = article.has_scanned_at() ? proto::MicrosOf(article.scanned_at()) : 0;
+  for (const auto& key : article.post_keys()) {
+    const std::string index_key = detail::ArticleIndexPrefix(key) + article.url();
+    if (Exists(rocksdb::ReadOptions(), indexes, index_key)) continue;
+    std::string value;
+    detail::AppendBigEndian64(value, static_cast<uint64_t>(scanned));
+    batch.Put(indexes, index_key, value);
+  }
+}
+
+Status Store::Impl::IndexArticlesOnce() {
+  if (Exists(rocksdb::ReadOptions(), db->DefaultColumnFamily(),
+             std::string(detail::kArticleIndexKey))) {
+    return Status::Ok();
+  }
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), articles));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    proto::Article article;
+    if (!article.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      continue;  // unreadable: the article's own reads report it
+    }
+    IndexArticle(batch, article);
+  }
+  if (!it->status().ok()) return Rocks(it->status());
+  batch.Put(db->DefaultColumnFamily(), std::string(detail::kArticleIndexKey), "1");
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  return Rocks(db->Write(w, &batch));
+}
+
 }  // namespace stillpost::archive
 
 namespace stillpost::archive {
 
-Status Store::WriteService(std::span<const ServiceWrite> writes) {
+Status Store::WriteService(std::span<const ServiceWrite> writes, Records records, bool sync) {
   Impl& im = *impl_;
   SP_RETURN_IF_ERROR(im.CheckOpen());
-  if (im.secondary || im.read_only || im.service == nullptr) {
+  rocksdb::ColumnFamilyHandle* cf = im.RecordsCf(records);
+  if (im.secondary || im.read_only || cf == nullptr) {
     return FailedPreconditionError("store " + im.path + " is open read-only here");
   }
   rocksdb::WriteBatch batch;
   for (const auto& w : writes) {
     if (w.key.empty()) return InvalidArgumentError("a service record needs a key");
     if (w.erase) {
-      batch.Delete(im.service, w.key);
+      batch.Delete(cf, w.key);
     } else {
-      batch.Put(im.service, w.key, w.value);
+      batch.Put(cf, w.key, w.value);
     }
   }
   rocksdb::WriteOptions wo;
-  wo.sync = true;  // service records say what was promised (a job accepted): always durable
+  wo.sync = sync;  // service records say what was promised (a job accepted): durable
   return im.Rocks(im.db->Write(wo, &batch));
 }
 

@@ -1,6 +1,7 @@
 #include "common/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -31,6 +32,21 @@ unsigned int DigestOrDie(std::string_view data, Digest& digest) {
 std::string Sha256Hex(std::string_view data) {
   Digest digest{};
   const unsigned int len = DigestOrDie(data, digest);
+  std::string out;
+  out.reserve(2 * len);
+  boost::algorithm::hex_lower(digest.begin(), digest.begin() + len, std::back_inserter(out));
+  return out;
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  Digest digest{};
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(),
+           &len) == nullptr) {
+    std::fputs("stillpost: OpenSSL cannot compute HMAC-SHA256 (out of memory?)\n", stderr);
+    std::abort();
+  }
   std::string out;
   out.reserve(2 * len);
   boost::algorithm::hex_lower(digest.begin(), digest.begin() + len, std::back_inserter(out));

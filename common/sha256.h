@@ -15,6 +15,9 @@ std::string Sha256Hex(std::string_view data);
 // The digest as standard base64 (for Content-Security-Policy hashes).
 std::string Sha256Base64(std::string_view data);
 
+// HMAC-SHA256 of `data` keyed with `key`, as lower-case hex (webhook signatures).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
 // True for 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view s);
 

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/numbers.h"
+
 namespace stillpost {
 namespace {
 
@@ -154,6 +156,19 @@ Result<UnixMicros> ParseTime(std::string_view s) {
                                 "' is out of range (years 0001 to 9999, in UTC)");
   }
   return secs * kMicrosPerSecond + micros;
+}
+
+std::optional<int64_t> DurationSeconds(std::string_view text) {
+  if (text.size() < 2 || text.size() > 10) return std::nullopt;
+  const char unit = text.back();
+  const int64_t mult = unit == 's'   ? 1
+                       : unit == 'm' ? 60
+                       : unit == 'h' ? 3600
+                       : unit == 'd' ? 86400
+                                     : 0;
+  const auto n = ParseDigits(text.substr(0, text.size() - 1));
+  if (mult == 0 || !n) return std::nullopt;
+  return static_cast<int64_t>(*n) * mult;
 }
 
 }  // namespace stillpost

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ std::string FormatDate(UnixMicros t);
 // malformed, an impossible date (2024-02-30), or a time outside 0001-01-01T00:00:00Z ..
 // 9999-12-31T23:59:59.999999Z (what a protobuf Timestamp can hold) once in UTC.
 Result<UnixMicros> ParseTime(std::string_view text);
+
+// "90s", "10m", "6h", "30d" as seconds: digits then s, m, h or d; nullopt otherwise.
+std::optional<int64_t> DurationSeconds(std::string_view text);
 
 // Whether `t` lies in the range ParseTime accepts (and protobuf's Timestamp can hold).
 bool InTimeRange(UnixMicros t);

@@ -285,10 +285,26 @@ struct Archiver::Impl {
     }
     *job->capture.mutable_post() = std::move(a.mapped.post);
     SetContentDigest(*job);
+    if (options.only_if_changed && UnchangedBeforeMedia(*job)) {
+      PostOutcome o;
+      o.key = job->key;
+      o.kind = PostOutcome::Kind::kUnchanged;
+      return Done(job->index, std::move(o));
+    }
     VerifyAuthor(job, [this, job] {
       if (!job->sources.empty()) return ResolveMedia(job);
       FetchMedia(job);
     });
+  }
+
+  // A re-fetch that shows what the newest whole capture shows: nothing to store, so its media
+  // are not fetched again (a re-check of a live post costs one request).
+  bool UnchangedBeforeMedia(const Job& job) const {
+    if (job.capture.partial()) return false;
+    auto state = store.StateSummary(job.key);
+    if (!state || state->current() != proto::PostState::CURRENT_LIVE) return false;
+    auto latest = store.LatestGood(job.key);
+    return latest && !latest->partial() && latest->content_digest() == job.capture.content_digest();
   }
 
   void FallBack(const std::shared_ptr<Job>& job, std::string why) {
@@ -490,6 +506,9 @@ struct Archiver::Impl {
   void Commit(const std::shared_ptr<Job>& job) {
     proto::Capture& c = job->capture;
     if (!options.job.empty()) c.set_job(options.job);
+    if (auto t = options.triggers.find(job->key); t != options.triggers.end()) {
+      c.set_trigger(t->second);
+    }
     if (!c.has_captured_at()) *c.mutable_captured_at() = Ts(NowMicros());
     if (c.has_post() && !c.has_content_digest()) c.set_content_digest(ContentDigest(c.post()));
     // What changed since the newest capture, for re-checks.
@@ -508,7 +527,8 @@ struct Archiver::Impl {
           transition = "repaired";
         }
       }
-      if (options.only_if_changed && transition.empty()) {
+      if (options.only_if_changed && transition.empty() &&
+          !(options.keep_tombstones && c.has_tombstone())) {
         PostOutcome o;
         o.key = job->key;
         o.kind = PostOutcome::Kind::kUnchanged;

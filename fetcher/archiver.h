@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,12 @@ struct ArchiveOptions {
   // A post whose newest capture carries it was captured by this job before a crash: it is not
   // fetched again, and its outcome is read back from that capture (PostOutcome::recovered).
   std::string job;
+  // With only_if_changed: still store a capture of a post that is gone again (each fetch that
+  // confirms a deletion is a capture, as the re-check scheduler wants).
+  bool keep_tombstones = false;
+  // Why each post is fetched (Capture.trigger), by post key: "recheck", "confirmation 1 of 2",
+  // a Jetstream event. Posts not named get none.
+  std::map<std::string, std::string> triggers;
 };
 
 struct PostOutcome {

@@ -134,6 +134,7 @@ struct HttpClient::Impl {
     HeaderList headers;  // the request's own headers, alive while the transfer is
     std::string etag;
     std::string last_modified;
+    RateHeaders rate;
     uint64_t cap = 0;
     std::string body;
     std::string location;
@@ -258,6 +259,7 @@ struct HttpClient::Impl {
       t->content_type.clear();
       t->etag.clear();
       t->last_modified.clear();
+      t->rate = {};
       return size * n;
     }
     const size_t colon = line.find(':');
@@ -270,6 +272,19 @@ struct HttpClient::Impl {
     if (boost::algorithm::iequals(name, "content-type")) t->content_type = value;
     if (boost::algorithm::iequals(name, "etag")) t->etag = value;
     if (boost::algorithm::iequals(name, "last-modified")) t->last_modified = value;
+    // Retry-After, and the rate-limit headers of Mastodon (X-RateLimit-*), X (x-rate-limit-*)
+    // and Bluesky (RateLimit-*).
+    if (boost::algorithm::iequals(name, "retry-after")) t->rate.retry_after = value;
+    if (boost::algorithm::iequals(name, "x-ratelimit-reset") ||
+        boost::algorithm::iequals(name, "x-rate-limit-reset") ||
+        boost::algorithm::iequals(name, "ratelimit-reset")) {
+      t->rate.reset = value;
+    }
+    if (boost::algorithm::iequals(name, "x-ratelimit-remaining") ||
+        boost::algorithm::iequals(name, "x-rate-limit-remaining") ||
+        boost::algorithm::iequals(name, "ratelimit-remaining")) {
+      t->rate.remaining = value;
+    }
     return size * n;
   }
 
@@ -280,7 +295,7 @@ struct HttpClient::Impl {
     const sockaddr* sa = &addr->addr;
     const bool proxied = !t->impl->options.proxy.empty();  // checked in Start()
     if (purpose == CURLSOCKTYPE_IPCXN && !proxied && !PublicAddress(sa) &&
-        !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
+        !(t->via_upstream && t->impl->PrivateAllowed(*t))) {
       t->refused_address = AddressText(sa);
       return CURL_SOCKET_BAD;
     }
@@ -293,11 +308,15 @@ struct HttpClient::Impl {
   static int OnPrereq(void* user, char* primary_ip, char*, int, int) {
     auto* t = static_cast<Transfer*>(user);
     if (!t->impl->options.proxy.empty()) return CURL_PREREQFUNC_OK;  // checked in Start()
-    if (!IsPublicIp(primary_ip) && !(t->via_upstream && t->impl->options.allow_private_upstreams)) {
+    if (!IsPublicIp(primary_ip) && !(t->via_upstream && t->impl->PrivateAllowed(*t))) {
       t->refused_address = primary_ip;
       return CURL_PREREQFUNC_ABORT;
     }
     return CURL_PREREQFUNC_OK;
+  }
+
+  bool PrivateAllowed(const Transfer& t) const {
+    return options.allow_private_upstreams || t.request.operator_destination;
   }
 
   // Starts one attempt of a transfer; false (and the callback has run) when it cannot start.
@@ -307,7 +326,8 @@ struct HttpClient::Impl {
       Finish(std::move(t), target.error());
       return false;
     }
-    t->via_upstream = target->rewritten;
+    // An operator's own destination (a webhook) is trusted like a configured upstream.
+    t->via_upstream = target->rewritten || t->request.operator_destination;
     const HttpLimits& l = options.limits;
     const bool media = t->request.kind == BodyKind::kImage || t->request.kind == BodyKind::kVideo;
     milliseconds timeout = media ? l.media_timeout : l.json_timeout;
@@ -321,7 +341,7 @@ struct HttpClient::Impl {
       }
       timeout = std::min(timeout, left);
     }
-    if (!options.proxy.empty() && !(t->via_upstream && options.allow_private_upstreams)) {
+    if (!options.proxy.empty() && !(t->via_upstream && PrivateAllowed(*t))) {
       if (std::string refused = RefusedDestination(target->url); !refused.empty()) {
         t->refused_address = std::move(refused);
         Finish(std::move(t),
@@ -390,6 +410,11 @@ struct HttpClient::Impl {
       t->headers.reset(list);
     }
     if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers.get());
+    if (t->request.post_body) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.post_body->data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(t->request.post_body->size()));
+    }
     if (curl_multi_add_handle(multi.get(), e) != CURLM_OK) {
       t->easy.reset();
       Finish(std::move(t), InternalError("libcurl cannot start a transfer"));
@@ -397,6 +422,31 @@ struct HttpClient::Impl {
     }
     active.emplace(e, std::move(t));
     return true;
+  }
+
+  // Whether the limiter lets `t` start now (a token taken). If not, `t` waits for its host (back
+  // in `waiting`, or null: finished because the host's circuit is open or the wait would pass
+  // its deadline).
+  bool Admitted(std::unique_ptr<Transfer>& t) {
+    const std::string host = HostOf(t->current_url);
+    const HostLimiter::Gate gate =
+        options.limiter_paces ? options.limiter->Acquire(host) : options.limiter->Held(host);
+    if (gate.verdict == HostLimiter::Verdict::kGo) return true;
+    const auto left = std::chrono::duration_cast<milliseconds>(gate.until - Clock::now());
+    if (gate.verdict == HostLimiter::Verdict::kOpen) {
+      Finish(std::move(t), UnavailableError("not asking " + host + ": its circuit is open for " +
+                                            std::to_string(left.count() / 1000 + 1) +
+                                            " s more, after rate-limit answers in a row"));
+      return false;
+    }
+    if (t->request.deadline != Clock::time_point{} && gate.until >= t->request.deadline) {
+      Finish(std::move(t), DeadlineExceededError("out of time for " + Short(t->request.url) +
+                                                 " waiting for " + host + "'s rate limit"));
+      return false;
+    }
+    t->not_before = gate.until;
+    waiting.push_back(std::move(t));
+    return false;
   }
 
   // Ends every transfer, active or waiting, with "stopping".
@@ -492,6 +542,11 @@ struct HttpClient::Impl {
     attempt.status = status;
     attempt.location = t->location;
     attempt.retry_after_seconds = static_cast<long>(retry_after);
+    if (options.limiter && code == CURLE_OK) {
+      const milliseconds wait = options.limiter->Observe(host, status, t->rate);
+      if (status == 429)
+        attempt.retry_after_seconds = static_cast<long>((wait.count() + 999) / 1000);
+    }
     attempt.url = t->current_url;
     attempt.request_url = t->request.url;
     attempt.attempts = t->attempts;
@@ -582,6 +637,7 @@ void HttpClient::Run() {
         im.waiting.push_back(std::move(t));
         continue;
       }
+      if (im.options.limiter && !im.Admitted(t)) continue;
       im.Start(std::move(t));
     }
     int running = 0;

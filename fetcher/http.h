@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "fetcher/rate_limit.h"
 #include "fetcher/upstream.h"
 
 namespace stillpost::fetcher {
@@ -69,6 +71,13 @@ struct HttpOptions {
   // When set and it becomes true, Run() ends soon (within a second): requests not finished get
   // Cancelled-as-Unavailable ("stopping") callbacks. For a server that stops mid-job.
   const std::atomic<bool>* cancel = nullptr;
+  // When set, every request waits for a token of its host's bucket, a host whose circuit is
+  // open is not asked (Unavailable), and each answer is reported to it (rate_limit.h). A 429 is
+  // then retried after the wait the limiter sets, when that is within retry_after_max.
+  std::shared_ptr<HostLimiter> limiter;
+  // false: the limiter's 429 waits and circuits apply, its buckets do not (work a person asked
+  // for now, such as the server's archive jobs; the re-check scheduler is paced).
+  bool limiter_paces = true;
 };
 
 struct HttpRequest {
@@ -79,6 +88,11 @@ struct HttpRequest {
   std::chrono::steady_clock::time_point deadline{};
   // Extra request headers, "Name: value" (a conditional GET's If-None-Match).
   std::vector<std::string> headers = {};
+  // A POST of this body instead of a GET (a webhook delivery); `headers` should say its type.
+  std::optional<std::string> post_body = std::nullopt;
+  // The operator named this URL (a --webhook): the address guard does not apply, as for a
+  // configured upstream with allow_private_upstreams.
+  bool operator_destination = false;
 };
 
 // A body kept on disk rather than in memory: media, whose bodies can be hundreds of MB. The

@@ -104,3 +104,19 @@ Response Router::Write(const Request& req, WriteRoute route, std::string_view pa
 }
 
 }  // namespace stillpost::server
+
+namespace stillpost::server {
+
+// GET /feeds/changes.atom[?article=URL]: the service's announcements (404 on a replica).
+Response Router::ChangesFeed(const Query& query) {
+  if (service_ == nullptr) return Error(404, "no such route (the changes feed is the writer's)");
+  service::ApiReply reply = service_->ChangesFeed(query.Get("article"));
+  if (!reply.error.ok()) return Error(reply.error);
+  Response r;
+  r.body = std::move(reply.body);
+  r.Set("Content-Type", reply.content_type);
+  r.Set("Cache-Control", "no-cache");
+  return r;
+}
+
+}  // namespace stillpost::server

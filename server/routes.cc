@@ -45,6 +45,7 @@ std::string_view RouteOf(std::string_view path) {
       break;
   }
   if (path == "/embed.js") return "embed.js";
+  if (path == "/feeds/changes.atom") return "changes";
   if (path == "/healthz") return "healthz";
   if (path == "/metrics") return "metrics";
   if (path == "/" || path.empty()) return "home";
@@ -247,6 +248,7 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
   } else if (starts("/embed/")) {
     auto key = NormalizeKey(path.substr(7));
     r = key ? Embed(req, *key, query) : Error(400, key.error().message());
+    if (key && r.status == 200 && service_ != nullptr) service_->CountView(*key);
   } else if (starts("/media/")) {
     r = Media(req, path.substr(7));
   } else if (path == "/oembed") {
@@ -268,6 +270,8 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
     r.Set("Access-Control-Allow-Origin", "*");
   } else if (path == "/embed.js") {
     r = EmbedJs(req);
+  } else if (path == "/feeds/changes.atom") {
+    r = ChangesFeed(query);
   } else if (path == "/favicon.ico") {
     r.body = std::string(kFavicon);
     r.Set("Content-Type", "image/svg+xml");

@@ -165,7 +165,8 @@ class Router {
   Response Api(std::string_view rest);                                         // api_routes.cc
   Response Articles(const Query& query);                                       // api_routes.cc
   Response Home(const Query& query);                                           // home.cc
-  Response Write(const Request& r, WriteRoute route, std::string_view path);   // api_routes.cc
+  Response ChangesFeed(const Query& query);
+  Response Write(const Request& r, WriteRoute route, std::string_view path);  // api_routes.cc
   std::string HomeItem(const std::string& key) const;  // one line of the home page's lists
 
   archive::Store& store_;

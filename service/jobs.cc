@@ -51,6 +51,7 @@ std::string_view JobStateName(proto::Job::State state) {
 JobQueue::JobQueue(archive::Store& store, Options options)
     : store_(store), options_(std::move(options)) {
   options_.run.archive.http.cancel = &stopping_;
+  options_.run.archive.http.limiter_paces = false;  // asked for now: 429s and circuits only
 }
 
 JobQueue::~JobQueue() { Stop(); }
@@ -215,6 +216,7 @@ bool JobQueue::RunOne(proto::Job job) {
     }
     static_cast<void>(store_.WriteService(std::vector<archive::ServiceWrite>{
         {OutcomeKey(job.id(), o.index), p.SerializeAsString(), false}}));
+    if (options_.on_outcome) options_.on_outcome(o);
     const double seconds = static_cast<double>(NowMicros() - created) / 1e6;
     std::lock_guard<std::mutex> lock(mu_);
     size_t b = 0;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -46,6 +47,8 @@ class JobQueue {
   struct Options {
     RunSettings run;
     size_t max_unfinished = 10'000;  // Submit() refuses more (ResourceExhausted)
+    // Each post's outcome once stored (on the worker thread): the scheduler tracks new posts.
+    std::function<void(const fetcher::PostOutcome&)> on_outcome;
   };
   // Borrows `store`, which must outlive the queue.
   JobQueue(archive::Store& store, Options options);

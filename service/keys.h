@@ -2,6 +2,7 @@
 // WriteService). Private to service/. Prefixes are stored: never rename one.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -14,6 +15,16 @@ inline constexpr std::string_view kOutcomePrefix = "jobo/";       // id/INDEX ->
 inline constexpr std::string_view kFeedPrefix = "feed/";          // feed URL -> FeedState
 inline constexpr std::string_view kFeedSeenPrefix = "feedseen/";  // article URL -> feed URL
 inline constexpr std::string_view kSeenPagePrefix = "seenpage/";  // page URL -> µs accepted
+// ChangeEvent under 16 hex digits of ~time (newest first), then its 8 random hex digits.
+inline constexpr std::string_view kEventPrefix = "event/";
+inline constexpr std::string_view kOutboxPrefix = "outbox/";        // event id/INDEX -> Delivery
+inline constexpr std::string_view kJetstreamPrefix = "jetstream/";  // URL -> JetstreamState
+
+// The schedule's column family (archive::Records::kSchedule):
+//   'd' BE64(due µs) post-key   -> ScheduleEntry
+//   'k' post-key                -> BE64(due µs), to find a post's entry
+inline constexpr char kDueMark = 'd';
+inline constexpr char kPostMark = 'k';
 
 inline std::string JobKey(std::string_view id) { return std::string(kJobPrefix) += id; }
 inline std::string QueueKey(std::string_view id) { return std::string(kQueuePrefix) += id; }
@@ -29,5 +40,36 @@ inline std::string OutcomeKey(std::string_view id, size_t index) {
 inline std::string FeedKey(std::string_view url) { return std::string(kFeedPrefix) += url; }
 inline std::string FeedSeenKey(std::string_view url) { return std::string(kFeedSeenPrefix) += url; }
 inline std::string SeenPageKey(std::string_view url) { return std::string(kSeenPagePrefix) += url; }
+inline std::string EventKey(uint64_t inverted_time, std::string_view random_hex) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inverted_time));
+  return (std::string(kEventPrefix) += hex) += random_hex;
+}
+inline std::string OutboxKey(std::string_view event_id, size_t index) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%08zx", index);
+  return ((std::string(kOutboxPrefix) += event_id) += '/') += hex;
+}
+inline std::string JetstreamKey(std::string_view url) {
+  return std::string(kJetstreamPrefix) += url;
+}
+
+inline void AppendBigEndian64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+inline uint64_t ReadBigEndian64(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+inline std::string DueKey(int64_t due_micros, std::string_view post_key) {
+  std::string k(1, kDueMark);
+  AppendBigEndian64(k, static_cast<uint64_t>(due_micros));
+  return k += post_key;
+}
+inline std::string PostScheduleKey(std::string_view post_key) {
+  return std::string(1, kPostMark) += post_key;
+}
 
 }  // namespace stillpost::service

@@ -75,7 +75,22 @@ Result<json::object> BodyObject(std::string_view body) {
 Service::Service(archive::Store& store, ServiceOptions options)
     : store_(store),
       options_(std::move(options)),
-      queue_(store, JobQueue::Options{options_.run, options_.max_unfinished_jobs}) {
+      changes_(store, options_.changes),
+      queue_(store,
+             JobQueue::Options{
+                 options_.run, options_.max_unfinished_jobs, [this](const fetcher::PostOutcome& o) {
+                   if (scheduler_ && (o.kind == fetcher::PostOutcome::Kind::kCaptured ||
+                                      o.kind == fetcher::PostOutcome::Kind::kGone)) {
+                     scheduler_->Track(o.key);
+                   }
+                 }}) {
+  if (options_.recheck || !options_.jetstream.url.empty()) {
+    scheduler_ =
+        std::make_unique<Scheduler>(store, changes_, options_.recheck_options, options_.run);
+  }
+  if (!options_.jetstream.url.empty()) {
+    jetstream_ = std::make_unique<Jetstream>(store, *scheduler_, options_.jetstream);
+  }
   // A fresh 64-hex-digit token (NewToken): Add() refuses only short ones.
   if (!options_.local_token.empty()) static_cast<void>(local_.Add("local", options_.local_token));
 }
@@ -83,6 +98,9 @@ Service::Service(archive::Store& store, ServiceOptions options)
 Service::~Service() { Stop(); }
 
 Status Service::Start() {
+  SP_RETURN_IF_ERROR(changes_.Start());
+  if (scheduler_) SP_RETURN_IF_ERROR(scheduler_->Start());
+  if (jetstream_) SP_RETURN_IF_ERROR(jetstream_->Start());
   SP_RETURN_IF_ERROR(queue_.Start());
   if (!options_.watch.empty()) watcher_ = std::thread([this] { Watcher(); });
   return Status::Ok();
@@ -96,6 +114,25 @@ void Service::Stop() {
   wake_.notify_all();
   if (watcher_.joinable()) watcher_.join();
   queue_.Stop();
+  if (jetstream_) jetstream_->Stop();
+  if (scheduler_) scheduler_->Stop();
+  changes_.Stop();
+}
+
+ApiReply Service::ChangesFeed(std::string_view article) const {
+  ApiReply r;
+  auto feed = changes_.Atom(article);
+  if (!feed) {
+    r.error = feed.error();
+    return r;
+  }
+  r.body = std::move(*feed);
+  r.content_type = "application/atom+xml; charset=utf-8";
+  return r;
+}
+
+void Service::CountView(std::string_view key) {
+  if (scheduler_) scheduler_->CountView(key);
 }
 
 std::string Service::Authenticate(std::string_view authorization) const {
@@ -352,6 +389,121 @@ std::string Service::Metrics() const {
     }
     m << "stillpost_feed_reads_total{feed=\"" << label << "\"} " << n << "\n";
   }
+  m << ExtraMetrics();
+  return m.str();
+}
+
+// The scheduler's, the hosts', Jetstream's and the webhooks' series.
+std::string Service::ExtraMetrics() const {
+  std::ostringstream m;
+  const auto label = [](std::string_view v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (c != '\n') out += c;
+    }
+    return out;
+  };
+  if (scheduler_) {
+    const SchedulerStats s = scheduler_->stats();
+    m << "# HELP stillpost_recheck_scheduled Posts in the re-check schedule.\n"
+         "# TYPE stillpost_recheck_scheduled gauge\n"
+      << "stillpost_recheck_scheduled " << s.scheduled << "\n";
+    m << "# HELP stillpost_recheck_due_lag_seconds How long the oldest due check has waited.\n"
+         "# TYPE stillpost_recheck_due_lag_seconds gauge\n"
+      << "stillpost_recheck_due_lag_seconds " << s.due_lag_seconds << "\n";
+    m << "# HELP stillpost_recheck_lag_seconds From each check's due time to its start.\n"
+         "# TYPE stillpost_recheck_lag_seconds histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < std::size(SchedulerStats::kBuckets); ++b) {
+      cumulative += s.lag[b];
+      m << "stillpost_recheck_lag_seconds_bucket{le=\"" << SchedulerStats::kBuckets[b] << "\"} "
+        << cumulative << "\n";
+    }
+    cumulative += s.lag[std::size(SchedulerStats::kBuckets)];
+    m << "stillpost_recheck_lag_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n"
+      << "stillpost_recheck_lag_seconds_sum " << s.lag_sum << "\n"
+      << "stillpost_recheck_lag_seconds_count " << cumulative << "\n";
+    m << "# HELP stillpost_recheck_checks_total Re-checks by platform and what they found.\n"
+         "# TYPE stillpost_recheck_checks_total counter\n";
+    for (const auto& [k, n] : s.checks) {
+      m << "stillpost_recheck_checks_total{platform=\"" << k.first << "\",result=\"" << k.second
+        << "\"} " << n << "\n";
+    }
+    m << "# HELP stillpost_recheck_transitions_total Confirmed changes announced, by platform.\n"
+         "# TYPE stillpost_recheck_transitions_total counter\n";
+    for (const auto& [k, n] : s.transitions) {
+      m << "stillpost_recheck_transitions_total{platform=\"" << k.first << "\",transition=\""
+        << k.second << "\"} " << n << "\n";
+    }
+  }
+  if (const auto& limiter = options_.run.archive.http.limiter) {
+    const auto hosts = limiter->Stats();
+    m << "# HELP stillpost_host_tokens Requests a host's bucket allows now (of its burst).\n"
+         "# TYPE stillpost_host_tokens gauge\n";
+    for (const auto& h : hosts) {
+      m << "stillpost_host_tokens{host=\"" << label(h.host) << "\"} " << h.tokens << "\n";
+    }
+    m << "# HELP stillpost_host_circuit_open Whether a host's circuit is open (1) or closed.\n"
+         "# TYPE stillpost_host_circuit_open gauge\n";
+    for (const auto& h : hosts) {
+      m << "stillpost_host_circuit_open{host=\"" << label(h.host) << "\"} "
+        << (h.circuit_open ? 1 : 0) << "\n";
+    }
+    m << "# HELP stillpost_host_held_seconds Until a host may be asked again (429, circuit).\n"
+         "# TYPE stillpost_host_held_seconds gauge\n";
+    for (const auto& h : hosts) {
+      m << "stillpost_host_held_seconds{host=\"" << label(h.host) << "\"} " << h.held_seconds
+        << "\n";
+    }
+    m << "# HELP stillpost_host_requests_total Requests sent per host.\n"
+         "# TYPE stillpost_host_requests_total counter\n";
+    for (const auto& h : hosts) {
+      m << "stillpost_host_requests_total{host=\"" << label(h.host) << "\"} " << h.requests << "\n";
+    }
+    m << "# HELP stillpost_host_rate_limited_total 429 answers per host.\n"
+         "# TYPE stillpost_host_rate_limited_total counter\n";
+    for (const auto& h : hosts) {
+      m << "stillpost_host_rate_limited_total{host=\"" << label(h.host) << "\"} " << h.limited
+        << "\n";
+    }
+    m << "# HELP stillpost_host_circuit_opened_total Times a host's circuit opened.\n"
+         "# TYPE stillpost_host_circuit_opened_total counter\n";
+    for (const auto& h : hosts) {
+      m << "stillpost_host_circuit_opened_total{host=\"" << label(h.host) << "\"} "
+        << h.circuit_opened << "\n";
+    }
+  }
+  if (jetstream_) {
+    const JetstreamStats j = jetstream_->stats();
+    m << "# HELP stillpost_jetstream_connected Jetstream connections open now.\n"
+         "# TYPE stillpost_jetstream_connected gauge\n"
+      << "stillpost_jetstream_connected " << j.connected << "\n"
+      << "# HELP stillpost_jetstream_events_total Jetstream events read.\n"
+         "# TYPE stillpost_jetstream_events_total counter\n"
+      << "stillpost_jetstream_events_total " << j.events << "\n"
+      << "# HELP stillpost_jetstream_acted_total Deletes and updates of archived posts acted on.\n"
+         "# TYPE stillpost_jetstream_acted_total counter\n"
+      << "stillpost_jetstream_acted_total " << j.acted << "\n"
+      << "# HELP stillpost_jetstream_disconnects_total Connections lost or refused.\n"
+         "# TYPE stillpost_jetstream_disconnects_total counter\n"
+      << "stillpost_jetstream_disconnects_total " << j.errors << "\n"
+      << "# HELP stillpost_jetstream_cursor_seconds The cursor (the last event's time).\n"
+         "# TYPE stillpost_jetstream_cursor_seconds gauge\n"
+      << "stillpost_jetstream_cursor_seconds " << static_cast<double>(j.cursor) / 1e6 << "\n";
+  }
+  const ChangesStats c = changes_.stats();
+  m << "# HELP stillpost_changes_announced_total Confirmed changes announced.\n"
+       "# TYPE stillpost_changes_announced_total counter\n"
+    << "stillpost_changes_announced_total " << c.announced << "\n"
+    << "# HELP stillpost_webhook_deliveries_total Webhook deliveries by result.\n"
+       "# TYPE stillpost_webhook_deliveries_total counter\n"
+    << "stillpost_webhook_deliveries_total{result=\"delivered\"} " << c.delivered << "\n"
+    << "stillpost_webhook_deliveries_total{result=\"failed_attempt\"} " << c.failed_attempts << "\n"
+    << "stillpost_webhook_deliveries_total{result=\"given_up\"} " << c.given_up << "\n"
+    << "# HELP stillpost_webhook_outbox Deliveries waiting in the outbox.\n"
+       "# TYPE stillpost_webhook_outbox gauge\n"
+    << "stillpost_webhook_outbox " << c.outbox << "\n";
   return m.str();
 }
 

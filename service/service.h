@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -16,9 +17,12 @@
 #include <vector>
 
 #include "archive/store.h"
+#include "service/changes.h"
+#include "service/jetstream.h"
 #include "service/jobs.h"
 #include "service/origin.h"
 #include "service/run.h"
+#include "service/scheduler.h"
 #include "service/tokens.h"
 
 namespace stillpost::service {
@@ -38,6 +42,13 @@ struct ServiceOptions {
   std::chrono::seconds watch_every{600};
   size_t max_unfinished_jobs = 10'000;
   size_t max_inputs_per_job = 10'000;
+  // --recheck: the scheduler (with its options); --jetstream; the announcements (--webhook).
+  // The host limiter is run.archive.http.limiter, shared by jobs, re-checks and Jetstream's
+  // fetches.
+  bool recheck = false;
+  RecheckOptions recheck_options;
+  JetstreamOptions jetstream;  // off when url is empty
+  ChangesOptions changes;
 };
 
 // An answer for the server to send: a JSON body, or an error the server answers with its one
@@ -51,6 +62,7 @@ struct ApiReply {
   std::string allow_origin;      // Access-Control-Allow-Origin, when set
   int retry_after = 0;           // seconds (429, 503)
   std::string location;          // a new job's URL path
+  std::string content_type;      // ok: when not JSON
 };
 
 // Thread safety: every method may be called from any thread once Start() returned.
@@ -72,17 +84,30 @@ class Service {
   // page (or an Origin header) of another origin; 429 over the origin's budget; 200 "recent"
   // when the page was scanned lately; 202 "accepted" with the job otherwise.
   ApiReply Seen(std::string_view origin_header, std::string_view body);
-  // Prometheus text: jobs by state, queue depth, archive latency, seen decisions, feed reads.
+  // GET /feeds/changes.atom[?article=URL]: the confirmed changes (changes.h); 404 for an
+  // article the store does not hold.
+  ApiReply ChangesFeed(std::string_view article) const;
+  // The origin embeds are served from, once the server is bound (links in announcements).
+  void SetPublicBase(std::string base) { changes_.SetPublicBase(std::move(base)); }
+  // An embed of `key` was served (the scheduler checks hot posts more often).
+  void CountView(std::string_view key);
+  // Prometheus text: jobs by state, queue depth, archive latency, seen decisions, feed reads;
+  // the scheduler's lag, checks and transitions, the hosts' buckets and circuits, Jetstream,
+  // webhook deliveries.
   std::string Metrics() const;
 
  private:
   std::string Authenticate(std::string_view authorization) const;
   void Watcher();
   void CountSeen(std::string_view decision);
+  std::string ExtraMetrics() const;
 
   archive::Store& store_;
   ServiceOptions options_;
   Tokens local_;  // the CLI's credential, as a token named "local"
+  Changes changes_;
+  std::unique_ptr<Scheduler> scheduler_;  // --recheck (or --jetstream)
+  std::unique_ptr<Jetstream> jetstream_;
   JobQueue queue_;
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -15,6 +15,7 @@ inline constexpr const char* kCfBlobMeta = "blob_meta";  // sha256 -> BlobMeta
 inline constexpr const char* kCfArticles = "articles";   // canonical URL -> Article
 inline constexpr const char* kCfIndexes = "indexes";     // see the k*Index prefixes
 inline constexpr const char* kCfService = "service";     // the server's records (service/)
+inline constexpr const char* kCfSchedule = "schedule";   // the re-check schedule (service/)
 
 // Keys in the default column family.
 inline constexpr std::string_view kFormatKey = "stillpost/format";
@@ -24,9 +25,21 @@ inline constexpr std::string_view kCountersKey = "stillpost/counters";
 // Index entries:
 //   't' BE64(time) post-key      captures by time (empty value)
 //   'h' handle                   Bluesky handle -> the DID it had in its newest capture
+//   'a' post-key \0 article-url  articles that reference a post -> BE64(first scan naming it)
 // (Posts by platform need no index: state keys start with the platform.)
 inline constexpr char kTimeIndex = 't';
 inline constexpr char kHandleIndex = 'h';
+inline constexpr char kArticleIndex = 'a';
+// Set once every article's posts are in the 'a' index (stores from before it are indexed on
+// their first primary open).
+inline constexpr std::string_view kArticleIndexKey = "stillpost/article-index";
+
+inline std::string ArticleIndexPrefix(std::string_view post_key) {
+  std::string k(1, kArticleIndex);
+  k.append(post_key);
+  k.push_back('\0');
+  return k;
+}
 
 // The key of piece `index` of a blob stored in chunks: "SHA#" and 8 hex digits, so a blob's
 // pieces sort together and in order.

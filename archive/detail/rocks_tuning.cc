@@ -88,7 +88,8 @@ const std::vector<std::string>& OurColumnFamilies() {
                                                  detail::kCfBlobMeta,
                                                  detail::kCfArticles,
                                                  detail::kCfIndexes,
-                                                 detail::kCfService};
+                                                 detail::kCfService,
+                                                 detail::kCfSchedule};
   return names;
 }
 

@@ -6,6 +6,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <rocksdb/db.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
 
 #include <chrono>
 #include <memory>
@@ -63,6 +64,7 @@ struct Store::Impl {
   // Null in a store from before the service records, opened read-only or as a secondary (a
   // primary open creates it): reads then find nothing.
   rocksdb::ColumnFamilyHandle* service = nullptr;
+  rocksdb::ColumnFamilyHandle* schedule = nullptr;  // likewise
 
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
@@ -112,7 +114,7 @@ struct Store::Impl {
       }
     }
     handles.clear();
-    states = captures = blobs = blob_meta = articles = indexes = service = nullptr;
+    states = captures = blobs = blob_meta = articles = indexes = service = schedule = nullptr;
     const rocksdb::Status closed = db->Close();
     db.reset();
     if (!closed.ok() && first.ok()) first = Rocks(closed);
@@ -236,6 +238,7 @@ struct Store::Impl {
       if (n == detail::kCfArticles) articles = h;
       if (n == detail::kCfIndexes) indexes = h;
       if (n == detail::kCfService) service = h;
+      if (n == detail::kCfSchedule) schedule = h;
     }
     if (states == nullptr || captures == nullptr || blobs == nullptr || blob_meta == nullptr ||
         articles == nullptr || indexes == nullptr) {
@@ -244,6 +247,12 @@ struct Store::Impl {
     return Status::Ok();
   }
 
+  // The column family of a kind of service records; null when the store has none.
+  rocksdb::ColumnFamilyHandle* RecordsCf(Records records) const {
+    return records == Records::kSchedule ? schedule : service;
+  }
+  Status IndexArticlesOnce();  // store_write.cc: the 'a' index for stores from before it
+  void IndexArticle(rocksdb::WriteBatch& batch, const proto::Article& article);
   Status LoadDictionaries();
   Status OpenSecondaryInstance();
   Status WriteFormatMarker();

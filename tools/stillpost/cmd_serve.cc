@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/time.h"
+#include "fetcher/rate_limit.h"
 #include "server/log.h"
 #include "server/routes.h"
 #include "server/server.h"
@@ -66,6 +70,65 @@ std::string LocalHost(const std::string& host) {
   if (host == "0.0.0.0" || host.empty()) return "127.0.0.1";
   if (host == "[::]") return "[::1]";
   return host;
+}
+
+std::chrono::seconds Age(const std::string& text, std::chrono::seconds otherwise) {
+  const auto s = DurationSeconds(text);
+  return s && *s > 0 ? std::chrono::seconds(*s) : otherwise;
+}
+
+// The scheduler's, the host buckets', Jetstream's and the webhooks' options from the flags.
+Status RecheckFrom(const ServeOptions& options, service::ServiceOptions& so) {
+  service::RecheckOptions& r = so.recheck_options;
+  so.recheck = options.recheck;
+  if (!options.recheck_tiers.empty()) {
+    r.tiers.clear();
+    for (const auto& t : options.recheck_tiers) {
+      const size_t eq = t.find('=');
+      r.tiers.push_back({Age(t.substr(0, eq), std::chrono::hours(24)),
+                         Age(t.substr(eq + 1), std::chrono::minutes(15))});
+    }
+    std::sort(r.tiers.begin(), r.tiers.end(),
+              [](const auto& a, const auto& b) { return a.younger_than < b.younger_than; });
+  }
+  r.oldest_every = Age(options.recheck_oldest, r.oldest_every);
+  r.floor = Age(options.recheck_floor, r.floor);
+  r.hot_views = options.recheck_hot_views;
+  r.jitter = options.recheck_jitter;
+  if (!options.recheck_confirm.empty()) {
+    r.confirm_after.clear();
+    for (const auto& c : options.recheck_confirm)
+      r.confirm_after.push_back(Age(c, std::chrono::minutes(2)));
+  }
+  r.gone_every = Age(options.recheck_gone_every, r.gone_every);
+  if (!options.recheck_every.empty())
+    r.SetEvery(Age(options.recheck_every, std::chrono::minutes(15)));
+
+  fetcher::RateLimitOptions limits;
+  for (const auto& text : options.rate_limits) {
+    SP_ASSIGN_OR_RETURN(fetcher::BucketRule rule, fetcher::ParseBucketRule(text));
+    limits.rules.push_back(std::move(rule));
+  }
+  limits.default_wait = Age(options.rate_limit_wait, limits.default_wait);
+  limits.max_backoff = Age(options.rate_limit_backoff_max, limits.max_backoff);
+  limits.circuit_after = options.circuit_after;
+  limits.circuit_open_for = Age(options.circuit_open, limits.circuit_open_for);
+  so.run.archive.http.limiter = std::make_shared<fetcher::HostLimiter>(std::move(limits));
+
+  if (!options.jetstream.empty()) {
+    so.jetstream.url = options.jetstream;
+    so.jetstream.upstreams = so.run.archive.http.upstreams;
+  }
+  if (!options.webhooks.empty() && options.webhook_secret.empty()) {
+    return InvalidArgumentError(
+        "--webhook needs --webhook-secret (the receivers check the "
+        "signature with it)");
+  }
+  so.changes.webhooks = options.webhooks;
+  so.changes.secret = options.webhook_secret;
+  so.changes.http.user_agent = so.run.archive.http.user_agent;
+  so.changes.http.proxy = so.run.archive.http.proxy;
+  return Status::Ok();
 }
 
 int Serve(const std::string& db, server::Router& router, const ServeOptions& options,
@@ -173,6 +236,7 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
   so.seen.origin_budget_per_hour = options.seen_budget;
   so.watch = options.watch;
   so.watch_every = std::chrono::seconds(options.watch_every_seconds);
+  if (Status s = RecheckFrom(options, so); !s.ok()) return UsageFail(s.message());
 
   // The server owns the store: it is its one writer (the CLI hands it work meanwhile).
   archive::StoreOptions store_options;
@@ -198,6 +262,7 @@ int RunServe(const GlobalOptions& global, const ServeOptions& options) {
     router.set_service(&service);
     std::string token = *local;
     auto bound = [&](const std::string& url) {
+      service.SetPublicBase(options.public_url.empty() ? url : options.public_url);
       if (Status s = WriteServerFile(global.db, url, token); !s.ok()) {
         (*log)->Error("credential file", s.message());
       }

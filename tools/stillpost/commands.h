@@ -118,6 +118,24 @@ struct ServeOptions {
   std::vector<std::string> watch;                 // --watch FEED
   long watch_every_seconds = 600;                 // --watch-every AGE
   size_t watch_max_items = 100;                   // --watch-max-items N new articles per read
+  // --recheck: the scheduler; its numbers (service/scheduler.h has the defaults) as AGE texts.
+  bool recheck = false;
+  std::string recheck_every;                 // --recheck-every AGE: every interval and delay
+  std::vector<std::string> recheck_tiers;    // --recheck-tier AGE=EVERY (repeatable)
+  std::string recheck_oldest;                // --recheck-oldest EVERY
+  std::string recheck_floor;                 // --recheck-floor AGE
+  uint64_t recheck_hot_views = 100;          // --recheck-hot-views N
+  double recheck_jitter = 0.1;               // --recheck-jitter F
+  std::vector<std::string> recheck_confirm;  // --recheck-confirm AGE (repeatable)
+  std::string recheck_gone_every;            // --recheck-gone-every AGE
+  std::vector<std::string> rate_limits;      // --rate-limit HOST=N/AGE[,BURST]
+  std::string rate_limit_wait;               // --rate-limit-wait AGE (a 429 without a word)
+  std::string rate_limit_backoff_max;        // --rate-limit-backoff-max AGE
+  int circuit_after = 3;                     // --circuit-after N
+  std::string circuit_open;                  // --circuit-open AGE
+  std::string jetstream;                     // --jetstream URL
+  std::vector<std::string> webhooks;         // --webhook URL
+  std::string webhook_secret;                // --webhook-secret S
 };
 int RunServe(const GlobalOptions& global, const ServeOptions& options);
 

@@ -68,19 +68,7 @@ std::string RequestedCommand(int argc, char** argv) {
 }
 
 // "6h" as seconds; -1 when it is not a number and s, m, h or d.
-long AgeSeconds(const std::string& age) {
-  if (age.size() < 2 || age.size() > 10) return -1;
-  const char unit = age.back();
-  const std::string number = age.substr(0, age.size() - 1);
-  const long mult = unit == 's'   ? 1
-                    : unit == 'm' ? 60
-                    : unit == 'h' ? 3600
-                    : unit == 'd' ? 86400
-                                  : 0;
-  const auto n = stillpost::ParseDigits(number);
-  if (mult == 0 || !n) return -1;
-  return static_cast<long>(*n) * mult;
-}
+long AgeSeconds(const std::string& age) { return stillpost::DurationSeconds(age).value_or(-1); }
 
 }  // namespace
 
@@ -300,6 +288,100 @@ int Main(int argc, char** argv) {
                    "New articles taken from one feed per read (the rest: the next read)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100'000}));
+  serve_cmd->add_flag("--recheck", serve.recheck,
+                      "Re-check every archived post on a schedule of its own and announce "
+                      "confirmed changes (/feeds/changes.atom, --webhook)");
+  serve_cmd
+      ->add_option("--recheck-every", serve.recheck_every,
+                   "Every re-check interval and confirmation delay is this (tests, demos)")
+      ->option_text("AGE")
+      ->check(age);
+  const auto tier = CLI::Validator(
+      [](std::string& v) {
+        const size_t eq = v.find('=');
+        return eq != std::string::npos && AgeSeconds(v.substr(0, eq)) > 0 &&
+                       AgeSeconds(v.substr(eq + 1)) > 0
+                   ? std::string()
+                   : "takes AGE=EVERY (like 24h=15m), not '" + v + "'";
+      },
+      "AGE=EVERY");
+  serve_cmd
+      ->add_option("--recheck-tier", serve.recheck_tiers,
+                   "Posts whose newest article is younger than AGE are checked every EVERY "
+                   "(repeatable; default 24h=15m 7d=1h 30d=6h 365d=7d)")
+      ->check(tier);
+  serve_cmd->add_option("--recheck-oldest", serve.recheck_oldest, "Older posts: every (30d)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd->add_option("--recheck-floor", serve.recheck_floor, "No interval under this (5m)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd
+      ->add_option("--recheck-hot-views", serve.recheck_hot_views,
+                   "Embed views since the last check that halve a post's interval")
+      ->capture_default_str();
+  serve_cmd->add_option("--recheck-jitter", serve.recheck_jitter, "± share of each interval")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9));
+  serve_cmd
+      ->add_option("--recheck-confirm", serve.recheck_confirm,
+                   "A first 'gone' is re-fetched after each of these before it is announced "
+                   "(repeatable; default 2m 1h)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd
+      ->add_option("--recheck-gone-every", serve.recheck_gone_every,
+                   "Confirmed-gone posts are checked this often, for a restore (30d)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd
+      ->add_option("--rate-limit", serve.rate_limits,
+                   "HOST=N/AGE[,BURST]: a host's bucket (repeatable; HOST may be *.suffix)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            auto r = stillpost::fetcher::ParseBucketRule(v);
+            return r ? std::string() : r.error().message();
+          },
+          "RULE"));
+  serve_cmd
+      ->add_option("--rate-limit-wait", serve.rate_limit_wait,
+                   "After a 429 that says nothing of when to come back (60s)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd
+      ->add_option("--rate-limit-backoff-max", serve.rate_limit_backoff_max,
+                   "Longest wait after 429s in a row (1h)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd
+      ->add_option("--circuit-after", serve.circuit_after,
+                   "429/403 answers in a row that stop asking a host for --circuit-open")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  serve_cmd->add_option("--circuit-open", serve.circuit_open, "How long a circuit stays open (15m)")
+      ->option_text("AGE")
+      ->check(age);
+  serve_cmd
+      ->add_option("--jetstream", serve.jetstream,
+                   "Subscribe to Bluesky's Jetstream (wss://jetstream2.us-east.bsky.network/"
+                   "subscribe) for deletes of archived posts")
+      ->option_text("URL")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.starts_with("wss://") || v.starts_with("ws://")
+                       ? std::string()
+                       : "takes a ws:// or wss:// URL, not '" + v + "'";
+          },
+          "URL"));
+  serve_cmd
+      ->add_option("--webhook", serve.webhooks,
+                   "POST each confirmed change here, signed (repeatable)")
+      ->option_text("URL")
+      ->check(feed_url);
+  serve_cmd
+      ->add_option("--webhook-secret", serve.webhook_secret,
+                   "The HMAC-SHA256 key of X-Stillpost-Signature (better in --config)")
+      ->option_text("SECRET");
   AddFetchFlags(*serve_cmd, serve.fetch);
   // --config is the root's (CLI11 2.1 reads config files there, not on a subcommand); it falls
   // through from `serve --config FILE`, and its keys are serve's flags.

@@ -7,16 +7,21 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <chrono>
 #include <csignal>
+#include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -123,7 +128,24 @@ struct Fault {
   long retry_after = 1;
   uint64_t bytes = kDefaultOversizeBytes;
   std::string to;  // redirect: the Location
+  std::string as;  // 429: whose headers (mastodon, bluesky, x; else Retry-After)
 };
+
+// A host's limit, enforced by the replay as the platform would: a fixed window of `per_ms`
+// allowing `requests`; beyond it, 429 with the platform's headers (`as`).
+struct HostLimit {
+  long requests = 300;
+  long per_ms = 300'000;
+  std::string as = "mastodon";
+  int64_t window_start = 0;
+  long used = 0;
+  uint64_t allowed = 0;
+  uint64_t limited = 0;
+  uint64_t limited_after_first = 0;  // 429s to a client that had been told to wait already
+  int64_t told_until = 0;            // the reset the last 429 named
+};
+
+class JetstreamSession;
 
 // Shared state of the admin routes.
 struct State {
@@ -133,7 +155,49 @@ struct State {
   std::map<std::string, Fault> faults;
   std::map<std::string, long> hits;
   std::map<std::string, long> not_modified;  // conditional GETs answered 304
+  std::map<std::string, HostLimit> limits;   // by host
+  // Every request: when (Unix ms), its host, path and status (the newest 200,000).
+  struct Line {
+    int64_t ms;
+    std::string host, target;
+    int status;
+  };
+  std::deque<Line> log;
+  // Webhook deliveries received at /_hooks/NAME, and how many of the next ones fail with 500.
+  boost::json::array webhooks;
+  long webhook_failures = 0;
+  // Jetstream: every event pushed (for cursors), the subscribers now and every target asked.
+  std::vector<std::pair<int64_t, std::string>> events;
+  std::vector<std::weak_ptr<JetstreamSession>> subscribers;
+  boost::json::array subscriptions;
+  // --synthetic SUFFIX: Mastodon statuses for any HOST ending in SUFFIX, made up from the id.
+  std::string synthetic_suffix;
+  std::string synthetic_avatar;  // the bytes of every synthetic account's avatar
 };
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string IsoMs(int64_t ms) {
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+// The host of "/HOST/PATH" (a request through --upstream '*=BASE').
+std::string HostOfTarget(std::string_view target) {
+  if (target.empty() || target.front() != '/') return "";
+  target.remove_prefix(1);
+  return std::string(target.substr(0, target.find_first_of("/?")));
+}
 
 std::string Param(const boost::urls::url_view& u, const char* name) {
   auto it = u.params().find(name);
@@ -177,6 +241,75 @@ std::string GzipZeros(uint64_t bytes) {
   return out;
 }
 
+// A 429 as each platform sends it, asking to come back in `seconds`: Mastodon's X-RateLimit-*
+// (an ISO 8601 reset, no Retry-After), Bluesky's RateLimit-* (a Unix-seconds reset and a
+// policy), X's x-rate-limit-* (Unix seconds), or a bare Retry-After.
+Response RateLimited(const std::string& as, long seconds, long limit) {
+  const int64_t reset_ms = NowMs() + seconds * 1000;
+  if (as == "mastodon") {
+    Response r = Make(http::status::too_many_requests, R"({"error":"Too many requests"})");
+    r.set("X-RateLimit-Limit", std::to_string(limit));
+    r.set("X-RateLimit-Remaining", "0");
+    r.set("X-RateLimit-Reset", IsoMs(reset_ms));
+    return r;
+  }
+  if (as == "bluesky") {
+    Response r = Make(http::status::too_many_requests,
+                      R"({"error":"RateLimitExceeded","message":"Rate Limit Exceeded"})");
+    r.set("RateLimit-Limit", std::to_string(limit));
+    r.set("RateLimit-Remaining", "0");
+    r.set("RateLimit-Reset", std::to_string((reset_ms + 999) / 1000));
+    r.set("RateLimit-Policy", std::to_string(limit) + ";w=300");
+    return r;
+  }
+  if (as == "x") {
+    Response r = Make(http::status::too_many_requests,
+                      R"({"errors":[{"code":88,"message":"Rate limit exceeded"}]})");
+    r.set("x-rate-limit-limit", std::to_string(limit));
+    r.set("x-rate-limit-remaining", "0");
+    r.set("x-rate-limit-reset", std::to_string((reset_ms + 999) / 1000));
+    return r;
+  }
+  Response r = Make(http::status::too_many_requests, R"({"error":"rate limited"})");
+  r.set(http::field::retry_after, std::to_string(seconds));
+  return r;
+}
+
+// A Mastodon status made up from its id, for --synthetic hosts (bench/recheck).
+std::string SyntheticStatus(const std::string& host, const std::string& id) {
+  boost::json::object account{{"id", "1"},
+                              {"username", "sim"},
+                              {"acct", "sim"},
+                              {"display_name", "Simulated " + host},
+                              {"url", "https://" + host + "/@sim"},
+                              {"avatar", "https://" + host + "/avatars/sim.png"},
+                              {"avatar_static", "https://" + host + "/avatars/sim.png"},
+                              {"emojis", boost::json::array()},
+                              {"bot", false}};
+  boost::json::object o{{"id", id},
+                        {"created_at", "2025-06-01T12:00:00.000Z"},
+                        {"uri", "https://" + host + "/users/sim/statuses/" + id},
+                        {"url", "https://" + host + "/@sim/" + id},
+                        {"content", "<p>Simulated post " + id + " on " + host + "</p>"},
+                        {"spoiler_text", ""},
+                        {"sensitive", false},
+                        {"visibility", "public"},
+                        {"language", "en"},
+                        {"replies_count", 0},
+                        {"reblogs_count", 0},
+                        {"favourites_count", 0},
+                        {"edited_at", nullptr},
+                        {"reblog", nullptr},
+                        {"card", nullptr},
+                        {"poll", nullptr},
+                        {"account", std::move(account)},
+                        {"media_attachments", boost::json::array()},
+                        {"mentions", boost::json::array()},
+                        {"tags", boost::json::array()},
+                        {"emojis", boost::json::array()}};
+  return boost::json::serialize(o);
+}
+
 // What the session should do with a request.
 struct Plan {
   Response response;
@@ -202,11 +335,187 @@ std::string TargetOf(const http::request<http::string_body>& req) {
   return target;
 }
 
+// A Jetstream subscriber (/HOST/subscribe as a websocket): the events pushed with POST
+// /_replay/jetstream whose DID it wants, those at or after its cursor first.
+class JetstreamSession : public std::enable_shared_from_this<JetstreamSession> {
+ public:
+  JetstreamSession(beast::tcp_stream stream, State& state)
+      : ws_(std::move(stream)), state_(state) {}
+
+  void Start(http::request<http::string_body> req) {
+    auto u = boost::urls::parse_origin_form(req.target());
+    if (u) {
+      for (const auto& p : u->params()) {
+        if (p.key == "wantedDids") dids_.insert(std::string(p.value));
+        if (p.key == "cursor") cursor_ = std::atoll(std::string(p.value).c_str());
+      }
+    }
+    ws_.async_accept(
+        req, [self = shared_from_this(), target = std::string(req.target())](beast::error_code ec) {
+          if (ec) return;
+          std::vector<std::string> backlog;
+          {
+            std::lock_guard<std::mutex> lock(self->state_.mu);
+            self->state_.subscribers.push_back(self);
+            self->state_.subscriptions.push_back(
+                boost::json::object{{"target", target}, {"ms", NowMs()}});
+            if (self->cursor_ > 0) {
+              for (const auto& [t, text] : self->state_.events) {
+                if (t >= self->cursor_) backlog.push_back(text);
+              }
+            }
+          }
+          for (auto& text : backlog) self->SendIfWanted(std::move(text));
+          self->Read();
+        });
+  }
+
+  // Queues the event when its DID is wanted (every DID when none was named).
+  void SendIfWanted(std::string text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_object()) return;
+    const auto* did = v.as_object().if_contains("did");
+    if (!dids_.empty() &&
+        (did == nullptr || !did->is_string() || !dids_.contains(std::string(did->as_string())))) {
+      return;
+    }
+    queue_.push_back(std::move(text));
+    if (queue_.size() == 1) Write();
+  }
+
+ private:
+  void Read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return;  // closed: the session ends with its last handler
+      self->buffer_.consume(self->buffer_.size());
+      self->Read();
+    });
+  }
+  void Write() {
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      if (ec) return;
+                      self->queue_.pop_front();
+                      if (!self->queue_.empty()) self->Write();
+                    });
+  }
+
+  beast::websocket::stream<beast::tcp_stream> ws_;
+  State& state_;
+  beast::flat_buffer buffer_;
+  std::set<std::string> dids_;
+  long long cursor_ = 0;
+  std::deque<std::string> queue_;
+};
+
+// POST /_replay/jetstream: one event (Jetstream's JSON) to every subscriber that wants it; kept
+// for subscribers that come later with a cursor. st.mu is held.
+Response PushJetstream(State& st, const std::string& body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object())
+    return Make(http::status::bad_request, R"({"error":"not a JSON event"})");
+  int64_t t = 0;
+  if (const auto* tu = v.as_object().if_contains("time_us"); tu != nullptr && tu->is_int64()) {
+    t = tu->as_int64();
+  }
+  st.events.emplace_back(t, body);
+  std::vector<std::shared_ptr<JetstreamSession>> live;
+  for (auto& w : st.subscribers) {
+    if (auto s = w.lock()) live.push_back(std::move(s));
+  }
+  st.subscribers.clear();
+  for (auto& s : live) st.subscribers.push_back(s);
+  for (auto& s : live) s->SendIfWanted(body);
+  return Make(http::status::ok, "{\"subscribers\":" + std::to_string(live.size()) + "}");
+}
+
+// Admin routes that name no recorded answer: host limits, the request log, webhooks received,
+// Jetstream events.
+Response Admin(State& st, const http::request<http::string_body>& req,
+               const boost::urls::url_view& u, const std::string& path) {
+  namespace json = boost::json;
+  const bool post = req.method() == http::verb::post;
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (path == "/_replay/limit" && post) {
+    const std::string host = Param(u, "host");
+    const std::string requests = Param(u, "requests"), per = Param(u, "per");
+    if (host.empty() || requests.empty() || per.empty() ||
+        requests.find_first_not_of("0123456789") != std::string::npos ||
+        per.find_first_not_of("0123456789") != std::string::npos) {
+      return Make(http::status::bad_request,
+                  R"({"error":"limit takes host, requests and per (seconds), all given"})");
+    }
+    HostLimit l;
+    l.requests = std::atol(requests.c_str());
+    l.per_ms = std::atol(per.c_str()) * 1000;
+    if (auto as = Param(u, "as"); !as.empty()) l.as = as;
+    l.window_start = NowMs();
+    st.limits[host] = l;
+    return Make(http::status::ok, R"({"ok":true})");
+  }
+  if (path == "/_replay/limits") {
+    json::object o;
+    for (const auto& [host, l] : st.limits) {
+      o[host] = json::object{{"requests", l.requests},
+                             {"per_seconds", l.per_ms / 1000},
+                             {"allowed", l.allowed},
+                             {"limited", l.limited},
+                             {"limited_after_first", l.limited_after_first}};
+    }
+    return Make(http::status::ok, json::serialize(o));
+  }
+  if (path == "/_replay/log") {
+    const std::string host = Param(u, "host");
+    json::array a;
+    for (const auto& line : st.log) {
+      if (!host.empty() && line.host != host) continue;
+      a.push_back(json::object{{"ms", line.ms}, {"target", line.target}, {"status", line.status}});
+    }
+    return Make(http::status::ok, json::serialize(a));
+  }
+  if (path == "/_replay/webhooks") return Make(http::status::ok, json::serialize(st.webhooks));
+  if (path == "/_replay/webhook-fail" && post) {
+    st.webhook_failures = std::atol(Param(u, "times").c_str());
+    return Make(http::status::ok, R"({"ok":true})");
+  }
+  if (path == "/_replay/jetstream/subscriptions") {
+    return Make(http::status::ok, json::serialize(st.subscriptions));
+  }
+  if (path == "/_replay/jetstream" && post) return PushJetstream(st, req.body());
+  return Make(http::status::not_found, R"({"error":"unknown admin route"})");
+}
+
 Plan Handle(State& st, const http::request<http::string_body>& req) {
   const std::string target = TargetOf(req);
   auto u = boost::urls::parse_origin_form(target);
   if (!u) return {Make(http::status::bad_request, R"({"error":"bad target"})")};
   const std::string path = u->path();
+  if (path.rfind("/_replay/", 0) == 0 && path != "/_replay/gone" && path != "/_replay/restore" &&
+      path != "/_replay/fault" && path != "/_replay/hits") {
+    return {Admin(st, req, *u, path)};
+  }
+  if (path.rfind("/_hooks/", 0) == 0) {
+    if (req.method() != http::verb::post) return {Make(http::status::method_not_allowed, "{}")};
+    std::lock_guard<std::mutex> lock(st.mu);
+    boost::json::object hook{{"path", path},
+                             {"ms", NowMs()},
+                             {"signature", std::string(req["X-Stillpost-Signature"])},
+                             {"event", std::string(req["X-Stillpost-Event"])},
+                             {"content_type", std::string(req[http::field::content_type])},
+                             {"body", req.body()}};
+    if (st.webhook_failures > 0) {
+      --st.webhook_failures;
+      hook["answered"] = 500;
+      st.webhooks.push_back(std::move(hook));
+      return {Make(http::status::internal_server_error, R"({"error":"down"})")};
+    }
+    hook["answered"] = 204;
+    st.webhooks.push_back(std::move(hook));
+    return {Make(http::status::no_content, "")};
+  }
   if (path.rfind("/_replay/", 0) == 0) {
     const std::string url = Param(*u, "url");
     auto t = ResolveUpstreamUrl(st.root, url);
@@ -244,6 +553,7 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
                      R"(redirect or gzipbomb"})")};
       }
       f.to = Param(*u, "to");
+      f.as = Param(*u, "as");
       if (auto v = Param(*u, "times"); !v.empty()) f.remaining = std::stoi(v);
       if (auto v = Param(*u, "ms"); !v.empty()) f.ms = std::stol(v);
       if (auto v = Param(*u, "retry_after"); !v.empty()) f.retry_after = std::stol(v);
@@ -257,6 +567,42 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
 
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
     return {Make(http::status::method_not_allowed, R"({"error":"GET"})")};
+  }
+  const std::string host = HostOfTarget(target);
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (auto l = st.limits.find(host); l != st.limits.end()) {
+      HostLimit& lim = l->second;
+      const int64_t now = NowMs();
+      if (now - lim.window_start >= lim.per_ms) {
+        lim.window_start = now;
+        lim.used = 0;
+      }
+      if (lim.used >= lim.requests) {
+        lim.limited++;
+        if (lim.told_until > 0 && now < lim.told_until) lim.limited_after_first++;
+        const long left = static_cast<long>((lim.window_start + lim.per_ms - now + 999) / 1000);
+        lim.told_until = lim.window_start + lim.per_ms;
+        return {RateLimited(lim.as, left, lim.requests)};
+      }
+      lim.used++;
+      lim.allowed++;
+    }
+  }
+  if (!st.synthetic_suffix.empty() && host.ends_with(st.synthetic_suffix)) {
+    const std::string prefix = "/" + host + "/api/v1/statuses/";
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (path.rfind(prefix, 0) == 0) {
+      const std::string key = path.substr(1);
+      st.hits[key]++;
+      if (auto g = st.gone.find(key); g != st.gone.end()) {
+        return {Make(http::status::not_found, R"({"error":"Record not found"})")};
+      }
+      return {Make(http::status::ok, SyntheticStatus(host, path.substr(prefix.size())))};
+    }
+    if (path == "/" + host + "/avatars/sim.png") {
+      return {Make(http::status::ok, st.synthetic_avatar, "image/png")};
+    }
   }
   auto t = Resolve(st.root, target);
   Plan plan;
@@ -274,11 +620,7 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
     }
   }
   if (fault) {
-    if (fault->kind == "429") {
-      Response r = Make(http::status::too_many_requests, R"({"error":"rate limited"})");
-      r.set(http::field::retry_after, std::to_string(fault->retry_after));
-      return {std::move(r)};
-    }
+    if (fault->kind == "429") return {RateLimited(fault->as, fault->retry_after, 300)};
     if (fault->kind == "500")
       return {Make(http::status::internal_server_error, R"({"error":"boom"})")};
     if (fault->kind == "redirect") {
@@ -378,7 +720,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRequest(http::request<http::string_body> req) {
+    if (beast::websocket::is_upgrade(req) &&
+        std::string_view(req.target()).substr(0, req.target().find('?')).ends_with("/subscribe")) {
+      std::make_shared<JetstreamSession>(std::move(stream_), state_)->Start(std::move(req));
+      return;
+    }
     plan_ = Handle(state_, req);
+    {
+      std::lock_guard<std::mutex> lock(state_.mu);
+      const std::string target = TargetOf(req);
+      state_.log.push_back(
+          {NowMs(), HostOfTarget(target), target, static_cast<int>(plan_.response.result_int())});
+      if (state_.log.size() > 200'000) state_.log.pop_front();
+    }
     keep_alive_ = req.keep_alive();
     head_ = req.method() == http::verb::head;
     if (plan_.hang) {
@@ -455,10 +809,15 @@ int Usage(const std::string& why) {
 int main(int argc, char** argv) {
   std::string root;
   std::string listen = "127.0.0.1:0";
+  std::string synthetic, synthetic_avatar;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--root" || arg == "--listen") && i + 1 < argc) {
       (arg == "--root" ? root : listen) = argv[++i];
+    } else if (arg == "--synthetic" && i + 1 < argc) {
+      synthetic = argv[++i];
+    } else if (arg == "--synthetic-avatar" && i + 1 < argc) {
+      synthetic_avatar = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "upstream-replay --root DIR [--listen 127.0.0.1:PORT]\n";
       return 0;
@@ -482,6 +841,13 @@ int main(int argc, char** argv) {
   asio::io_context io;
   State state;
   state.root = fs::canonical(root);
+  state.synthetic_suffix = synthetic;
+  if (!synthetic_avatar.empty()) {
+    std::ifstream in(synthetic_avatar, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    state.synthetic_avatar = bytes.str();
+  }
   tcp::acceptor acceptor(io);
   tcp::endpoint endpoint(address, port);
   acceptor.open(endpoint.protocol(), ec);
