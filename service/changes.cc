@@ -54,7 +54,8 @@ std::string WebhookSignature(std::string_view secret, std::string_view body) {
 Changes::Changes(archive::Store& store, ChangesOptions options)
     : store_(store), options_(std::move(options)) {
   options_.http.cancel = &cancel_;
-  options_.http.limiter = nullptr;  // the operator's receivers are not an upstream's buckets
+  options_.http.limiter = nullptr;        // the operator's receivers are not an upstream's buckets
+  options_.http.limits.max_attempts = 1;  // the outbox retries, with its own backoff and counts
 }
 
 Changes::~Changes() { Stop(); }

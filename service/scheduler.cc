@@ -129,6 +129,7 @@ Status Scheduler::Put(Entry entry, UnixMicros due, std::string_view old_record) 
 // Every stored post without an entry gets one: due at its last check plus its interval, or
 // (overdue) spread over the next minute so that a first start does not ask everything at once.
 Status Scheduler::Seed() {
+  if (!options_.periodic) return Status::Ok();
   uint64_t scheduled = 0;
   std::uniform_int_distribution<int64_t> spread(0, 60 * kMicros);
   for (const char* platform : {"x", "mastodon", "bsky"}) {
@@ -167,6 +168,7 @@ Status Scheduler::Seed() {
 }
 
 void Scheduler::Track(const std::string& key) {
+  if (!options_.periodic) return;
   if (store_.GetService(PostScheduleKey(key), archive::Records::kSchedule)) return;
   Entry e;
   e.set_key(key);
@@ -416,7 +418,15 @@ void Scheduler::Settle(const Due& due, const fetcher::PostOutcome& o) {
     if (o.kind == Kind::kGone) event.set_detail(o.detail);
     static_cast<void>(changes_.Announce(std::move(event)));
   }
-  static_cast<void>(Put(std::move(e), next, due.record));
+  if (!options_.periodic && e.stage() != Entry::STAGE_CONFIRMING && e.trigger().empty()) {
+    // Only asked-for checks (and their confirmations) without --recheck.
+    static_cast<void>(
+        store_.WriteService(std::vector<archive::ServiceWrite>{{due.record, "", true},
+                                                               {PostScheduleKey(key), "", true}},
+                            archive::Records::kSchedule));
+  } else {
+    static_cast<void>(Put(std::move(e), next, due.record));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   stats_.checks[{platform, result}]++;
   if (!announce.empty()) stats_.transitions[{platform, announce}]++;

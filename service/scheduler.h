@@ -46,6 +46,9 @@ struct RecheckOptions {
   std::chrono::seconds gone_every = std::chrono::hours(24 * 30);  // confirmed gone: a restore?
   std::chrono::seconds failed_retry = std::chrono::minutes(5);    // doubled per failure in a row
   size_t max_per_round = 500;                                     // posts fetched together
+  // false (serve --jetstream without --recheck): only posts asked for by CheckNow are fetched;
+  // nothing is scheduled by age.
+  bool periodic = true;
 
   // --recheck-every D: every interval and every confirmation delay is D (tests, demos).
   void SetEvery(std::chrono::seconds every);

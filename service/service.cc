@@ -84,6 +84,7 @@ Service::Service(archive::Store& store, ServiceOptions options)
                      scheduler_->Track(o.key);
                    }
                  }}) {
+  options_.recheck_options.periodic = options_.recheck;
   if (options_.recheck || !options_.jetstream.url.empty()) {
     scheduler_ =
         std::make_unique<Scheduler>(store, changes_, options_.recheck_options, options_.run);
