@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "archive/serving.h"
+#include "proto/time.h"
 #include "tests/support/sample.h"
 #include "tests/support/temp_dir.h"
 
@@ -304,6 +305,36 @@ TEST_CASE("archive: data survives reopening, counters included") {
   CHECK(s.captures == 2);
   CHECK(s.articles == 1);
   CHECK(s.disk_bytes > 0);
+}
+
+TEST_CASE("archive: the articles that embed a post, with when a scan first found it there") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  proto::Article a;
+  a.set_url("https://news.example/a");
+  a.add_post_keys("x/20");
+  a.add_post_keys("x/21");
+  *a.mutable_scanned_at() = proto::TimestampOf(kT0);
+  REQUIRE_OK(store->PutArticle(a));
+  proto::Article b;
+  b.set_url("https://news.example/b");
+  b.add_post_keys("x/20");
+  *b.mutable_scanned_at() = proto::TimestampOf(kT0 + 5);
+  REQUIRE_OK(store->PutArticle(b));
+  auto of = store->ArticlesOf("x/20");
+  REQUIRE_OK(of);
+  REQUIRE(of->size() == 2);
+  CHECK((*of)[0].url == "https://news.example/a");
+  CHECK((*of)[0].first_seen == kT0);
+  CHECK((*of)[1].first_seen == kT0 + 5);
+  // A rescan keeps the first time for posts still there and forgets the ones gone from it.
+  a.clear_post_keys();
+  a.add_post_keys("x/20");
+  *a.mutable_scanned_at() = proto::TimestampOf(kT0 + 100);
+  REQUIRE_OK(store->PutArticle(a));
+  CHECK(store->ArticlesOf("x/20")->at(0).first_seen == kT0);
+  CHECK(store->ArticlesOf("x/21")->empty());
+  CHECK(store->ArticlesOf("x/22")->empty());
 }
 
 TEST_CASE("archive: posts by platform page through in key order") {
