@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -109,6 +110,18 @@ class Adapter {
     return std::nullopt;
   }
 
+  // Posts one request can check at once (Bluesky's getPosts, 25 URIs): at most this many per
+  // request (0: the network has no such lookup).
+  virtual size_t BatchLimit() const { return 0; }
+  // The request for these posts (at most BatchLimit()).
+  virtual std::string BatchUrl(std::span<const ParsedPostKey> /*keys*/) const { return {}; }
+  // What a batch's 200 answer shows: each post present, by key, with its version
+  // (Post.upstream_version: a Bluesky record's CID). A post left out is gone or hidden; its own
+  // request says which. InvalidArgument for an answer that is not the lookup's.
+  virtual Result<std::map<std::string, std::string>> InterpretBatch(
+      std::string_view /*body*/) const {
+    return InvalidArgumentError("this network has no batch lookup");
+  }
   // Media the mapped post names that are fetched from elsewhere (found by lookups first).
   virtual std::vector<MediaSource> MediaSources(const MappedPost& /*mapped*/) const { return {}; }
 };

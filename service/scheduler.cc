@@ -9,6 +9,7 @@
 #include "common/web.h"
 #include "fetcher/adapter.h"
 #include "fetcher/archiver.h"
+#include "fetcher/http.h"
 #include "proto/time.h"
 #include "service/keys.h"
 
@@ -32,6 +33,13 @@ std::string RequestHost(const std::string& key) {
   return HostOf(fetcher::AdapterFor(parsed->platform).PostUrl(*parsed));
 }
 
+// How many posts one request checks on the post's network (Bluesky's getPosts: 25).
+size_t PostsPerRequest(const std::string& key) {
+  auto parsed = ParsePostKey(key);
+  if (!parsed) return 1;
+  return std::max<size_t>(1, fetcher::AdapterFor(parsed->platform).BatchLimit());
+}
+
 bool IsGoneTransition(std::string_view t) {
   return !t.empty() && t != "edited" && t != "restored" && t != "repaired";
 }
@@ -42,6 +50,7 @@ void RecheckOptions::SetEvery(seconds every) {
   for (auto& tier : tiers) tier.every = every;
   oldest_every = every;
   gone_every = every;
+  batch_ahead = every;
   failed_retry = every;
   for (auto& c : confirm_after) c = every;
   floor = std::min(floor, every);
@@ -236,6 +245,7 @@ std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
   *wake_at = Clock::now() + std::chrono::seconds(30);
   std::map<std::string, int> available;
   std::set<std::string> keys;
+  std::set<std::string> batched_hosts;  // hosts with a batch lookup in this round
   std::string after;
   const std::shared_ptr<fetcher::HostLimiter>& limiter = run_.archive.http.limiter;
   while (out.size() < options_.max_per_round) {
@@ -245,9 +255,14 @@ std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
     for (const auto& [record, value] : *page) {
       const UnixMicros due =
           static_cast<UnixMicros>(ReadBigEndian64(std::string_view(record).substr(1)));
-      if (due > now) {
+      // Not due yet: it may ride along in a batch lookup going to its host anyway (a post
+      // due within batch_ahead), else the scan is over.
+      const bool early = due > now;
+      if (early) {
         *wake_at = std::min(*wake_at, Clock::now() + std::chrono::microseconds(due - now));
-        return out;
+        if (due > now + options_.batch_ahead.count() * kMicros || batched_hosts.empty()) {
+          return out;
+        }
       }
       Due d;
       d.record = record;
@@ -261,7 +276,8 @@ std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
       if (limiter) {
         auto [it, fresh] = available.emplace(host, 0);
         if (fresh) {
-          it->second = limiter->Available(host);
+          // A token is one request: of a batch lookup's posts, as many as one request checks.
+          it->second = limiter->Available(host) * static_cast<int>(PostsPerRequest(d.entry.key()));
           if (it->second == 0) {
             const auto gate = limiter->Ready(host);
             *wake_at = std::min(*wake_at,
@@ -271,6 +287,8 @@ std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
         if (it->second <= 0) continue;
         --it->second;
       }
+      if (early && !batched_hosts.contains(host)) continue;
+      if (!early && PostsPerRequest(d.entry.key()) > 1) batched_hosts.insert(host);
       keys.insert(d.entry.key());
       out.push_back(std::move(d));
       if (out.size() >= options_.max_per_round) return out;
@@ -317,11 +335,101 @@ void Scheduler::RunRound(std::vector<Due> round) {
     ++stats_.lag[b];
     stats_.lag_sum += std::max(0.0, lag);
   }
+  std::vector<size_t> full = BatchCheck(round, options.http);
+  if (full.empty() || stopping_) return;
+  std::vector<std::string> full_keys;
+  for (size_t i : full) full_keys.push_back(keys[i]);
   fetcher::Archiver archiver(store_, options);
-  archiver.Archive(keys, [&](const fetcher::PostOutcome& o) {
+  archiver.Archive(full_keys, [&](const fetcher::PostOutcome& o) {
     if (stopping_) return;  // cancelled: the entry stays due, for the next start
-    if (o.index < round.size()) Settle(round[o.index], o);
+    if (o.index < full.size()) Settle(round[full[o.index]], o);
   });
+}
+
+// Batch lookups first, where the network has one (Bluesky's getPosts, 25 posts a request): a
+// live post whose newest capture is whole and which the answer shows at the version stored is
+// unchanged, settled here. The rest — left out of the answer (gone or hidden: its own request
+// says which), at another version, confirming, asked for by Jetstream, or on a network without
+// batches — are returned (indexes into `round`) for the archiver.
+std::vector<size_t> Scheduler::BatchCheck(const std::vector<Due>& round,
+                                          const fetcher::HttpOptions& http_options) {
+  std::vector<size_t> full;
+  struct Batch {
+    const fetcher::Adapter* adapter = nullptr;
+    std::vector<size_t> items;
+    std::vector<ParsedPostKey> keys;
+    std::vector<std::string> versions;
+  };
+  std::vector<Batch> batches;
+  std::map<KeyPlatform, size_t> open;  // platform -> the batch being filled
+  for (size_t i = 0; i < round.size(); ++i) {
+    const Entry& e = round[i].entry;
+    auto parsed = ParsePostKey(e.key());
+    const fetcher::Adapter* adapter = parsed ? &fetcher::AdapterFor(parsed->platform) : nullptr;
+    if (adapter == nullptr || adapter->BatchLimit() == 0 || !e.trigger().empty() ||
+        e.stage() != Entry::STAGE_WATCHING) {
+      full.push_back(i);
+      continue;
+    }
+    auto state = store_.StateSummary(e.key());
+    auto latest = store_.LatestGood(e.key());
+    if (!state || state->current() != proto::PostState::CURRENT_LIVE || !latest ||
+        latest->partial() || latest->post().upstream_version().empty()) {
+      full.push_back(i);
+      continue;
+    }
+    auto it = open.find(parsed->platform);
+    if (it == open.end() || batches[it->second].items.size() >= adapter->BatchLimit()) {
+      batches.push_back({adapter, {}, {}, {}});
+      it = open.insert_or_assign(parsed->platform, batches.size() - 1).first;
+    }
+    Batch& b = batches[it->second];
+    b.items.push_back(i);
+    b.keys.push_back(*parsed);
+    b.versions.push_back(latest->post().upstream_version());
+  }
+  if (batches.empty()) return full;
+  fetcher::HttpClient http(http_options);
+  for (const Batch& b : batches) {
+    http.Add({b.adapter->BatchUrl(b.keys), fetcher::BodyKind::kJson},
+             [this, &b, &round, &full](Result<fetcher::HttpResponse> r) {
+               if (stopping_) return;
+               Result<std::map<std::string, std::string>> shown = UnavailableError("no answer");
+               if (r && r->status == 200) shown = b.adapter->InterpretBatch(r->body);
+               if (!shown) {
+                 // Rate-limited or refused: each post waits for its host like a failed fetch.
+                 // Any other failure: each post is asked on its own.
+                 const bool limited = !r || r->status == 429 || r->status == 403;
+                 for (size_t i : b.items) {
+                   if (!limited) {
+                     full.push_back(i);
+                     continue;
+                   }
+                   fetcher::PostOutcome o;
+                   o.key = round[i].entry.key();
+                   o.kind = fetcher::PostOutcome::Kind::kFailed;
+                   o.detail = r ? "HTTP " + std::to_string(r->status) : r.error().message();
+                   Settle(round[i], o);
+                 }
+                 return;
+               }
+               for (size_t j = 0; j < b.items.size(); ++j) {
+                 const std::string& key = round[b.items[j]].entry.key();
+                 auto v = shown->find(key);
+                 if (v == shown->end() || v->second != b.versions[j]) {
+                   full.push_back(b.items[j]);
+                   continue;
+                 }
+                 fetcher::PostOutcome o;
+                 o.key = key;
+                 o.kind = fetcher::PostOutcome::Kind::kUnchanged;
+                 Settle(round[b.items[j]], o);
+               }
+             });
+  }
+  http.Run();
+  std::sort(full.begin(), full.end());
+  return full;
 }
 
 // What one check found: the entry's next stage and due time, and an announcement when a change

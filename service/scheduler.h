@@ -45,7 +45,10 @@ struct RecheckOptions {
                                                      std::chrono::hours(1)};
   std::chrono::seconds gone_every = std::chrono::hours(24 * 30);  // confirmed gone: a restore?
   std::chrono::seconds failed_retry = std::chrono::minutes(5);    // doubled per failure in a row
-  size_t max_per_round = 500;                                     // posts fetched together
+  // A post due within this long may join a batch lookup (Bluesky's getPosts) going to its host
+  // now, so that posts due a little apart share requests.
+  std::chrono::seconds batch_ahead = std::chrono::minutes(1);
+  size_t max_per_round = 500;  // posts fetched together
   // false (serve --jetstream without --recheck): only posts asked for by CheckNow are fetched;
   // nothing is scheduled by age.
   bool periodic = true;
@@ -106,6 +109,8 @@ class Scheduler {
   Status Seed();
   std::vector<Due> TakeDue(std::chrono::steady_clock::time_point* wake_at);
   void RunRound(std::vector<Due> round);
+  std::vector<size_t> BatchCheck(const std::vector<Due>& round,
+                                 const fetcher::HttpOptions& http_options);
   void Settle(const Due& due, const fetcher::PostOutcome& outcome);
   // Writes the entry under its new due time (and the post's pointer to it), removing `old`.
   Status Put(proto::ScheduleEntry entry, UnixMicros due, std::string_view old_record);

@@ -41,6 +41,14 @@ class BlueskyAdapter final : public Adapter {
         [&key](std::string_view body) { return MapPostThread(body, key.did, key.id); });
   }
 
+  size_t BatchLimit() const override { return kGetPostsLimit; }
+  std::string BatchUrl(std::span<const ParsedPostKey> keys) const override {
+    return GetPostsUrl(keys);
+  }
+  Result<std::map<std::string, std::string>> InterpretBatch(std::string_view body) const override {
+    return ParseGetPosts(body);
+  }
+
   std::optional<Lookup> VerifyAuthor(const proto::Post& post) const override {
     const proto::Author& a = post.author();
     if (a.handle().empty() || a.handle() == "handle.invalid" || a.id().empty()) {

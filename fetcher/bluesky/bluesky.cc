@@ -311,6 +311,40 @@ std::string PostThreadUrl(std::string_view did, std::string_view rkey) {
          "&depth=0&parentHeight=1";
 }
 
+std::string GetPostsUrl(std::span<const ParsedPostKey> keys) {
+  std::string url = std::string(kAppView) + "/xrpc/app.bsky.feed.getPosts";
+  char sep = '?';
+  for (const auto& k : keys) {
+    url += sep;
+    url += "uris=" + Encode("at://" + k.did + "/app.bsky.feed.post/" + k.id);
+    sep = '&';
+  }
+  return url;
+}
+
+Result<std::map<std::string, std::string>> ParseGetPosts(std::string_view body) {
+  boost::system::error_code ec;
+  json::value root = json::parse(body, ec);
+  if (ec || !root.is_object()) return InvalidArgumentError("getPosts: malformed answer");
+  const json::value* posts = root.as_object().if_contains("posts");
+  if (posts == nullptr || !posts->is_array()) return InvalidArgumentError("getPosts: no posts");
+  std::map<std::string, std::string> out;
+  for (const auto& p : posts->as_array()) {
+    const std::string uri = StringField(p, "uri");
+    const std::string cid = StringField(p, "cid");
+    const std::string_view prefix = "at://";
+    const size_t collection = uri.find("/app.bsky.feed.post/");
+    if (!uri.starts_with(prefix) || collection == std::string::npos || cid.empty()) continue;
+    const std::string did = uri.substr(prefix.size(), collection - prefix.size());
+    const std::string rkey =
+        uri.substr(collection + std::string_view("/app.bsky.feed.post/").size());
+    const std::string key = "bsky/" + did + "/" + rkey;
+    if (!ParsePostKey(key)) continue;
+    out[key] = cid;
+  }
+  return out;
+}
+
 Result<MappedPost> MapPostThread(std::string_view body, std::string_view did,
                                  std::string_view rkey) {
   boost::system::error_code ec;

@@ -10,10 +10,13 @@
 // Thread safety: pure functions (no state, no I/O); call them from any thread.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "common/post_key.h"
 #include "common/status.h"
 #include "fetcher/mapped.h"
 
@@ -30,6 +33,14 @@ Result<std::string> ParseResolveHandle(std::string_view body);
 
 // https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread?uri=at://DID/app.bsky.feed.post/RKEY&depth=0&parentHeight=1
 std::string PostThreadUrl(std::string_view did, std::string_view rkey);
+
+// https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts?uris=at://...&uris=... (at most
+// kGetPostsLimit URIs, the AppView's own limit).
+inline constexpr size_t kGetPostsLimit = 25;
+std::string GetPostsUrl(std::span<const ParsedPostKey> keys);
+// The posts a getPosts answer holds: bsky/DID/RKEY -> CID. InvalidArgument when it has no
+// "posts" array; entries that are not a post's view are skipped.
+Result<std::map<std::string, std::string>> ParseGetPosts(std::string_view body);
 
 // Maps a getPostThread answer (HTTP 200) for bsky/DID/RKEY: a threadViewPost, or a notFoundPost
 // or blockedPost (gone). Facets count UTF-8 bytes: each is converted to code points, and one off

@@ -37,6 +37,7 @@ const std::string kImagesThread =
     "https://public.api.bsky.app/xrpc/app.bsky.feed.getPostThread?uri=at://" + kDid +
     "/app.bsky.feed.post/3lhmggpkbw22v";
 const std::string kImagesUri = "at://" + kDid + "/app.bsky.feed.post/3lhmggpkbw22v";
+const std::string kGetPosts = "https://public.api.bsky.app/xrpc/app.bsky.feed.getPosts";
 const std::string kVideoDid = "did:plc:l7mosai5i2u562b5qbosw6c7";
 const std::string kVideo = "bsky/" + kVideoDid + "/3lhnr2o6kb22h";
 const std::string kVideoUri = "at://" + kVideoDid + "/app.bsky.feed.post/3lhnr2o6kb22h";
@@ -270,11 +271,56 @@ TEST_CASE(
         1);
 }
 
+TEST_CASE(
+    "recheck: Bluesky posts are checked 25 to a getPosts request, and one left out is fetched on "
+    "its own") {
+  testing::ArchiveEnv env;
+  auto archived = env.Archive({kImagesUri, kVideoUri});
+  INFO(archived.out << archived.err);
+  REQUIRE(archived.out.find("2 posts: 2 captured") != std::string::npos);
+  const int64_t since = NowMicros() / 1000;
+  ServeProcess serve(env.db, ServeFlags(env.replay, {"--recheck", "--recheck-every", "1s",
+                                                     "--recheck-jitter", "0"}));
+  const std::string host = "public.api.bsky.app";
+  const auto targets = [&] {
+    std::vector<std::string> out;
+    const json::value log = json::parse(Get(env.replay.base() + "/_replay/log?host=" + host));
+    for (const auto& line : log.as_array()) {
+      if (line.as_object().at("ms").as_int64() >= since) {
+        out.emplace_back(line.as_object().at("target").as_string());
+      }
+    }
+    return out;
+  };
+  REQUIRE(WaitFor([&] { return targets().size() >= 3; }, std::chrono::seconds(10)));
+  for (const auto& t : targets()) {
+    INFO(t);
+    // Both posts in one request, none asked on its own: they are unchanged.
+    CHECK(t.find("/xrpc/app.bsky.feed.getPosts?") != std::string::npos);
+    CHECK(Count(t, "uris=") == 2);
+  }
+  CHECK(CapturesOf(env.db, kImages).size() == 1);
+  // Deleted: the AppView leaves it out; its own getPostThread says NotFound, a capture.
+  REQUIRE(env.replay.Admin("gone", kImagesThread, "as=xrpc-notfound") == 200);
+  REQUIRE(
+      WaitFor([&] { return CapturesOf(env.db, kImages).size() >= 2; }, std::chrono::seconds(10)));
+  CHECK(CapturesOf(env.db, kImages)[1].has_tombstone());
+  size_t threads = 0;
+  for (const auto& t : targets()) {
+    if (t.find("getPostThread") != std::string::npos) {
+      ++threads;
+      CHECK(t.find("3lhmggpkbw22v") != std::string::npos);
+    }
+  }
+  CHECK(threads >= 1);
+  CHECK(CapturesOf(env.db, kVideo).size() == 1);
+}
+
 TEST_CASE("recheck: three 429s in a row open a host's circuit, which closes after --circuit-open") {
   testing::ArchiveEnv env;
   REQUIRE(env.Archive({kImagesUri}).exit_code == 0);
-  REQUIRE(env.replay.Admin("fault", kImagesThread, "kind=429&as=bluesky&retry_after=1&times=3") ==
-          200);
+  // Re-checks of Bluesky posts go 25 to a getPosts request: the faults are on it.
+  REQUIRE(env.replay.Admin("fault", kGetPosts, "kind=429&as=bluesky&retry_after=1&times=3") == 200);
   const int64_t since = NowMicros() / 1000;
   ServeProcess serve(
       env.db, ServeFlags(env.replay, {"--recheck", "--recheck-every", "1s", "--recheck-jitter", "0",

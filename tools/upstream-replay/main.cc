@@ -432,6 +432,39 @@ Response PushJetstream(State& st, const std::string& body) {
   return Make(http::status::ok, "{\"subscribers\":" + std::to_string(live.size()) + "}");
 }
 
+// Bluesky's getPosts (?uris=...&uris=...), answered from the recorded getPostThread answers:
+// each post's view (thread.post), in the order asked, leaving out posts marked gone or not
+// recorded, as the AppView leaves out deleted and hidden posts.
+Response GetPosts(State& st, const boost::urls::url_view& u, const std::string& host) {
+  boost::json::array posts;
+  std::lock_guard<std::mutex> lock(st.mu);
+  const std::string key = host + "/xrpc/app.bsky.feed.getPosts";
+  st.hits[key]++;
+  if (auto f = st.faults.find(key); f != st.faults.end() && f->second.kind == "429") {
+    const Fault fault = f->second;
+    if (f->second.remaining > 0 && --f->second.remaining == 0) st.faults.erase(f);
+    return RateLimited(fault.as, fault.retry_after, 3000);
+  }
+  for (const auto& p : u.params()) {
+    if (p.key != "uris") continue;
+    const std::string rkey = Sanitize(LastSegment(std::string(p.value)));
+    if (st.gone.contains(host + "/xrpc/app.bsky.feed.getPostThread?uri=" + rkey)) continue;
+    std::ifstream in(st.root / host / "xrpc" / "app.bsky.feed.getPostThread" / (rkey + ".json"));
+    if (!in) continue;
+    std::ostringstream text;
+    text << in.rdbuf();
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(text.str(), ec);
+    if (ec || !v.is_object()) continue;
+    const auto* thread = v.as_object().if_contains("thread");
+    const auto* post = thread != nullptr && thread->is_object()
+                           ? thread->as_object().if_contains("post")
+                           : nullptr;
+    if (post != nullptr) posts.push_back(*post);
+  }
+  return Make(http::status::ok, boost::json::serialize(boost::json::object{{"posts", posts}}));
+}
+
 // Admin routes that name no recorded answer: host limits, the request log, webhooks received,
 // Jetstream events.
 Response Admin(State& st, const http::request<http::string_body>& req,
@@ -604,6 +637,7 @@ Plan Handle(State& st, const http::request<http::string_body>& req) {
       return {Make(http::status::ok, st.synthetic_avatar, "image/png")};
     }
   }
+  if (path.ends_with("/xrpc/app.bsky.feed.getPosts")) return {GetPosts(st, *u, host)};
   auto t = Resolve(st.root, target);
   Plan plan;
   std::string gone;
