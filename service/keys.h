@@ -20,9 +20,11 @@ inline constexpr std::string_view kEventPrefix = "event/";
 inline constexpr std::string_view kOutboxPrefix = "outbox/";        // event id/INDEX -> Delivery
 inline constexpr std::string_view kJetstreamPrefix = "jetstream/";  // URL -> JetstreamState
 
-// The schedule's column family (archive::Records::kSchedule):
-//   'd' BE64(due µs) post-key   -> ScheduleEntry
-//   'k' post-key                -> BE64(due µs), to find a post's entry
+// The schedule's column family (archive::Records::kSchedule), two lanes scanned in order:
+//   'c' BE64(due µs) post-key   -> ScheduleEntry: urgent (confirmations, Jetstream's asks)
+//   'd' BE64(due µs) post-key   -> ScheduleEntry: routine re-checks
+//   'k' post-key                -> the post's entry's key, to find it
+inline constexpr char kUrgentMark = 'c';
 inline constexpr char kDueMark = 'd';
 inline constexpr char kPostMark = 'k';
 
@@ -63,8 +65,8 @@ inline uint64_t ReadBigEndian64(std::string_view in) {
   for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
 }
-inline std::string DueKey(int64_t due_micros, std::string_view post_key) {
-  std::string k(1, kDueMark);
+inline std::string DueKey(int64_t due_micros, std::string_view post_key, char lane) {
+  std::string k(1, lane);
   AppendBigEndian64(k, static_cast<uint64_t>(due_micros));
   return k += post_key;
 }

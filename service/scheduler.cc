@@ -124,10 +124,10 @@ int64_t Scheduler::IntervalSeconds(const std::string& key, bool hot) const {
 
 Status Scheduler::Put(Entry entry, UnixMicros due, std::string_view old_record) {
   *entry.mutable_due() = proto::TimestampOf(due);
-  std::string pointer;
-  AppendBigEndian64(pointer, static_cast<uint64_t>(due));
+  const bool urgent = entry.stage() == Entry::STAGE_CONFIRMING || !entry.trigger().empty();
+  const std::string record = DueKey(due, entry.key(), urgent ? kUrgentMark : kDueMark);
+  const std::string pointer = record;
   std::vector<archive::ServiceWrite> writes;
-  const std::string record = DueKey(due, entry.key());
   if (!old_record.empty() && old_record != record)
     writes.push_back({std::string(old_record), "", true});
   writes.push_back({PostScheduleKey(entry.key()), pointer, false});
@@ -198,7 +198,7 @@ Status Scheduler::CheckNow(const std::string& key, const std::string& trigger) {
   Entry e;
   std::string old;
   if (auto pointer = store_.GetService(PostScheduleKey(key), archive::Records::kSchedule)) {
-    old = DueKey(static_cast<int64_t>(ReadBigEndian64(*pointer)), key);
+    old = *pointer;
     if (auto value = store_.GetService(old, archive::Records::kSchedule)) {
       e.ParseFromString(*value);
     }
@@ -228,17 +228,20 @@ void Scheduler::CountView(std::string_view key) {
 SchedulerStats Scheduler::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   SchedulerStats s = stats_;
-  if (auto first = store_.ScanService(std::string(1, kDueMark), 1, {}, archive::Records::kSchedule);
-      first && !first->empty()) {
+  for (const char mark : {kUrgentMark, kDueMark}) {
+    auto first = store_.ScanService(std::string(1, mark), 1, {}, archive::Records::kSchedule);
+    if (!first || first->empty()) continue;
     const UnixMicros due =
         static_cast<UnixMicros>(ReadBigEndian64(std::string_view(first->front().first).substr(1)));
-    s.due_lag_seconds = std::max<double>(0, static_cast<double>(NowMicros() - due) / kMicros);
+    s.due_lag_seconds =
+        std::max(s.due_lag_seconds, static_cast<double>(NowMicros() - due) / kMicros);
   }
   return s;
 }
 
-// The due entries, oldest first, that their hosts' buckets allow now (at most max_per_round);
-// `wake_at` is when to look again if none could be taken.
+// The due entries that their hosts' buckets allow now (at most max_per_round): the urgent lane
+// first (confirmations, Jetstream's asks: an announcement waits on them), then the routine one,
+// each oldest first. `wake_at` is when to look again if none could be taken.
 std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
   std::vector<Due> out;
   const UnixMicros now = NowMicros();
@@ -246,56 +249,61 @@ std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
   std::map<std::string, int> available;
   std::set<std::string> keys;
   std::set<std::string> batched_hosts;  // hosts with a batch lookup in this round
-  std::string after;
   const std::shared_ptr<fetcher::HostLimiter>& limiter = run_.archive.http.limiter;
-  while (out.size() < options_.max_per_round) {
-    auto page =
-        store_.ScanService(std::string(1, kDueMark), 2000, after, archive::Records::kSchedule);
-    if (!page || page->empty()) return out;
-    for (const auto& [record, value] : *page) {
-      const UnixMicros due =
-          static_cast<UnixMicros>(ReadBigEndian64(std::string_view(record).substr(1)));
-      // Not due yet: it may ride along in a batch lookup going to its host anyway (a post
-      // due within batch_ahead), else the scan is over.
-      const bool early = due > now;
-      if (early) {
-        *wake_at = std::min(*wake_at, Clock::now() + std::chrono::microseconds(due - now));
-        if (due > now + options_.batch_ahead.count() * kMicros || batched_hosts.empty()) {
-          return out;
-        }
-      }
-      Due d;
-      d.record = record;
-      if (!d.entry.ParseFromString(value) || d.entry.key().empty()) {
-        static_cast<void>(store_.WriteService(
-            std::vector<archive::ServiceWrite>{{record, "", true}}, archive::Records::kSchedule));
-        continue;
-      }
-      if (keys.contains(d.entry.key())) continue;
-      const std::string host = RequestHost(d.entry.key());
-      if (limiter) {
-        auto [it, fresh] = available.emplace(host, 0);
-        if (fresh) {
-          // A token is one request: of a batch lookup's posts, as many as one request checks.
-          it->second = limiter->Available(host) * static_cast<int>(PostsPerRequest(d.entry.key()));
-          if (it->second == 0) {
-            const auto gate = limiter->Ready(host);
-            *wake_at = std::min(*wake_at,
-                                std::max(gate.until, Clock::now() + std::chrono::milliseconds(50)));
+  // One lane's scan; false when the round is full.
+  const auto scan = [&](char mark) {
+    std::string after;
+    while (true) {
+      auto page =
+          store_.ScanService(std::string(1, mark), 2000, after, archive::Records::kSchedule);
+      if (!page || page->empty()) return true;
+      for (const auto& [record, value] : *page) {
+        const UnixMicros due =
+            static_cast<UnixMicros>(ReadBigEndian64(std::string_view(record).substr(1)));
+        // Not due yet: it may ride along in a batch lookup going to its host anyway (a post
+        // due within batch_ahead), else this lane is done.
+        const bool early = due > now;
+        if (early) {
+          *wake_at = std::min(*wake_at, Clock::now() + std::chrono::microseconds(due - now));
+          if (due > now + options_.batch_ahead.count() * kMicros || batched_hosts.empty()) {
+            return true;
           }
         }
-        if (it->second <= 0) continue;
-        --it->second;
+        Due d;
+        d.record = record;
+        if (!d.entry.ParseFromString(value) || d.entry.key().empty()) {
+          static_cast<void>(store_.WriteService(
+              std::vector<archive::ServiceWrite>{{record, "", true}}, archive::Records::kSchedule));
+          continue;
+        }
+        if (keys.contains(d.entry.key())) continue;
+        const std::string host = RequestHost(d.entry.key());
+        if (early && !batched_hosts.contains(host)) continue;
+        if (limiter) {
+          auto [it, fresh] = available.emplace(host, 0);
+          if (fresh) {
+            // A token is one request: of a batch lookup's posts, as many as one request checks.
+            it->second =
+                limiter->Available(host) * static_cast<int>(PostsPerRequest(d.entry.key()));
+            if (it->second == 0) {
+              const auto gate = limiter->Ready(host);
+              *wake_at = std::min(
+                  *wake_at, std::max(gate.until, Clock::now() + std::chrono::milliseconds(50)));
+            }
+          }
+          if (it->second <= 0) continue;
+          --it->second;
+        }
+        if (!early && PostsPerRequest(d.entry.key()) > 1) batched_hosts.insert(host);
+        keys.insert(d.entry.key());
+        out.push_back(std::move(d));
+        if (out.size() >= options_.max_per_round) return false;
       }
-      if (early && !batched_hosts.contains(host)) continue;
-      if (!early && PostsPerRequest(d.entry.key()) > 1) batched_hosts.insert(host);
-      keys.insert(d.entry.key());
-      out.push_back(std::move(d));
-      if (out.size() >= options_.max_per_round) return out;
+      if (page->size() < 2000) return true;
+      after = page->back().first;
     }
-    if (page->size() < 2000) return out;
-    after = page->back().first;
-  }
+  };
+  if (scan(kUrgentMark)) scan(kDueMark);
   return out;
 }
 

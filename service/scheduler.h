@@ -68,7 +68,8 @@ struct SchedulerStats {
   uint64_t scheduled = 0;      // posts in the schedule
   double due_lag_seconds = 0;  // how long the oldest due entry has waited
   // Lag of each check (its start minus its due time): upper bounds in seconds and counts.
-  static constexpr double kBuckets[] = {1, 5, 15, 60, 300, 900, 3600, 21600, 86400};
+  static constexpr double kBuckets[] = {0.5, 1,   2,   5,    10,    30,   60,
+                                        120, 300, 900, 3600, 21600, 86400};
   uint64_t lag[std::size(kBuckets) + 1] = {};
   double lag_sum = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> checks;       // (platform, result)

@@ -834,7 +834,8 @@ void Accept(tcp::acceptor& acceptor, State& state) {
 
 int Usage(const std::string& why) {
   std::cerr << "upstream-replay: " << why
-            << " (usage: upstream-replay --root DIR [--listen 127.0.0.1:PORT])\n";
+            << " (usage: upstream-replay --root DIR [--listen 127.0.0.1:PORT] [--synthetic SUFFIX "
+               "[--synthetic-avatar FILE]])\n";
   return 2;
 }
 
