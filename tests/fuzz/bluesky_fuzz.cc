@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                            "3lhmggpkbw22v");
   if (mapped) stillpost::fuzz::Exercise(*mapped);
   (void)stillpost::fetcher::bluesky::ParseResolveHandle(body);
+  (void)stillpost::fetcher::bluesky::ParseGetPosts(body);
   (void)stillpost::fetcher::bluesky::PdsFromDidDocument(body);
   (void)stillpost::fetcher::bluesky::TombstoneFor(400, body);
   (void)stillpost::fetcher::bluesky::BlobMatchesCid(
