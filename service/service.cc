@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <functional>
 #include <sstream>
 
 #include "common/numbers.h"
@@ -440,40 +441,30 @@ std::string Service::ExtraMetrics() const {
   }
   if (const auto& limiter = options_.run.archive.http.limiter) {
     const auto hosts = limiter->Stats();
-    m << "# HELP stillpost_host_tokens Requests a host's bucket allows now (of its burst).\n"
-         "# TYPE stillpost_host_tokens gauge\n";
-    for (const auto& h : hosts) {
-      m << "stillpost_host_tokens{host=\"" << label(h.host) << "\"} " << h.tokens << "\n";
-    }
-    m << "# HELP stillpost_host_circuit_open Whether a host's circuit is open (1) or closed.\n"
-         "# TYPE stillpost_host_circuit_open gauge\n";
-    for (const auto& h : hosts) {
-      m << "stillpost_host_circuit_open{host=\"" << label(h.host) << "\"} "
-        << (h.circuit_open ? 1 : 0) << "\n";
-    }
-    m << "# HELP stillpost_host_held_seconds Until a host may be asked again (429, circuit).\n"
-         "# TYPE stillpost_host_held_seconds gauge\n";
-    for (const auto& h : hosts) {
-      m << "stillpost_host_held_seconds{host=\"" << label(h.host) << "\"} " << h.held_seconds
-        << "\n";
-    }
-    m << "# HELP stillpost_host_requests_total Requests sent per host.\n"
-         "# TYPE stillpost_host_requests_total counter\n";
-    for (const auto& h : hosts) {
-      m << "stillpost_host_requests_total{host=\"" << label(h.host) << "\"} " << h.requests << "\n";
-    }
-    m << "# HELP stillpost_host_rate_limited_total 429 answers per host.\n"
-         "# TYPE stillpost_host_rate_limited_total counter\n";
-    for (const auto& h : hosts) {
-      m << "stillpost_host_rate_limited_total{host=\"" << label(h.host) << "\"} " << h.limited
-        << "\n";
-    }
-    m << "# HELP stillpost_host_circuit_opened_total Times a host's circuit opened.\n"
-         "# TYPE stillpost_host_circuit_opened_total counter\n";
-    for (const auto& h : hosts) {
-      m << "stillpost_host_circuit_opened_total{host=\"" << label(h.host) << "\"} "
-        << h.circuit_opened << "\n";
-    }
+    using Stats = fetcher::HostLimiter::HostStats;
+    // One series per host: NAME{host="..."} VALUE, under its HELP and TYPE.
+    const auto per_host = [&](const char* name, const char* type, const char* help,
+                              const std::function<double(const Stats&)>& value) {
+      m << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+      for (const auto& h : hosts) {
+        m << name << "{host=\"" << label(h.host) << "\"} " << value(h) << "\n";
+      }
+    };
+    per_host("stillpost_host_tokens", "gauge",
+             "Requests a host's bucket allows now (of its burst).",
+             [](const Stats& h) { return h.tokens; });
+    per_host("stillpost_host_circuit_open", "gauge",
+             "Whether a host's circuit is open (1) or closed.",
+             [](const Stats& h) { return h.circuit_open ? 1.0 : 0.0; });
+    per_host("stillpost_host_held_seconds", "gauge",
+             "Until a host may be asked again (429, circuit).",
+             [](const Stats& h) { return h.held_seconds; });
+    per_host("stillpost_host_requests_total", "counter", "Requests sent per host.",
+             [](const Stats& h) { return static_cast<double>(h.requests); });
+    per_host("stillpost_host_rate_limited_total", "counter", "429 answers per host.",
+             [](const Stats& h) { return static_cast<double>(h.limited); });
+    per_host("stillpost_host_circuit_opened_total", "counter", "Times a host's circuit opened.",
+             [](const Stats& h) { return static_cast<double>(h.circuit_opened); });
   }
   if (jetstream_) {
     const JetstreamStats j = jetstream_->stats();
