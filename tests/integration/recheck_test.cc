@@ -233,6 +233,16 @@ TEST_CASE(
   CHECK(Metric(metrics, "stillpost_webhook_deliveries_total{result=\"delivered\"}") >= 1);
   CHECK(Metric(metrics, "stillpost_webhook_outbox") >= 0);
   WARN("from the replay's 404 to the Atom entry: " << seconds_to_announce << " s");
+
+  // A restart keeps the announcements and the schedule: the post is checked again, nothing new
+  // is announced.
+  REQUIRE(serve.Stop().first == 0);
+  const long hits = env.replay.Hits(kGargronApi);
+  ServeProcess again(env.db, ServeFlags(env.replay, {"--recheck", "--recheck-every", "1s",
+                                                     "--recheck-jitter", "0"}));
+  REQUIRE(
+      WaitFor([&] { return env.replay.Hits(kGargronApi) >= hits + 2; }, std::chrono::seconds(10)));
+  CHECK(Count(Get(again.base() + "/feeds/changes.atom"), "<entry>") == 2);
 }
 
 TEST_CASE(
