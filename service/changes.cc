@@ -314,7 +314,14 @@ void Changes::Deliverer() {
       if (stopping_) return;
       woken_ = false;
     }
-    const bool sent = DeliverDue();
+    bool sent = false;
+    try {
+      sent = DeliverDue();
+    } catch (const std::exception&) {
+      // Out of memory, say: the deliveries stay in the outbox for the next pass.
+      std::lock_guard<std::mutex> lock(mu_);
+      next_due_ = Clock::now() + std::chrono::seconds(5);
+    }
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) return;
     if (sent) continue;  // answers may have set earlier retries: look again at once

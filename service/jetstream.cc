@@ -365,7 +365,20 @@ Status Jetstream::Start() {
   asio::post(im.io, [&im] { im.Refresh(true); });
   im.thread = std::thread([&im] {
     auto guard = asio::make_work_guard(im.io);
-    im.io.run();
+    // A handler that throws (out of memory) must not end the process: count it and start the
+    // subscriptions again from the cursor.
+    while (!im.io.stopped()) {
+      try {
+        im.io.run();
+      } catch (const std::exception&) {
+        {
+          std::lock_guard<std::mutex> lock(im.mu);
+          im.stats.errors++;
+        }
+        ++im.generation;
+        asio::post(im.io, [&im] { im.Refresh(true); });
+      }
+    }
   });
   return Status::Ok();
 }

@@ -310,10 +310,17 @@ std::vector<Scheduler::Due> Scheduler::TakeDue(Clock::time_point* wake_at) {
 void Scheduler::Loop() {
   while (!stopping_) {
     Clock::time_point wake_at;
-    std::vector<Due> round = TakeDue(&wake_at);
-    if (!round.empty()) {
-      RunRound(std::move(round));
-      continue;
+    std::vector<Due> round;
+    try {
+      round = TakeDue(&wake_at);
+      if (!round.empty()) {
+        RunRound(std::move(round));
+        continue;
+      }
+    } catch (const std::exception&) {
+      // Out of memory, say: the entries stay due; try again in a while rather than end the
+      // process (no exception leaves this thread).
+      wake_at = Clock::now() + std::chrono::seconds(5);
     }
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait_until(lock, wake_at, [this] { return stopping_ || woken_; });
