@@ -81,24 +81,35 @@ Result<BucketRule> ParseBucketRule(std::string_view text) {
 }
 
 std::optional<milliseconds> WaitFromHeaders(const RateHeaders& headers, UnixMicros now) {
-  const auto until = [now](UnixMicros at) {
-    return milliseconds(std::max<int64_t>(0, (at - now + 999) / 1000));
+  // No header may ask for more than 30 days (a hostile or broken value: "until 9999" or digits
+  // past int64), and none for less than nothing.
+  constexpr int64_t kMaxWaitSeconds = 86'400 * 30;
+  const auto seconds_from_now = [](uint64_t seconds) {
+    return milliseconds(static_cast<int64_t>(std::min<uint64_t>(seconds, kMaxWaitSeconds)) * 1000);
+  };
+  const auto until_unix_seconds = [now](uint64_t at) {
+    const int64_t now_s = now / 1'000'000;
+    const uint64_t cap = static_cast<uint64_t>(std::max<int64_t>(0, now_s) + kMaxWaitSeconds);
+    const int64_t at_micros = static_cast<int64_t>(std::min(at, cap)) * 1'000'000;
+    return milliseconds(
+        std::clamp<int64_t>((at_micros - now + 999) / 1000, 0, kMaxWaitSeconds * 1000));
   };
   if (const std::string_view v = Trim(headers.retry_after); !v.empty()) {
-    if (const auto seconds = ParseDigits(v)) {
-      return milliseconds(static_cast<int64_t>(std::min<uint64_t>(*seconds, 86'400 * 30)) * 1000);
-    }
+    if (const auto seconds = ParseDigits(v)) return seconds_from_now(*seconds);
     const std::string date(v);
     if (const time_t at = curl_getdate(date.c_str(), nullptr); at >= 0) {
-      return until(static_cast<UnixMicros>(at) * 1'000'000);
+      return until_unix_seconds(static_cast<uint64_t>(at));
     }
   }
   if (const std::string_view v = Trim(headers.reset); !v.empty()) {
     if (const auto number = ParseDigits(v)) {
-      if (*number >= kEpochSecondsFloor) return until(static_cast<UnixMicros>(*number) * 1'000'000);
-      return milliseconds(static_cast<int64_t>(std::min<uint64_t>(*number, 86'400 * 30)) * 1000);
+      return *number >= kEpochSecondsFloor ? until_unix_seconds(*number)
+                                           : seconds_from_now(*number);
     }
-    if (auto at = ParseTime(v)) return until(*at);
+    if (auto at = ParseTime(v)) {
+      // RFC 3339 times are held to years 1-9999 by ParseTime: at - now cannot overflow.
+      return milliseconds(std::clamp<int64_t>((*at - now + 999) / 1000, 0, kMaxWaitSeconds * 1000));
+    }
   }
   return std::nullopt;
 }

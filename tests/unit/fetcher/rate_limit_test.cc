@@ -28,6 +28,14 @@ TEST_CASE("rate limits: the wait each platform's headers ask for") {
   CHECK(WaitFromHeaders({"", "1796149000", "0"}, kNow) == milliseconds(0));
   CHECK(!WaitFromHeaders({"", "", ""}, kNow));
   CHECK(!WaitFromHeaders({"soon", "later", ""}, kNow));
+  // Hostile values ask for at most 30 days (found by the jetstream fuzz target: a reset of 16
+  // digits overflowed when turned into microseconds).
+  constexpr milliseconds kMonth(86'400'000LL * 30);
+  CHECK(WaitFromHeaders({"", "1111111111111111", ""}, kNow) == kMonth);
+  CHECK(WaitFromHeaders({"99999999999999999999", "", ""}, kNow) == std::nullopt);
+  CHECK(WaitFromHeaders({"", "9999-12-31T23:59:59Z", ""}, kNow) == kMonth);
+  CHECK(WaitFromHeaders({"Fri, 31 Dec 9999 23:59:59 GMT", "", ""}, kNow).value_or(kMonth) <=
+        kMonth);
 }
 
 TEST_CASE("rate limits: --rate-limit rules") {
