@@ -3,9 +3,12 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/trim.hpp>
 #include <cmath>
 
 #include "common/numbers.h"
+#include "common/web.h"
 
 namespace stillpost::fetcher {
 namespace {
@@ -17,17 +20,12 @@ constexpr uint64_t kEpochSecondsFloor = 1'000'000'000;
 
 bool Matches(std::string_view pattern, std::string_view host) {
   if (pattern == "*") return true;
-  if (pattern.starts_with("*.")) {
-    const std::string_view suffix = pattern.substr(1);  // ".example"
-    return host.ends_with(suffix) || host == pattern.substr(2);
-  }
+  if (pattern.starts_with("*.")) return HostIsOrUnder(host, pattern.substr(2));
   return pattern == host;
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+  return boost::algorithm::trim_copy_if(s, boost::algorithm::is_any_of(" \t"));
 }
 
 }  // namespace

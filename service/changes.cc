@@ -1,7 +1,6 @@
 #include "service/changes.h"
 
 #include <libxml/xmlwriter.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <boost/algorithm/hex.hpp>
@@ -15,24 +14,13 @@
 #include "common/time.h"
 #include "proto/time.h"
 #include "service/keys.h"
+#include "service/tokens.h"
 
 namespace stillpost::service {
 namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  std::string out;
-  boost::algorithm::hex_lower(bytes, bytes + n, std::back_inserter(out));
-  return out;
-}
-
-std::string BigEndianHex(uint64_t v) {
-  unsigned char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (56 - 8 * i));
-  return Hex(bytes, 8);
-}
 
 // libxml2's writer, freed however the feed's building ends.
 struct WriterFree {
@@ -100,10 +88,8 @@ std::string Changes::EmbedUrl(std::string_view key) const {
 
 Result<proto::ChangeEvent> Changes::Announce(proto::ChangeEvent event) {
   const UnixMicros now = NowMicros();
-  unsigned char random[4];
-  if (RAND_bytes(random, sizeof random) != 1) return InternalError("no random bytes for an event");
-  // Newest first in key order: the feed reads from the start.
-  event.set_id(BigEndianHex(static_cast<uint64_t>(now)) + Hex(random, sizeof random));
+  SP_ASSIGN_OR_RETURN(std::string id, NewTimeOrderedId(now, 4));
+  event.set_id(id);
   *event.mutable_at() = proto::TimestampOf(now);
   if (event.articles_size() == 0) {
     if (auto articles = store_.ArticlesOf(event.key())) {
@@ -111,8 +97,10 @@ Result<proto::ChangeEvent> Changes::Announce(proto::ChangeEvent event) {
     }
   }
   std::vector<archive::ServiceWrite> writes;
-  writes.push_back({EventKey(~static_cast<uint64_t>(now), Hex(random, sizeof random)),
-                    event.SerializeAsString(), false});
+  // Newest first in key order (the feed reads from the start): the inverted time, then the id's
+  // random part.
+  writes.push_back(
+      {EventKey(~static_cast<uint64_t>(now), id.substr(16)), event.SerializeAsString(), false});
   const std::string body = WebhookBody(event);
   for (size_t i = 0; i < options_.webhooks.size(); ++i) {
     proto::Delivery d;

@@ -59,7 +59,7 @@ class Changes {
   // The Atom feed: the newest entries, all posts or those `article` (a stored article's URL)
   // embeds; NotFound for an article the store does not hold.
   Result<std::string> Atom(std::string_view article) const;
-  // The JSON a webhook receives for `event`, and its signature header's value.
+  // The JSON a webhook receives for `event` (signed as is: WebhookSignature).
   std::string WebhookBody(const proto::ChangeEvent& event) const;
   ChangesStats stats() const;
 

@@ -1,29 +1,12 @@
 #include "service/jobs.h"
 
-#include <openssl/rand.h>
-
-#include <boost/algorithm/hex.hpp>
-#include <iterator>
-
 #include "common/time.h"
 #include "proto/time.h"
 #include "service/keys.h"
+#include "service/tokens.h"
 
 namespace stillpost::service {
 namespace {
-
-// 16 hex digits of the creation time (so ids sort as jobs were submitted), then 16 random ones
-// (so an id cannot be guessed from the time).
-Result<std::string> NewJobId(UnixMicros now) {
-  unsigned char bytes[16];
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<unsigned char>(static_cast<uint64_t>(now) >> (56 - 8 * i));
-  }
-  if (RAND_bytes(bytes + 8, 8) != 1) return InternalError("no random bytes for a job id");
-  std::string out;
-  boost::algorithm::hex_lower(std::begin(bytes), std::end(bytes), std::back_inserter(out));
-  return out;
-}
 
 std::string PendingWhat(const proto::Job& job) {
   if (job.feeds_size() > 0) return job.feeds(0);
@@ -102,7 +85,7 @@ Result<proto::Job> JobQueue::Submit(proto::Job spec) {
     }
   }
   const UnixMicros now = NowMicros();
-  SP_ASSIGN_OR_RETURN(std::string id, NewJobId(now));
+  SP_ASSIGN_OR_RETURN(std::string id, NewTimeOrderedId(now, 8));
   spec.set_id(id);
   spec.set_state(proto::Job::STATE_QUEUED);
   *spec.mutable_created_at() = proto::TimestampOf(now);

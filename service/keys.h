@@ -2,6 +2,7 @@
 // WriteService). Private to service/. Prefixes are stored: never rename one.
 #pragma once
 
+#include <boost/endian/conversion.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -56,14 +57,16 @@ inline std::string JetstreamKey(std::string_view url) {
   return std::string(kJetstreamPrefix) += url;
 }
 
+// A big-endian 64-bit number (Boost.Endian), so keys sort by it.
 inline void AppendBigEndian64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  unsigned char bytes[8];
+  boost::endian::store_big_u64(bytes, v);
+  out.append(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
+// The number at the start of `in`; 0 when `in` is shorter than 8 bytes.
 inline uint64_t ReadBigEndian64(std::string_view in) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-  return v;
+  if (in.size() < 8) return 0;
+  return boost::endian::load_big_u64(reinterpret_cast<const unsigned char*>(in.data()));
 }
 inline std::string DueKey(int64_t due_micros, std::string_view post_key, char lane) {
   std::string k(1, lane);

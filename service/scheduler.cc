@@ -22,8 +22,8 @@ using Entry = proto::ScheduleEntry;
 constexpr int64_t kMicros = 1'000'000;
 
 std::string PlatformOf(std::string_view key) {
-  const size_t slash = key.find('/');
-  return std::string(key.substr(0, slash));
+  auto parsed = ParsePostKey(key);
+  return parsed ? std::string(KeyPlatformName(parsed->platform)) : std::string("unknown");
 }
 
 // The host a post's first request goes to (before --upstream rewriting): its bucket.

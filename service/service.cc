@@ -71,6 +71,16 @@ Result<json::object> BodyObject(std::string_view body) {
   return std::move(v.as_object());
 }
 
+// A Prometheus label value: quotes and backslashes escaped, newlines dropped.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c != '\n') out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 Service::Service(archive::Store& store, ServiceOptions options)
@@ -384,12 +394,7 @@ std::string Service::Metrics() const {
   m << "# HELP stillpost_feed_reads_total Reads of watched feeds submitted.\n"
        "# TYPE stillpost_feed_reads_total counter\n";
   for (const auto& [feed, n] : watch_submitted_) {
-    std::string label;
-    for (char c : feed) {
-      if (c == '"' || c == '\\') label += '\\';
-      if (c != '\n') label += c;
-    }
-    m << "stillpost_feed_reads_total{feed=\"" << label << "\"} " << n << "\n";
+    m << "stillpost_feed_reads_total{feed=\"" << LabelValue(feed) << "\"} " << n << "\n";
   }
   m << ExtraMetrics();
   return m.str();
@@ -398,14 +403,6 @@ std::string Service::Metrics() const {
 // The scheduler's, the hosts', Jetstream's and the webhooks' series.
 std::string Service::ExtraMetrics() const {
   std::ostringstream m;
-  const auto label = [](std::string_view v) {
-    std::string out;
-    for (char c : v) {
-      if (c == '"' || c == '\\') out += '\\';
-      if (c != '\n') out += c;
-    }
-    return out;
-  };
   if (scheduler_) {
     const SchedulerStats s = scheduler_->stats();
     m << "# HELP stillpost_recheck_scheduled Posts in the re-check schedule.\n"
@@ -447,7 +444,7 @@ std::string Service::ExtraMetrics() const {
                               const std::function<double(const Stats&)>& value) {
       m << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
       for (const auto& h : hosts) {
-        m << name << "{host=\"" << label(h.host) << "\"} " << value(h) << "\n";
+        m << name << "{host=\"" << LabelValue(h.host) << "\"} " << value(h) << "\n";
       }
     };
     per_host("stillpost_host_tokens", "gauge",

@@ -7,8 +7,10 @@
 #include <boost/algorithm/string/classification.hpp>
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/algorithm/string/trim.hpp>
+#include <boost/endian/conversion.hpp>
 #include <fstream>
 #include <iterator>
+#include <vector>
 
 #include "common/sha256.h"
 
@@ -70,6 +72,17 @@ std::string Tokens::Authenticate(std::string_view authorization) const {
     if (CRYPTO_memcmp(e.digest.data(), digest.data(), digest.size()) == 0) name = e.name;
   }
   return name;
+}
+
+Result<std::string> NewTimeOrderedId(UnixMicros now, size_t random_bytes) {
+  std::vector<unsigned char> bytes(8 + random_bytes);
+  boost::endian::store_big_u64(bytes.data(), static_cast<uint64_t>(now));
+  if (random_bytes > 0 && RAND_bytes(bytes.data() + 8, static_cast<int>(random_bytes)) != 1) {
+    return InternalError("no random bytes for an id");
+  }
+  std::string out;
+  boost::algorithm::hex_lower(bytes.begin(), bytes.end(), std::back_inserter(out));
+  return out;
 }
 
 Result<std::string> NewToken() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/time.h"
 
 namespace stillpost::service {
 
@@ -36,5 +37,9 @@ class Tokens {
 
 // 32 random bytes as 64 hex digits (OpenSSL's RAND_bytes): a fresh credential.
 Result<std::string> NewToken();
+
+// 16 hex digits of `now` (µs, so ids sort by time), then `random_bytes` random bytes in hex: the
+// ids of jobs (8 random bytes) and of announced changes (4).
+Result<std::string> NewTimeOrderedId(UnixMicros now, size_t random_bytes);
 
 }  // namespace stillpost::service

@@ -52,16 +52,9 @@ size_t Collect(char* p, size_t s, size_t n, void* out) {
 }
 
 std::string Get(const std::string& url, long* status = nullptr) {
-  std::string body;
-  CURL* e = curl_easy_init();
-  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Collect);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-  long code = 0;
-  if (curl_easy_perform(e) == CURLE_OK) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_cleanup(e);
-  if (status != nullptr) *status = code;
-  return body;
+  testing::HttpResult r = testing::HttpGetter().Get(url);
+  if (status != nullptr) *status = r.status;
+  return r.body;
 }
 
 long Post(const std::string& url, const std::string& body) {

@@ -13,7 +13,6 @@
 #include <boost/url/url_view.hpp>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +23,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+
+#include "common/time.h"
 
 namespace {
 
@@ -181,17 +182,6 @@ int64_t NowMs() {
       .count();
 }
 
-std::string IsoMs(int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
 // The host of "/HOST/PATH" (a request through --upstream '*=BASE').
 std::string HostOfTarget(std::string_view target) {
   if (target.empty() || target.front() != '/') return "";
@@ -245,29 +235,32 @@ std::string GzipZeros(uint64_t bytes) {
 // (an ISO 8601 reset, no Retry-After), Bluesky's RateLimit-* (a Unix-seconds reset and a
 // policy), X's x-rate-limit-* (Unix seconds), or a bare Retry-After.
 Response RateLimited(const std::string& as, long seconds, long limit) {
+  struct HeaderSet {
+    const char* as;
+    const char* body;
+    const char* limit;
+    const char* remaining;
+    const char* reset;
+    bool iso_reset;  // an RFC 3339 time (Mastodon), else Unix seconds
+    const char* policy;
+  };
+  static constexpr HeaderSet kSets[] = {
+      {"mastodon", R"({"error":"Too many requests"})", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+       "X-RateLimit-Reset", true, nullptr},
+      {"bluesky", R"({"error":"RateLimitExceeded","message":"Rate Limit Exceeded"})",
+       "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", false, "RateLimit-Policy"},
+      {"x", R"({"errors":[{"code":88,"message":"Rate limit exceeded"}]})", "x-rate-limit-limit",
+       "x-rate-limit-remaining", "x-rate-limit-reset", false, nullptr},
+  };
   const int64_t reset_ms = NowMs() + seconds * 1000;
-  if (as == "mastodon") {
-    Response r = Make(http::status::too_many_requests, R"({"error":"Too many requests"})");
-    r.set("X-RateLimit-Limit", std::to_string(limit));
-    r.set("X-RateLimit-Remaining", "0");
-    r.set("X-RateLimit-Reset", IsoMs(reset_ms));
-    return r;
-  }
-  if (as == "bluesky") {
-    Response r = Make(http::status::too_many_requests,
-                      R"({"error":"RateLimitExceeded","message":"Rate Limit Exceeded"})");
-    r.set("RateLimit-Limit", std::to_string(limit));
-    r.set("RateLimit-Remaining", "0");
-    r.set("RateLimit-Reset", std::to_string((reset_ms + 999) / 1000));
-    r.set("RateLimit-Policy", std::to_string(limit) + ";w=300");
-    return r;
-  }
-  if (as == "x") {
-    Response r = Make(http::status::too_many_requests,
-                      R"({"errors":[{"code":88,"message":"Rate limit exceeded"}]})");
-    r.set("x-rate-limit-limit", std::to_string(limit));
-    r.set("x-rate-limit-remaining", "0");
-    r.set("x-rate-limit-reset", std::to_string((reset_ms + 999) / 1000));
+  for (const HeaderSet& h : kSets) {
+    if (as != h.as) continue;
+    Response r = Make(http::status::too_many_requests, h.body);
+    r.set(h.limit, std::to_string(limit));
+    r.set(h.remaining, "0");
+    r.set(h.reset, h.iso_reset ? stillpost::FormatRfc3339(reset_ms * 1000)
+                               : std::to_string((reset_ms + 999) / 1000));
+    if (h.policy != nullptr) r.set(h.policy, std::to_string(limit) + ";w=300");
     return r;
   }
   Response r = Make(http::status::too_many_requests, R"({"error":"rate limited"})");
