@@ -847,7 +847,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--synthetic-avatar" && i + 1 < argc) {
       synthetic_avatar = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << "upstream-replay --root DIR [--listen 127.0.0.1:PORT]\n";
+      std::cout << "upstream-replay --root DIR [--listen 127.0.0.1:PORT] [--synthetic SUFFIX "
+                   "[--synthetic-avatar FILE]]\n";
       return 0;
     } else {
       return Usage("unknown argument '" + arg + "'");
