@@ -122,6 +122,7 @@ Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& path,
   impl->db.reset(raw);
   SP_RETURN_IF_ERROR(impl->CheckFormat());
   SP_RETURN_IF_ERROR(impl->LoadState());
+  SP_RETURN_IF_ERROR(impl->EnsureSigningKey());  // reads it only: an export signs with it
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
@@ -192,6 +193,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreO
 
   SP_RETURN_IF_ERROR(impl->LoadState());
   SP_RETURN_IF_ERROR(impl->IndexArticlesOnce());
+  SP_RETURN_IF_ERROR(impl->EnsureSigningKey());
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

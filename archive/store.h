@@ -58,6 +58,15 @@ struct CaptureWrite {
   std::string key;  // post key, e.g. "x/20"
   proto::Capture capture;
   std::vector<BlobWrite> blobs;
+  // The capture's signed manifest as another store made it (an import keeps it as it was);
+  // unset: the store builds one and signs it with its own key (archive/provenance.h).
+  std::optional<proto::SignedManifest> manifest = std::nullopt;
+};
+
+// A digest signed with the store's current key (a WACZ package's datapackage digest).
+struct SignedDigest {
+  std::string signature;  // base64 of r||s
+  proto::SigningKey key;  // public part only
 };
 
 struct AddResult {
@@ -220,6 +229,21 @@ class Store {
   Result<std::vector<std::pair<std::string, std::string>>> ScanService(
       std::string_view prefix, size_t limit, std::string_view start_after = {},
       Records records = Records::kService) const;
+
+  // Provenance (archive/provenance.h). The signed manifest of the capture at `at`: NotFound for
+  // none (a capture from before manifests, or an unknown one).
+  Result<proto::SignedManifest> Manifest(std::string_view key, UnixMicros at) const;
+  // Every key this store signed with or was given by an import, oldest first, public parts only.
+  Result<std::vector<proto::SigningKey>> SigningKeys() const;
+  // Retires the current key (valid_until now) and makes a new one, which signs from now on.
+  // Returns the new key's public part.
+  Result<proto::SigningKey> RotateSigningKey();
+  // Keeps the public key another store signed with (an import's), so its manifests verify here.
+  // A key already known is left as it is.
+  Status AddPublicKey(const proto::SigningKey& key);
+  // `message` signed with the current key. FailedPrecondition when the store has none yet (a
+  // read-only open of a store no primary has opened since keys came in).
+  Result<SignedDigest> SignDigest(std::string_view message) const;
 
   // The articles whose newest scan names the post, in URL order.
   Result<std::vector<ArticleRef>> ArticlesOf(std::string_view post_key) const;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "archive/detail/store_impl.h"
+#include "archive/provenance.h"
 #include "common/post_key.h"
 #include "common/sha256.h"
 #include "proto/time.h"
@@ -150,12 +151,28 @@ Result<AddResult> Store::AddCaptures(std::span<const CaptureWrite> writes) {
     }
     // The rules (detail/post_state.h). `header` and `counters` are this batch's own copies: a
     // batch that fails at any point returns before writing, and they are dropped with it.
+    const std::string previous_manifest = header.manifest_digest();
     detail::Observation seen;
     seen.at = capture.captured_at();
     seen.whole = capture.has_post();
     if (capture.has_tombstone()) seen.gone_kind = capture.tombstone().kind();
     SP_ASSIGN_OR_RETURN(const detail::Applied applied,
                         detail::ApplyCapture(key, seen, header, counters));
+
+    // Provenance: the capture's manifest, chained to the post's previous one, signed.
+    if (im.provenance != nullptr) {
+      proto::SignedManifest manifest;
+      if (w.manifest.has_value()) {
+        manifest = *w.manifest;
+      } else if (im.signing_key.has_value()) {
+        SP_ASSIGN_OR_RETURN(manifest, SignManifest(BuildManifest(key, capture, previous_manifest),
+                                                   *im.signing_key));
+      }
+      if (!manifest.digest().empty()) {
+        batch.Put(im.provenance, ckey, manifest.SerializeAsString());
+        header.set_manifest_digest(manifest.digest());
+      }
+    }
 
     // Blobs: each new one once.
     for (size_t b = 0; b < w.blobs.size(); ++b) {

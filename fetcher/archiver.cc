@@ -165,6 +165,7 @@ struct Archiver::Impl {
     const std::string url = job->adapter->PostUrl(job->parsed);
     http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url](Result<HttpResponse> r) {
       const int status = r ? static_cast<int>(r->status) : 0;
+      if (r) *job->capture.mutable_exchange() = r->exchange;
       OnAnswer(job, url, status, job->adapter->Interpret(job->parsed, job->ref, std::move(r)));
     });
   }
@@ -311,6 +312,7 @@ struct Archiver::Impl {
     const std::string url = job->adapter->FallbackUrl(job->parsed);
     if (url.empty()) return Done(job->index, Failed(*job, std::move(why)));
     http.Add({url, BodyKind::kJson, job->deadline}, [this, job, url, why](Result<HttpResponse> r) {
+      if (r) *job->capture.mutable_exchange() = r->exchange;
       Answer a = job->adapter->InterpretFallback(job->parsed, why, std::move(r));
       if (a.kind == Answer::Kind::kFallback) a.kind = Answer::Kind::kFailed;  // one fallback
       OnAnswer(job, url, a.kind == Answer::Kind::kFailed ? 0 : 200, std::move(a));
@@ -468,6 +470,7 @@ struct Archiver::Impl {
                    proto::BlobMeta meta;
                    meta.set_mime(mime);
                    meta.add_original_urls(url);
+                   *meta.mutable_exchange() = std::move(r->exchange);
                    const std::string sha = Sha256Hex(bytes);
                    meta.set_sha256(sha);
                    fill(sha, url, mime);

@@ -22,10 +22,12 @@
 #include <random>
 #include <unordered_map>
 
+#include "common/crypto.h"
 #include "common/version.h"
 #include "fetcher/detail/address_guard.h"
 #include "fetcher/detail/http_policy.h"
 #include "fetcher/detail/links.h"
+#include "proto/time.h"
 
 namespace stillpost::fetcher {
 namespace {
@@ -134,6 +136,9 @@ struct HttpClient::Impl {
     HeaderList headers;  // the request's own headers, alive while the transfer is
     std::string etag;
     std::string last_modified;
+    std::string request_head;   // as libcurl sent it (its debug callback)
+    std::string response_head;  // the final answer's status line and headers
+    std::string sent_to;        // the URL asked when an upstream rule rewrote it
     RateHeaders rate;
     uint64_t cap = 0;
     std::string body;
@@ -157,6 +162,7 @@ struct HttpClient::Impl {
   };
 
   HttpOptions options;
+  std::unordered_map<std::string, std::vector<std::string>> chains;  // host -> DER, last seen
   MultiHandle multi;  // before `active`: destroyed after the transfers that were added to it
   std::deque<std::unique_ptr<Transfer>> waiting;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> active;
@@ -255,6 +261,7 @@ struct HttpClient::Impl {
     std::string_view line(data, size * n);
     while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
     if (line.rfind("HTTP/", 0) == 0) {  // a new response (1xx, or after a proxy)
+      t->response_head.assign(line).append("\r\n");
       t->location.clear();
       t->content_type.clear();
       t->etag.clear();
@@ -262,6 +269,7 @@ struct HttpClient::Impl {
       t->rate = {};
       return size * n;
     }
+    t->response_head.append(line).append("\r\n");  // the blank line that ends the head too
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return size * n;
     const std::string_view name = line.substr(0, colon);
@@ -286,6 +294,12 @@ struct HttpClient::Impl {
       t->rate.remaining = value;
     }
     return size * n;
+  }
+
+  // The request head as sent (libcurl hands it to the debug callback, and only there).
+  static int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+    if (type == CURLINFO_HEADER_OUT) static_cast<Transfer*>(user)->request_head.assign(data, size);
+    return 0;
   }
 
   // Refuses, before connecting, any address that is not public unicast, unless this request
@@ -328,6 +342,7 @@ struct HttpClient::Impl {
     }
     // An operator's own destination (a webhook) is trusted like a configured upstream.
     t->via_upstream = target->rewritten || t->request.operator_destination;
+    t->sent_to = target->rewritten ? target->url : std::string();
     const HttpLimits& l = options.limits;
     const bool media = t->request.kind == BodyKind::kImage || t->request.kind == BodyKind::kVideo;
     milliseconds timeout = media ? l.media_timeout : l.json_timeout;
@@ -355,6 +370,8 @@ struct HttpClient::Impl {
     t->body_bytes = 0;
     t->location.clear();
     t->content_type.clear();
+    t->request_head.clear();
+    t->response_head.clear();
     t->over_cap = false;
     t->amplified = false;
     t->spool_error.clear();
@@ -395,6 +412,10 @@ struct HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, &OnDebug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);  // only so that OnDebug sees the request head
+    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &OnPrereq);
@@ -503,6 +524,7 @@ struct HttpClient::Impl {
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_off_t retry_after = 0;
     curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &retry_after);
+    proto::HttpExchange wire = WireOf(e, *t, code);
     t->easy.reset();
     const std::string host = HostOf(t->current_url);
 
@@ -579,7 +601,73 @@ struct HttpClient::Impl {
     r.last_modified = std::move(t->last_modified);
     r.url = t->current_url;
     r.attempts = t->attempts;
+    r.exchange = std::move(wire);
     Finish(std::move(t), std::move(r));
+  }
+
+  // What crossed the wire in the transfer's last attempt. libcurl reports a server's
+  // certificates only on a new connection: a reused one gets the chain its host showed last.
+  proto::HttpExchange WireOf(CURL* e, Transfer& t, CURLcode code) {
+    proto::HttpExchange x;
+    x.set_url(t.current_url);
+    if (!t.sent_to.empty() && t.sent_to != t.current_url) x.set_sent_to(t.sent_to);
+    x.set_request_head(t.request_head);
+    x.set_response_head(t.response_head);
+    char* ip = nullptr;
+    if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
+      x.set_remote_ip(ip);
+    }
+    long port = 0;
+    if (curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK && port > 0) {
+      x.set_remote_port(static_cast<uint32_t>(port));
+    }
+    long version = 0;
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+    switch (version) {
+      case CURL_HTTP_VERSION_1_0:
+        x.set_http_version("1.0");
+        break;
+      case CURL_HTTP_VERSION_1_1:
+        x.set_http_version("1.1");
+        break;
+      case CURL_HTTP_VERSION_2_0:
+        x.set_http_version("2");
+        break;
+      case CURL_HTTP_VERSION_3:
+        x.set_http_version("3");
+        break;
+      default:
+        break;
+    }
+    *x.mutable_answered_at() = proto::TimestampOf(NowMicros());
+    std::string scheme;
+    if (char* s = nullptr; curl_easy_getinfo(e, CURLINFO_SCHEME, &s) == CURLE_OK && s != nullptr) {
+      scheme = s;
+    }
+    if (boost::algorithm::iequals(scheme, "https")) {
+      std::vector<std::string> chain;
+      curl_certinfo* info = nullptr;
+      if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &info) == CURLE_OK && info != nullptr) {
+        for (int i = 0; i < info->num_of_certs; ++i) {
+          for (curl_slist* f = info->certinfo[i]; f != nullptr; f = f->next) {
+            const std::string_view field(f->data);
+            if (field.rfind("Cert:", 0) != 0) continue;
+            for (auto& der : PemCertificatesToDer(field.substr(5))) chain.push_back(std::move(der));
+          }
+        }
+      }
+      const std::string host = HostOf(t.current_url);
+      if (!chain.empty()) {
+        chains[host] = chain;
+      } else if (auto known = chains.find(host); known != chains.end()) {
+        chain = known->second;
+      }
+      for (auto& der : chain) x.add_tls_chain(std::move(der));
+      long verify = -1;
+      curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &verify);
+      x.set_tls_verified(code == CURLE_OK && verify == 0);
+    }
+    return x;
   }
 };
 

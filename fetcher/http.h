@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "fetcher/rate_limit.h"
 #include "fetcher/upstream.h"
+#include "stillpost.pb.h"
 
 namespace stillpost::fetcher {
 
@@ -122,6 +123,9 @@ struct HttpResponse {
   int attempts = 0;
   std::string etag;  // the answer's ETag and Last-Modified, for a conditional GET
   std::string last_modified;
+  // The final request and its answer as they crossed the wire (heads, address, TLS chain),
+  // which a capture keeps for its WARC export; `url` is set, the rest when there was an answer.
+  proto::HttpExchange exchange;
 };
 
 // Thread safety: not thread-safe. One thread Add()s and Run()s; callbacks run on that thread,

@@ -8,19 +8,22 @@
 namespace stillpost::archive::detail {
 
 // Column families. The names are stored in the DB: never rename one.
-inline constexpr const char* kCfStates = "states";       // post key -> StateValue (below)
-inline constexpr const char* kCfCaptures = "captures";   // post key \0 BE64(time) -> Capture
-inline constexpr const char* kCfBlobs = "blobs";         // sha256 -> bytes
-inline constexpr const char* kCfBlobMeta = "blob_meta";  // sha256 -> BlobMeta
-inline constexpr const char* kCfArticles = "articles";   // canonical URL -> Article
-inline constexpr const char* kCfIndexes = "indexes";     // see the k*Index prefixes
-inline constexpr const char* kCfService = "service";     // the server's records (service/)
-inline constexpr const char* kCfSchedule = "schedule";   // the re-check schedule (service/)
+inline constexpr const char* kCfStates = "states";          // post key -> StateValue (below)
+inline constexpr const char* kCfCaptures = "captures";      // post key \0 BE64(time) -> Capture
+inline constexpr const char* kCfBlobs = "blobs";            // sha256 -> bytes
+inline constexpr const char* kCfBlobMeta = "blob_meta";     // sha256 -> BlobMeta
+inline constexpr const char* kCfArticles = "articles";      // canonical URL -> Article
+inline constexpr const char* kCfIndexes = "indexes";        // see the k*Index prefixes
+inline constexpr const char* kCfService = "service";        // the server's records (service/)
+inline constexpr const char* kCfSchedule = "schedule";      // the re-check schedule (service/)
+inline constexpr const char* kCfProvenance = "provenance";  // capture key -> SignedManifest
 
 // Keys in the default column family.
 inline constexpr std::string_view kFormatKey = "stillpost/format";
 inline constexpr std::string_view kFormatVersion = "1";
 inline constexpr std::string_view kCountersKey = "stillpost/counters";
+// The store's signing keys: this prefix, then BE64(valid_from µs) -> SigningKey.
+inline constexpr std::string_view kSigningKeyPrefix = "stillpost/signing-key/";
 
 // Index entries:
 //   't' BE64(time) post-key      captures by time (empty value)

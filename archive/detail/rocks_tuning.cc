@@ -89,7 +89,8 @@ const std::vector<std::string>& OurColumnFamilies() {
                                                  detail::kCfArticles,
                                                  detail::kCfIndexes,
                                                  detail::kCfService,
-                                                 detail::kCfSchedule};
+                                                 detail::kCfSchedule,
+                                                 detail::kCfProvenance};
   return names;
 }
 

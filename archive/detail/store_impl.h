@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -64,7 +65,8 @@ struct Store::Impl {
   // Null in a store from before the service records, opened read-only or as a secondary (a
   // primary open creates it): reads then find nothing.
   rocksdb::ColumnFamilyHandle* service = nullptr;
-  rocksdb::ColumnFamilyHandle* schedule = nullptr;  // likewise
+  rocksdb::ColumnFamilyHandle* schedule = nullptr;    // likewise
+  rocksdb::ColumnFamilyHandle* provenance = nullptr;  // likewise
 
   std::mutex write_mu;  // one writer at a time; guards counters
   proto::StoreCounters counters;
@@ -114,7 +116,8 @@ struct Store::Impl {
       }
     }
     handles.clear();
-    states = captures = blobs = blob_meta = articles = indexes = service = schedule = nullptr;
+    states = captures = blobs = blob_meta = articles = indexes = service = schedule = provenance =
+        nullptr;
     const rocksdb::Status closed = db->Close();
     db.reset();
     if (!closed.ok() && first.ok()) first = Rocks(closed);
@@ -239,6 +242,7 @@ struct Store::Impl {
       if (n == detail::kCfIndexes) indexes = h;
       if (n == detail::kCfService) service = h;
       if (n == detail::kCfSchedule) schedule = h;
+      if (n == detail::kCfProvenance) provenance = h;
     }
     if (states == nullptr || captures == nullptr || blobs == nullptr || blob_meta == nullptr ||
         articles == nullptr || indexes == nullptr) {
@@ -252,6 +256,11 @@ struct Store::Impl {
     return records == Records::kSchedule ? schedule : service;
   }
   Status IndexArticlesOnce();  // store_write.cc: the 'a' index for stores from before it
+  // store_provenance.cc: the signing keys, newest last; the current one (with its private part)
+  // is the newest without valid_until. A primary open makes the first one.
+  Result<std::vector<proto::SigningKey>> ReadSigningKeys() const;
+  Status EnsureSigningKey();
+  std::optional<proto::SigningKey> signing_key;  // the current key, guarded by write_mu
   void IndexArticle(rocksdb::WriteBatch& batch, const proto::Article& article);
   Status LoadDictionaries();
   Status OpenSecondaryInstance();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "archive/provenance.h"
 #include "archive/serving.h"
 #include "proto/time.h"
 #include "tests/support/sample.h"
@@ -602,6 +603,70 @@ TEST_CASE("archive: Close() reports, and every call after it fails cleanly") {
   // Closed cleanly: the store opens again with what was written.
   auto again = OpenOrDie(dir.Sub("db"));
   CHECK(again->LatestGood("x/20")->post().counts().likes() > 0);
+}
+
+}  // namespace
+}  // namespace stillpost::archive
+
+namespace stillpost::archive {
+namespace {
+
+TEST_CASE("archive: every capture gets a signed manifest, chained to the post's previous one") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0, 1)));
+  REQUIRE_OK(store->AddCapture("x/20", TombstoneCapture("20", kT0 + kMinute)));
+  auto keys = store->SigningKeys();
+  REQUIRE_OK(keys);
+  REQUIRE(keys->size() == 1);
+  CHECK(keys->front().private_pkcs8().empty());  // never handed out
+  auto first = store->Manifest("x/20", kT0);
+  auto second = store->Manifest("x/20", kT0 + kMinute);
+  REQUIRE_OK(first);
+  REQUIRE_OK(second);
+  CHECK(first->key_id() == keys->front().id());
+  CHECK(*VerifyManifest(*first, keys->front()));
+  CHECK(*VerifyManifest(*second, keys->front()));
+  CHECK(first->manifest().find("\"previous\":null") != std::string::npos);
+  CHECK(second->manifest().find("\"previous\":\"" + first->digest() + "\"") != std::string::npos);
+  CHECK(second->manifest().find("\"outcome\":\"gone: deleted\"") != std::string::npos);
+  CHECK(store->State("x/20")->manifest_digest() == second->digest());
+  // A changed manifest no longer matches its digest; a changed digest, its signature.
+  proto::SignedManifest forged = *first;
+  forged.set_manifest(forged.manifest() + " ");
+  CHECK_FALSE(*VerifyManifest(forged, keys->front()));
+  forged = *first;
+  forged.set_digest(second->digest());
+  forged.set_manifest(second->manifest());
+  CHECK_FALSE(*VerifyManifest(forged, keys->front()));
+  CHECK(store->Manifest("x/20", kT0 + 1).error().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("archive: a rotated key signs from then on and the old one stays listed, retired") {
+  TempDir dir;
+  std::string old_id, new_id;
+  {
+    auto store = OpenOrDie(dir.Sub("db"));
+    REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0, 1)));
+    auto rotated = store->RotateSigningKey();
+    REQUIRE_OK(rotated);
+    new_id = rotated->id();
+    REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0 + kMinute, 2)));
+    old_id = store->Manifest("x/20", kT0)->key_id();
+    CHECK(old_id != new_id);
+    CHECK(store->Manifest("x/20", kT0 + kMinute)->key_id() == new_id);
+  }
+  auto store = OpenOrDie(dir.Sub("db"));  // the newest key is still the one in use
+  REQUIRE_OK(store->AddCapture("x/20", SampleCapture("20", kT0 + 2 * kMinute, 3)));
+  CHECK(store->Manifest("x/20", kT0 + 2 * kMinute)->key_id() == new_id);
+  auto keys = store->SigningKeys();
+  REQUIRE(keys->size() == 2);
+  CHECK(keys->at(0).id() == old_id);
+  CHECK(keys->at(0).has_valid_until());
+  CHECK_FALSE(keys->at(1).has_valid_until());
+  auto signed_digest = store->SignDigest("sha256:00");
+  REQUIRE_OK(signed_digest);
+  CHECK(signed_digest->key.id() == new_id);
 }
 
 }  // namespace
