@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "archive/store.h"
 #include "common/crypto.h"
 #include "common/sha256.h"
 #include "common/time.h"
@@ -15,19 +16,9 @@ namespace {
 namespace json = boost::json;
 
 void CollectBlobs(const proto::Post& post, std::set<std::string>& out) {
-  auto add = [&](const std::string& sha) {
-    if (!sha.empty()) out.insert("sha256:" + sha);
-  };
-  add(post.author().avatar_blob());
-  for (const auto& e : post.author().name_entities()) add(e.target_blob());
-  for (const auto& m : post.media()) {
-    add(m.blob());
-    add(m.poster_blob());
-  }
-  for (const auto& e : post.entities()) add(e.target_blob());
-  add(post.card().image_blob());
-  if (post.has_quoted()) CollectBlobs(post.quoted(), out);
-  if (post.has_reply_to()) CollectBlobs(post.reply_to(), out);
+  std::vector<BlobRef> refs;
+  AppendBlobRefs(post, refs);
+  for (const auto& r : refs) out.insert("sha256:" + r.sha256);
 }
 
 json::value OrNull(const std::string& s) {

@@ -273,6 +273,15 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
+// A blob a post refers to, and the URL the post says its bytes came from.
+struct BlobRef {
+  std::string sha256;
+  std::string url;
+};
+// Every blob a post refers to — the author's avatar and name emoji, media and their posters,
+// emoji in the text, the card's image — then its quoted post's and its parent's; repeats kept.
+void AppendBlobRefs(const proto::Post& post, std::vector<BlobRef>& out);
+
 // The post's state with its latest good capture, or nullopt when the store has none (not
 // archived, or unreadable: for listings that show such a post as not archived).
 std::optional<proto::PostState> ArchivedState(const Store& store, const std::string& key);

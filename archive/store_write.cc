@@ -15,23 +15,29 @@
 
 namespace stillpost::archive {
 
+void AppendBlobRefs(const proto::Post& post, std::vector<BlobRef>& out) {
+  auto add = [&out](const std::string& sha, const std::string& url) {
+    if (!sha.empty()) out.push_back({sha, url});
+  };
+  add(post.author().avatar_blob(), post.author().avatar_url());
+  for (const auto& e : post.author().name_entities()) add(e.target_blob(), e.target());
+  for (const auto& m : post.media()) {
+    add(m.blob(), m.original_url());
+    add(m.poster_blob(), m.poster_url());
+  }
+  for (const auto& e : post.entities()) add(e.target_blob(), e.target());
+  add(post.card().image_blob(), post.card().image_url());
+  if (post.has_quoted()) AppendBlobRefs(post.quoted(), out);
+  if (post.has_reply_to()) AppendBlobRefs(post.reply_to(), out);
+}
+
 using proto::MicrosOf;
 namespace {
 
-// Every blob digest a capture refers to, in the post, its quoted post and its parent.
 void CollectBlobRefs(const proto::Post& post, std::vector<std::string>& out) {
-  auto add = [&out](const std::string& d) {
-    if (!d.empty()) out.push_back(d);
-  };
-  add(post.author().avatar_blob());
-  for (const auto& m : post.media()) {
-    add(m.blob());
-    add(m.poster_blob());
-  }
-  for (const auto& e : post.entities()) add(e.target_blob());
-  add(post.card().image_blob());
-  if (post.has_quoted()) CollectBlobRefs(post.quoted(), out);
-  if (post.has_reply_to()) CollectBlobRefs(post.reply_to(), out);
+  std::vector<BlobRef> refs;
+  AppendBlobRefs(post, refs);
+  for (auto& r : refs) out.push_back(std::move(r.sha256));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)    # HTML parsing
 pkg_check_modules(MAGIC IMPORTED_TARGET libmagic)          # media types by content
 find_package(LibXml2 REQUIRED)                # libxml2-dev: feeds (service/feeds.cc)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)  # serve --config
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)  # libzip-dev: WACZ packages (warc/)
 if(NOT MAGIC_FOUND)
   # Debian's libmagic-dev ships no .pc file in some releases.
   find_library(MAGIC_LIBRARY magic REQUIRED)

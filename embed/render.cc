@@ -79,7 +79,8 @@ struct FootItem {
 };
 
 std::vector<std::vector<FootItem>> FooterRows(const Post& post, UnixMicros shown_at,
-                                              const std::string& platform) {
+                                              const std::string& platform,
+                                              std::string_view base_path) {
   std::vector<std::vector<FootItem>> rows;
   std::vector<FootItem> first;
   if (post.has_created_at()) {
@@ -125,6 +126,14 @@ std::vector<std::vector<FootItem>> FooterRows(const Post& post, UnixMicros shown
     lw.OpenLink(post.url(), "sp-view");
     last.push_back({lw.str() + "View on " + platform + "</a>", "View on " + platform});
   }
+  {
+    // The capture's signed manifest, checked in the reader's browser (server's /verify/).
+    Writer lw({}, 256);
+    lw.OpenLink(
+        std::string(base_path) + "/verify/" + post.key() + "?capture=" + FormatRfc3339(shown_at),
+        "sp-verify");
+    last.push_back({lw.str() + "Verify</a>", "Verify"});
+  }
   rows.push_back(std::move(last));
   return rows;
 }
@@ -169,6 +178,7 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
   const Post& post = in.capture.post();
   const std::string platform = PlatformName(post.platform());
   Writer w(o.base_path);
+  w.UseOriginalMedia(o.original_media_urls);
   const char* theme =
       o.theme == Theme::kDark ? "dark" : (o.theme == Theme::kLight ? "light" : "auto");
   w.Raw("<!DOCTYPE html>\n<html lang=\"");
@@ -232,7 +242,7 @@ std::string RenderEmbed(const EmbedInput& in, const EmbedOptions& o) {
 
   const UnixMicros shown_at = MicrosOf(in.capture.captured_at());
   w.Raw("\n<footer class=\"sp-foot\">");
-  for (const auto& row : FooterRows(post, shown_at, platform)) {
+  for (const auto& row : FooterRows(post, shown_at, platform, o.base_path)) {
     w.Raw("<div>");
     for (size_t k = 0; k < row.size(); ++k) {
       if (k > 0) w.Raw(" \xC2\xB7 ");
@@ -275,7 +285,8 @@ int EmbedHeight(const EmbedInput& in, const EmbedOptions& o, int frame_width) {
   if (const double parent = ParentHeight(post, o, width); parent > 0) block(0, parent);
   block(box::kHeadGap, box::kHead);
   h += ContentHeight(post, o, width, false) + QuoteHeight(post, o, width);
-  h += FooterHeight(FooterRows(post, MicrosOf(in.capture.captured_at()), platform), width);
+  h += FooterHeight(FooterRows(post, MicrosOf(in.capture.captured_at()), platform, o.base_path),
+                    width);
   return static_cast<int>(std::ceil(h + 2 * box::kPadY + 2 * box::kBorder));
 }
 

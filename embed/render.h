@@ -14,7 +14,7 @@
 namespace stillpost::embed {
 
 // Bump when the output changes: it is part of every ETag.
-inline constexpr int kRendererVersion = 3;
+inline constexpr int kRendererVersion = 4;
 inline constexpr int kMinWidth = 250;
 inline constexpr int kMaxWidth = 550;
 
@@ -29,6 +29,9 @@ struct EmbedOptions {
   bool pinned = false;
   // The path the archive is deployed under ("" or "/archive"): media URLs keep it.
   std::string_view base_path;
+  // Media at the URLs they were fetched from instead of our /media/ (a web archive export,
+  // which holds those URLs' answers): an embed that replays from the WARC alone.
+  bool original_media_urls = false;
 };
 
 struct EmbedInput {

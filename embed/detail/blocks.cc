@@ -189,7 +189,7 @@ void RenderAuthor(Writer& w, const Post& post, bool logo, const std::string& hre
     w.Raw("<span class=\"sp-avatar-link\">");
   }
   if (!a.avatar_blob().empty()) {
-    w.Raw("<img class=\"sp-avatar\" src=\"" + w.Media(a.avatar_blob()) +
+    w.Raw("<img class=\"sp-avatar\" src=\"" + w.Media(a.avatar_blob(), a.avatar_url()) +
           "\" alt=\"\" width=\"48\" height=\"48\">");
   } else {
     w.Raw("<span class=\"sp-avatar\" aria-hidden=\"true\"></span>");
@@ -270,24 +270,26 @@ void RenderMedia(Writer& w, const Post& post) {
       continue;
     }
     if (m.kind() == Media::KIND_PHOTO) {
-      w.Raw("<img src=\"" + w.Media(m.blob()) + "\" alt=\"");
+      w.Raw("<img src=\"" + w.Media(m.blob(), m.original_url()) + "\" alt=\"");
       w.Text(m.alt_text().empty() ? "Image" : m.alt_text());
       w.Raw("\"" + dims + " loading=\"lazy\">");
     } else if (m.kind() == Media::KIND_AUDIO) {
-      w.Raw("<audio controls preload=\"none\" src=\"" + w.Media(m.blob()) + "\" aria-label=\"");
+      w.Raw("<audio controls preload=\"none\" src=\"" + w.Media(m.blob(), m.original_url()) +
+            "\" aria-label=\"");
       w.Text(m.alt_text().empty() ? "Audio by @" + post.author().handle() : m.alt_text());
       w.Raw("\"></audio>");
     } else {
       const bool gif = m.kind() == Media::KIND_GIF;
       w.Raw(gif ? "<video autoplay muted loop playsinline"
                 : "<video controls preload=\"none\" playsinline");
-      if (!m.poster_blob().empty()) w.Raw(" poster=\"" + w.Media(m.poster_blob()) + "\"");
+      if (!m.poster_blob().empty())
+        w.Raw(" poster=\"" + w.Media(m.poster_blob(), m.poster_url()) + "\"");
       w.Raw(dims);
       w.Raw(" aria-label=\"");
       w.Text(!m.alt_text().empty()
                  ? m.alt_text()
                  : std::string(gif ? "GIF" : "Video") + " by @" + post.author().handle());
-      w.Raw("\"><source src=\"" + w.Media(m.blob()) + "\" type=\"");
+      w.Raw("\"><source src=\"" + w.Media(m.blob(), m.original_url()) + "\" type=\"");
       w.Text(m.mime().empty() ? "video/mp4" : m.mime());
       w.Raw("\"></video>");
     }
@@ -341,7 +343,7 @@ void RenderCard(Writer& w, const Post& post) {
     w.Raw("<div class=\"sp-card\">");
   }
   if (!c.image_blob().empty()) {
-    w.Raw("<img src=\"" + w.Media(c.image_blob()) + "\" alt=\"");
+    w.Raw("<img src=\"" + w.Media(c.image_blob(), c.image_url()) + "\" alt=\"");
     w.Text(c.image_alt());
     w.Raw("\"");
     if (c.image_width() > 0 && c.image_height() > 0) {

@@ -265,11 +265,18 @@ class Writer {
   explicit Writer(std::string_view base_path = {}, size_t reserve = 16384) : base_path_(base_path) {
     out_.reserve(reserve);
   }
-  // The URL of a stored blob, or of an archived post's embed, under the deployment's path.
-  std::string Media(const std::string& sha) const {
+  // The URL of a stored blob (fetched from `original`), or of an archived post's embed, under
+  // the deployment's path.
+  std::string Media(const std::string& sha, const std::string& original) const {
+    if (original_media_ && IsHttpUrl(original)) {
+      std::string escaped;
+      EscapeInto(escaped, original);
+      return escaped;
+    }
     std::string url(base_path_);
     return url.append("/media/").append(sha);
   }
+  void UseOriginalMedia(bool on) { original_media_ = on; }
   std::string EmbedOf(const std::string& key) const {
     std::string url(base_path_);
     return url.append("/embed/").append(key);
@@ -297,6 +304,7 @@ class Writer {
 
  private:
   std::string_view base_path_;
+  bool original_media_ = false;
   std::string out_;
   int ids_ = 0;
 };
@@ -347,7 +355,8 @@ inline void RenderRich(Writer& w, const std::string& raw, const Entities& entiti
       w.ValidText(s.text);
     } else if (s.entity->kind() == Entity::KIND_CUSTOM_EMOJI) {
       if (s.emoji) {
-        w.Raw("<img class=\"sp-emoji\" src=\"" + w.Media(s.entity->target_blob()) + "\" alt=\"");
+        w.Raw("<img class=\"sp-emoji\" src=\"" +
+              w.Media(s.entity->target_blob(), s.entity->target()) + "\" alt=\"");
         w.ValidText(s.text);
         w.Raw("\" title=\"");
         w.ValidText(s.text);
