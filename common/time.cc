@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include "common/numbers.h"
 
@@ -169,6 +170,29 @@ std::optional<int64_t> DurationSeconds(std::string_view text) {
   const auto n = ParseDigits(text.substr(0, text.size() - 1));
   if (mult == 0 || !n) return std::nullopt;
   return static_cast<int64_t>(*n) * mult;
+}
+
+}  // namespace stillpost
+
+namespace stillpost {
+
+std::string FormatHttpDate(UnixMicros t) {
+  std::time_t s = static_cast<std::time_t>(t / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char text[40];
+  const size_t n = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(text, n);
+}
+
+Result<UnixMicros> ParseHttpDate(std::string_view text) {
+  const std::string s(text);
+  std::tm tm{};
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') {
+    return InvalidArgumentError("not an HTTP date (Tue, 01 Dec 2026 12:00:00 GMT): " + s);
+  }
+  return static_cast<UnixMicros>(timegm(&tm)) * 1'000'000;
 }
 
 }  // namespace stillpost

@@ -20,6 +20,11 @@ UnixMicros NowMicros();
 // "2017-07-07T15:51:00Z"; "2017-07-07T15:51:00.250Z" / ".000250Z" when the time has a fraction.
 std::string FormatRfc3339(UnixMicros t);
 
+// "Fri, 07 Jul 2017 15:51:00 GMT" (RFC 9110 HTTP-date; Memento-Datetime), to the second.
+std::string FormatHttpDate(UnixMicros t);
+// An HTTP-date in its preferred form (what Accept-Datetime carries). InvalidArgument otherwise.
+Result<UnixMicros> ParseHttpDate(std::string_view text);
+
 // "2017-07-07" (for "Archived <date>" lines).
 std::string FormatDate(UnixMicros t);
 

@@ -57,6 +57,25 @@ Response Router::Embed(const Request& req, std::string_view key_in, const Query&
     // A '+' of a time offset arrives as a space when the query was not percent-encoded.
     std::replace(pinned.begin(), pinned.end(), ' ', '+');
   }
+  // Memento TimeGate (RFC 7089, 4.2.1): the embed as it was at Accept-Datetime is the newest
+  // capture at or before it, to which the client is sent.
+  if (pinned.empty() && !req.accept_datetime.empty()) {
+    auto at = ParseHttpDate(req.accept_datetime);
+    if (!at) return Error(400, at.error().message());
+    auto memento = store_.GoodCaptureAtOrBefore(key, *at);
+    if (!memento) return Error(memento.error());
+    Response r;
+    r.status = 302;
+    std::string location = options_.public_base + "/embed/" + key + "?capture=" +
+                           FormatRfc3339(MicrosOf(memento->captured_at()));
+    r.Set("Location", std::move(location));
+    r.Set("Vary", "Accept-Datetime");
+    r.Set("Link", MementoLinks(key, memento->post().url()));
+    r.Set("Cache-Control", "public, max-age=60");
+    r.Set("Content-Type", "text/plain; charset=utf-8");
+    r.body = "the capture at or before " + std::string(req.accept_datetime) + "\n";
+    return r;
+  }
   // Everything up to the 304 and the cache is decided from the state alone: the latest capture,
   // read with it, is decompressed only when the page must be rendered.
   auto served = archive::ServingReader(store_).StateForServing(key);
@@ -131,10 +150,13 @@ Response Router::Embed(const Request& req, std::string_view key_in, const Query&
     if (!capture->has_post()) return Error(404, "that capture records the post as gone");
     auto made = std::make_shared<detail::Rendered>();
     made->html = embed::RenderEmbed(embed::EmbedInput{shown_state, *capture}, opts);
+    made->link = MementoLinks(key, capture->post().url());
     rendered = std::move(made);
     cache_->Put(cache_key, rendered);
   }
-  r.Set("Vary", "Accept-Encoding");
+  r.Set("Vary", pinned.empty() ? "Accept-Encoding, Accept-Datetime" : "Accept-Encoding");
+  if (!rendered->link.empty()) r.Set("Link", rendered->link);
+  if (opts.pinned) r.Set("Memento-Datetime", FormatHttpDate(shown_at));
   const bool gzip = AcceptsGzip(req.accept_encoding) && !rendered->Gzipped().empty();
   if (gzip) r.Set("Content-Encoding", "gzip");
   // The body is the cached entry's own string: no copy per request.

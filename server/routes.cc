@@ -46,6 +46,9 @@ std::string_view RouteOf(std::string_view path) {
   }
   if (path == "/embed.js") return "embed.js";
   if (path == "/feeds/changes.atom") return "changes";
+  if (starts("/verify/")) return "verify";
+  if (starts("/timemap/")) return "timemap";
+  if (path == "/.well-known/stillpost/keys.json") return "keys";
   if (path == "/healthz") return "healthz";
   if (path == "/metrics") return "metrics";
   if (path == "/" || path.empty()) return "home";
@@ -213,7 +216,16 @@ Response Router::Handle(const Request& req) {
     return textual;
   }();
   if (text && r.status != 304 && !r.blob && !r.read && !r.head_length) {
-    r.Replace("Vary", "Accept-Encoding");
+    // Vary names Accept-Encoding, beside what the handler named (Accept-Datetime, Origin).
+    bool varies = false;
+    for (auto& h : r.headers) {
+      if (h.name != "Vary") continue;
+      varies = true;
+      if (h.Value().find("Accept-Encoding") == std::string_view::npos) {
+        h.owned = std::string(h.Value()) + ", Accept-Encoding";
+      }
+    }
+    if (!varies) r.Set("Vary", "Accept-Encoding");
     const std::string_view body =
         r.shared_body ? std::string_view(*r.shared_body) : std::string_view(r.body);
     if (body.size() >= detail::kCompressFrom && AcceptsGzip(req.accept_encoding)) {
@@ -228,8 +240,10 @@ Response Router::Handle(const Request& req) {
 }
 
 Response Router::Route(const Request& req, std::string_view path, const Query& query) {
-  // A dotted or doubled path is a probe, not a route.
-  if (path.find("/.") != std::string_view::npos || path.find("//") != std::string_view::npos) {
+  // A dotted or doubled path is a probe, not a route (but for the one well-known one we serve).
+  const bool keys = path == "/.well-known/stillpost/keys.json";
+  if ((path.find("/.") != std::string_view::npos && !keys) ||
+      path.find("//") != std::string_view::npos) {
     return Error(400, "malformed path");
   }
   auto starts = [&](std::string_view p) { return path.rfind(p, 0) == 0; };
@@ -272,6 +286,14 @@ Response Router::Route(const Request& req, std::string_view path, const Query& q
     r = EmbedJs(req);
   } else if (path == "/feeds/changes.atom") {
     r = ChangesFeed(query);
+  } else if (keys) {
+    r = Keys();
+  } else if (starts("/verify/")) {
+    auto key = NormalizeKey(path.substr(8));
+    r = key ? Verify(*key, query) : Error(400, key.error().message());
+  } else if (starts("/timemap/link/")) {
+    auto key = NormalizeKey(path.substr(14));
+    r = key ? TimeMap(*key) : Error(400, key.error().message());
   } else if (path == "/favicon.ico") {
     r.body = std::string(kFavicon);
     r.Set("Content-Type", "image/svg+xml");

@@ -36,6 +36,7 @@ struct Request {
   std::string_view authorization = {};    // the write routes' "Bearer TOKEN"
   std::string_view origin = {};           // the Origin header (embed.js's seen reports)
   std::string_view body = {};             // POST bodies of the routes that take one (TakesBody)
+  std::string_view accept_datetime = {};  // Memento: an embed asked for as it was then
 };
 
 // A response header. Names are always literals; a value is either a literal (or a string that
@@ -166,6 +167,12 @@ class Router {
   Response Articles(const Query& query);                                       // api_routes.cc
   Response Home(const Query& query);                                           // home.cc
   Response ChangesFeed(const Query& query);
+  // provenance_routes.cc: the signing keys, a capture's verify page, the Memento TimeMap.
+  Response Keys();
+  Response Verify(const std::string& key, const Query& query);
+  Response TimeMap(const std::string& key);
+  // The Memento Link header of a post's embeds: its original, TimeGate and TimeMap.
+  std::string MementoLinks(const std::string& key, const std::string& original) const;
   Response Write(const Request& r, WriteRoute route, std::string_view path);  // api_routes.cc
   std::string HomeItem(const std::string& key) const;  // one line of the home page's lists
 

@@ -255,6 +255,7 @@ struct Server::Impl {
       r.range = req[http::field::range];
       r.if_range = req[http::field::if_range];
       r.accept_encoding = req[http::field::accept_encoding];
+      r.accept_datetime = req["Accept-Datetime"];
       Response resp;
       try {
         resp = impl_.router.Handle(r);

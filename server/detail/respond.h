@@ -41,6 +41,7 @@ std::string Gzip(std::string_view in);
 // half its rate, its clients sending no Accept-Encoding). Thread-safe.
 struct Rendered {
   std::string html;
+  std::string link;  // the Memento Link header (the post's original URL is in the capture)
   const std::string& Gzipped() const {
     std::call_once(once_, [this] { gzip_ = Gzip(html); });
     return gzip_;

@@ -86,8 +86,8 @@ std::string SummaryLine(const boost::json::object& o) {
   return line;
 }
 
-// A post key as given, or what a post URL (any platform), at:// URI or bare X id names. What
-// looks like a key and is not one gets the key's own reason.
+}  // namespace
+
 Result<PostRef> RefOf(const std::string& input) {
   auto key = ParsePostKey(input);
   if (key || input.find("://") != std::string::npos || input.find('/') == std::string::npos) {
@@ -95,8 +95,6 @@ Result<PostRef> RefOf(const std::string& input) {
   }
   return key.error();
 }
-
-}  // namespace
 
 Status AppendPostKeys(const archive::Store& store, std::string_view platform,
                       std::vector<std::string>& keys) {

@@ -54,6 +54,25 @@ int RunList(const GlobalOptions& global, const ListOptions& options);
 Status AppendPostKeys(const archive::Store& store, std::string_view platform,
                       std::vector<std::string>& keys);
 
+// A post key as given, or what a post URL (any platform), at:// URI or bare X id names. What
+// looks like a key and is not one gets the key's own reason.
+Result<PostRef> RefOf(const std::string& input);
+
+// Web archives (warc/): `export` writes posts as WACZ or .warc.gz, `import` brings one back,
+// `keys` shows (and rotates) the key the store signs its captures' manifests with.
+struct ExportOptions {
+  std::vector<std::string> posts;     // keys, URLs, X ids
+  std::vector<std::string> articles;  // archived articles (URL or file): their posts
+  bool all = false;
+  std::string wacz;  // output paths; one of them
+  std::string warc;
+  std::string public_url;  // where the embeds are published (default https://stillpost.invalid)
+  std::string title;
+};
+int RunExport(const GlobalOptions& global, const ExportOptions& options);
+int RunImport(const GlobalOptions& global, const std::string& file);
+int RunKeys(const GlobalOptions& global, bool rotate);
+
 // The archived article an input names: its URL (canonical or as fetched), or the file it was
 // archived from (file://ABSOLUTE-PATH, or the canonical link inside the file).
 Result<proto::Article> FindArticle(const archive::Store& store, const std::string& input);

@@ -120,6 +120,42 @@ int Main(int argc, char** argv) {
       ->option_text("URL|FILE");
   list_cmd->add_flag("--json", global.json, "One JSON object per post");
 
+  cli::ExportOptions export_options;
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "Posts as a web archive: WACZ (signed) or WARC, every capture with its HTTP "
+                "exchange, media, manifest and our embed");
+  export_cmd->add_option("posts", export_options.posts, "Post keys, URLs or X ids")
+      ->option_text("POST...");
+  export_cmd->add_option("--article", export_options.articles,
+                         "An archived article (its URL or file): it and its posts")
+      ->option_text("URL|FILE");
+  export_cmd->add_flag("--all", export_options.all, "Every archived post");
+  export_cmd->add_option("--wacz", export_options.wacz, "Write a WACZ 1.1.1 package")
+      ->option_text("FILE");
+  export_cmd->add_option("--warc", export_options.warc, "Write a .warc.gz")->option_text("FILE");
+  export_cmd
+      ->add_option("--public-url", export_options.public_url,
+                   "Where the server is published: embeds are recorded at "
+                   "URL/embed/KEY?capture=TIME (default https://stillpost.invalid)")
+      ->option_text("URL");
+  export_cmd->add_option("--title", export_options.title, "The package's title");
+  export_cmd->add_flag("--json", global.json, "Print one JSON object");
+
+  std::string import_file;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Restore a stillpost export (WACZ or .warc.gz) into the store: what is there "
+                "stays, nothing is stored twice");
+  import_cmd->add_option("file", import_file, "FILE.wacz or FILE.warc.gz")->required();
+  import_cmd->add_flag("--json", global.json, "Print one JSON object");
+
+  bool rotate = false;
+  CLI::App* keys_cmd =
+      app.add_subcommand("keys", "The keys the store signs its captures' manifests with");
+  keys_cmd->add_flag("--json", global.json, "Print a JSON array");
+  CLI::App* rotate_cmd = keys_cmd->add_subcommand(
+      "rotate", "Retire the signing key and make a new one (the old one stays published)");
+  rotate_cmd->callback([&rotate] { rotate = true; });
+
   cli::ArchiveOptions archive;
   CLI::App* archive_cmd = app.add_subcommand(
       "archive",
@@ -426,6 +462,9 @@ int Main(int argc, char** argv) {
   }
 
   if (stats_cmd->parsed()) return cli::RunStats(global);
+  if (export_cmd->parsed()) return cli::RunExport(global, export_options);
+  if (import_cmd->parsed()) return cli::RunImport(global, import_file);
+  if (keys_cmd->parsed()) return cli::RunKeys(global, rotate);
   if (show_cmd->parsed()) return cli::RunShow(global, show);
   if (list_cmd->parsed()) return cli::RunList(global, list);
   if (archive_cmd->parsed()) return cli::RunArchive(global, archive);
