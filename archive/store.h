@@ -213,6 +213,9 @@ class Store {
   // Articles are re-scannable: a newer scan of the same URL replaces the record.
   Status PutArticle(const proto::Article& article);
   Result<proto::Article> GetArticle(std::string_view url) const;
+  // Article URLs in order, after `start_after` (when set), at most `limit`.
+  Result<std::vector<std::string>> ArticleUrls(size_t limit,
+                                               std::string_view start_after = {}) const;
 
   // Service records: the server's own durable state (service/: its jobs, what watched feeds
   // showed, pages embed.js reported) in a column family of their own. They are not the archive:

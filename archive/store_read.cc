@@ -220,6 +220,26 @@ Result<proto::Article> Store::GetArticle(std::string_view url) const {
   return a;
 }
 
+Result<std::vector<std::string>> Store::ArticleUrls(size_t limit,
+                                                    std::string_view start_after) const {
+  SP_RETURN_IF_ERROR(impl_->CheckOpen());
+  const auto read_guard = impl_->ReadGuard();
+  std::vector<std::string> urls;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->articles));
+  if (start_after.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(rocksdb::Slice(start_after.data(), start_after.size()));
+    if (it->Valid() && it->key() == rocksdb::Slice(start_after.data(), start_after.size())) {
+      it->Next();
+    }
+  }
+  for (; it->Valid() && urls.size() < limit; it->Next()) urls.push_back(it->key().ToString());
+  SP_RETURN_IF_ERROR(impl_->Rocks(it->status()));
+  return urls;
+}
+
 Result<std::string> Store::DidOfHandle(std::string_view handle) const {
   SP_RETURN_IF_ERROR(impl_->CheckOpen());
   const auto read_guard = impl_->ReadGuard();

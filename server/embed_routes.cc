@@ -66,8 +66,8 @@ Response Router::Embed(const Request& req, std::string_view key_in, const Query&
     if (!memento) return Error(memento.error());
     Response r;
     r.status = 302;
-    std::string location = options_.public_base + "/embed/" + key + "?capture=" +
-                           FormatRfc3339(MicrosOf(memento->captured_at()));
+    std::string location = options_.public_base + "/embed/" + key +
+                           "?capture=" + FormatRfc3339(MicrosOf(memento->captured_at()));
     r.Set("Location", std::move(location));
     r.Set("Vary", "Accept-Datetime");
     r.Set("Link", MementoLinks(key, memento->post().url()));

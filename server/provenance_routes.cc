@@ -141,10 +141,10 @@ Response Router::TimeMap(const std::string& key) {
   for (size_t i = 0; i < times.size(); ++i) {
     std::string rel = "memento";
     if (i == 0) rel = "first " + rel;
-    if (i + 1 == times.size()) rel = (times.size() == 1 ? "first last " : "last ") +
-                                     std::string("memento");
-    body += ",\n<" + base + "/embed/" + key + "?capture=" + FormatRfc3339(times[i]) +
-            ">; rel=\"" + rel + "\"; datetime=\"" + FormatHttpDate(times[i]) + "\"";
+    if (i + 1 == times.size())
+      rel = (times.size() == 1 ? "first last " : "last ") + std::string("memento");
+    body += ",\n<" + base + "/embed/" + key + "?capture=" + FormatRfc3339(times[i]) + ">; rel=\"" +
+            rel + "\"; datetime=\"" + FormatHttpDate(times[i]) + "\"";
   }
   body += "\n";
   Response r;
@@ -186,8 +186,8 @@ Response Router::Verify(const std::string& key, const Query& query) {
     auto m = store_.Manifest(key, t);
     rows += i == shown ? "<tr class=\"shown\">" : "<tr>";
     rows += "<td><a href=\"" + H(base_path_ + "/verify/" + key + "?capture=" + FormatRfc3339(t)) +
-            "\">" + H(FormatRfc3339(t)) + "</a></td><td>" +
-            H(c.has_post() ? "post" : "gone") + "</td>";
+            "\">" + H(FormatRfc3339(t)) + "</a></td><td>" + H(c.has_post() ? "post" : "gone") +
+            "</td>";
     if (!m) {
       rows += "<td>no manifest (captured before stillpost signed its captures)</td></tr>\n";
       continue;
@@ -223,18 +223,19 @@ Response Router::Verify(const std::string& key, const Query& query) {
   auto row = [&html](std::string_view name, const std::string& value) {
     html += "<tr><th>" + H(name) + "</th><td>" + value + "</td></tr>\n";
   };
-  row("post", "<code>" + H(key) + "</code> · <a href=\"" + H(base_path_ + "/embed/" + key +
-                                                            "?capture=" + FormatRfc3339(t)) +
+  row("post", "<code>" + H(key) + "</code> · <a href=\"" +
+                  H(base_path_ + "/embed/" + key + "?capture=" + FormatRfc3339(t)) +
                   "\">the embed as captured</a>");
   row("captured at", H(FormatRfc3339(t)));
   const std::string url = x.url().empty() ? c.source_url() : x.url();
   row("fetched", "<code>" + H(url) + "</code>");
-  if (!x.sent_to().empty()) row("sent to", "<code>" + H(x.sent_to()) + "</code> (an upstream rule)");
+  if (!x.sent_to().empty())
+    row("sent to", "<code>" + H(x.sent_to()) + "</code> (an upstream rule)");
   row("answer", "HTTP " + std::to_string(c.http_status()) +
                     (x.http_version().empty() ? "" : " over HTTP/" + H(x.http_version())));
   if (!x.remote_ip().empty()) {
-    row("from address", H(x.remote_ip()) +
-                            (x.remote_port() > 0 ? ":" + std::to_string(x.remote_port()) : ""));
+    row("from address",
+        H(x.remote_ip()) + (x.remote_port() > 0 ? ":" + std::to_string(x.remote_port()) : ""));
   }
   if (x.tls_chain_size() > 0) {
     std::string chain;
@@ -260,9 +261,10 @@ Response Router::Verify(const std::string& key, const Query& query) {
   }
   html += "</table>\n<h2>Every capture of the post: the hash chain</h2>\n<table>\n";
   html += "<tr><th>captured</th><th>outcome</th><th>manifest digest</th></tr>\n" + rows;
-  html += "</table>\n<p>The check: SHA-256 of each manifest is its digest; each manifest names "
-          "the digest of the one before (<code>previous</code>); each digest string is signed "
-          "(ECDSA P-384, SHA-256) by the key it names.</p>\n";
+  html +=
+      "</table>\n<p>The check: SHA-256 of each manifest is its digest; each manifest names "
+      "the digest of the one before (<code>previous</code>); each digest string is signed "
+      "(ECDSA P-384, SHA-256) by the key it names.</p>\n";
   html += "<script type=\"application/json\" id=\"sp-data\">" + ScriptSafe(json::serialize(data)) +
           "</script>\n<script>";
   html += kVerifyScript;

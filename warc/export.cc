@@ -93,8 +93,8 @@ class Builder {
     if (newest_good != nullptr) {
       const int64_t t = MicrosOf(newest_good->captured_at());
       const proto::Post& p = newest_good->post();
-      std::string title = p.author().display_name() + " (@" + p.author().handle() + "): " +
-                          p.text().substr(0, std::min<size_t>(p.text().size(), 120));
+      std::string title = p.author().display_name() + " (@" + p.author().handle() +
+                          "): " + p.text().substr(0, std::min<size_t>(p.text().size(), 120));
       json::object page;
       page["id"] = Sha256Hex(EmbedUrl(key, t)).substr(0, 32);
       page["url"] = EmbedUrl(key, t);
@@ -176,8 +176,8 @@ class Builder {
     if (x != nullptr && !x->response_head().empty()) {
       std::string block = HeadForBody(x->response_head(), body.size());
       block.append(body);
-      const std::string id = RecordId("response\n" + url + "\n" + date + "\n" +
-                                      archive::PrefixedSha256(block));
+      const std::string id =
+          RecordId("response\n" + url + "\n" + date + "\n" + archive::PrefixedSha256(block));
       p.mime = ContentTypeOf(x->response_head());
       if (p.mime.empty()) p.mime = mime;
       p.record.Add("WARC-Type", "response");
@@ -206,8 +206,7 @@ class Builder {
       if (!media) out_.counts.exchanges++;
       return id;
     }
-    const std::string id =
-        RecordId("resource\n" + url + "\n" + date + "\n" + payload_digest);
+    const std::string id = RecordId("resource\n" + url + "\n" + date + "\n" + payload_digest);
     p.mime = mime;
     p.record.Add("WARC-Type", "resource");
     p.record.Add("WARC-Record-ID", id);
@@ -257,16 +256,15 @@ class Builder {
       for (const auto& ref : refs) {
         if (!here.insert({ref.sha256, ref.url}).second) continue;
         SP_ASSIGN_OR_RETURN(proto::BlobMeta meta, store_.GetBlobMeta(ref.sha256));
-        const std::string at_url =
-            IsHttpUrl(ref.url) ? ref.url
-                               : (meta.original_urls_size() > 0 ? meta.original_urls(0)
-                                                                : "urn:stillpost:blob:" + ref.sha256);
+        const std::string at_url = IsHttpUrl(ref.url) ? ref.url
+                                                      : (meta.original_urls_size() > 0
+                                                             ? meta.original_urls(0)
+                                                             : "urn:stillpost:blob:" + ref.sha256);
         auto first = media_.find(ref.sha256);
         if (first == media_.end()) {
           SP_ASSIGN_OR_RETURN(archive::Blob blob, store_.GetBlob(ref.sha256, &meta));
-          const std::string id =
-              AddWire(meta.has_exchange() ? &meta.exchange() : nullptr, at_url, blob.data(),
-                      meta.mime(), 200, t, true);
+          const std::string id = AddWire(meta.has_exchange() ? &meta.exchange() : nullptr, at_url,
+                                         blob.data(), meta.mime(), 200, t, true);
           media_.emplace(ref.sha256, FirstMedia{id, at_url, date, meta});
           out_.counts.media++;
           if (blobs_.insert(ref.sha256).second) {
@@ -402,9 +400,9 @@ class Builder {
         "conformsTo: "
         "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n";
     fields += "isPartOf: " + options_.title + "\r\n";
-    fields += "description: " + std::to_string(n.posts) + " posts, " +
-              std::to_string(n.captures) + " captures (" + std::to_string(n.exchanges) +
-              " with their HTTP exchange; " + std::to_string(n.without_exchange) +
+    fields += "description: " + std::to_string(n.posts) + " posts, " + std::to_string(n.captures) +
+              " captures (" + std::to_string(n.exchanges) + " with their HTTP exchange; " +
+              std::to_string(n.without_exchange) +
               " made before stillpost kept it, as resource records)\r\n";
     Pending p;
     p.record.Add("WARC-Type", "warcinfo");
@@ -534,8 +532,9 @@ Status WriteWacz(const archive::Store& store, const Export& e, const std::string
   const std::string tmp = path + ".tmp";
   int error = 0;
   std::unique_ptr<zip_t, ZipDiscard> z(zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error));
-  if (!z) return UnavailableError("cannot create " + tmp + " (libzip error " +
-                                  std::to_string(error) + ")");
+  if (!z)
+    return UnavailableError("cannot create " + tmp + " (libzip error " + std::to_string(error) +
+                            ")");
   const auto [dos_time, dos_date] = DosTime(e.newest);
   for (const auto& [name, bytes] : members) {
     zip_source_t* src = zip_source_buffer(z.get(), bytes->data(), bytes->size(), 0);

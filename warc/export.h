@@ -34,10 +34,10 @@ struct ExportSelection {
 struct ExportCounts {
   uint64_t posts = 0;
   uint64_t captures = 0;
-  uint64_t exchanges = 0;       // request + response pairs
+  uint64_t exchanges = 0;         // request + response pairs
   uint64_t without_exchange = 0;  // captures from before stillpost kept the exchange: resource
-  uint64_t media = 0;           // media response (or resource) records
-  uint64_t revisits = 0;        // media seen again: revisit records
+  uint64_t media = 0;             // media response (or resource) records
+  uint64_t revisits = 0;          // media seen again: revisit records
   uint64_t embeds = 0;
   uint64_t articles = 0;
   uint64_t records = 0;
@@ -49,7 +49,7 @@ struct Export {
   std::string cdxj;     // sorted "SURT TIMESTAMP {json}" lines, offsets into warc_gz
   std::string pages;    // pages.jsonl, its header line first: one page per post
   ExportCounts counts;
-  int64_t newest = 0;   // the newest capture exported (µs): the package's "created"
+  int64_t newest = 0;  // the newest capture exported (µs): the package's "created"
 };
 
 // The records for `selection`, deterministic: the same store and selection give the same
@@ -68,12 +68,12 @@ Status WriteWacz(const archive::Store& store, const Export& exported, const std:
                  const ExportOptions& options);
 
 struct ImportCounts {
-  uint64_t captures = 0;        // stored
-  uint64_t already = 0;         // the store had them (same post, same time): kept as they were
-  uint64_t older = 0;           // older than the store's newest capture of their post: skipped
-  uint64_t blobs = 0;           // new blobs stored
-  uint64_t articles = 0;        // stored (newer than what the store had, or new)
-  uint64_t keys = 0;            // public keys of other stores kept, to check their manifests
+  uint64_t captures = 0;          // stored
+  uint64_t already = 0;           // the store had them (same post, same time): kept as they were
+  uint64_t older = 0;             // older than the store's newest capture of their post: skipped
+  uint64_t blobs = 0;             // new blobs stored
+  uint64_t articles = 0;          // stored (newer than what the store had, or new)
+  uint64_t keys = 0;              // public keys of other stores kept, to check their manifests
   std::string package_signature;  // WACZ: "verified by key ID", "none", or what failed
 };
 

@@ -32,8 +32,8 @@ Result<M> FromJson(const json::value& v, std::string_view what) {
   M m;
   google::protobuf::util::JsonParseOptions o;
   if (auto s = google::protobuf::util::JsonStringToMessage(json::serialize(v), &m, o); !s.ok()) {
-    return InvalidArgumentError("a " + std::string(what) + " record that is not one: " +
-                                std::string(s.message()));
+    return InvalidArgumentError("a " + std::string(what) +
+                                " record that is not one: " + std::string(s.message()));
   }
   return m;
 }
@@ -72,8 +72,9 @@ Result<std::string> ReadMember(zip_t* z, const std::string& name, const std::str
 Result<std::vector<std::string>> OpenWacz(const std::string& path, std::string& signature) {
   int error = 0;
   std::unique_ptr<zip_t, ZipClose> z(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &error));
-  if (!z) return InvalidArgumentError(path + " is not a ZIP file (libzip error " +
-                                      std::to_string(error) + ")");
+  if (!z)
+    return InvalidArgumentError(path + " is not a ZIP file (libzip error " + std::to_string(error) +
+                                ")");
   SP_ASSIGN_OR_RETURN(const std::string datapackage, ReadMember(z.get(), "datapackage.json", path));
   boost::system::error_code ec;
   const json::value package = json::parse(datapackage, ec);
@@ -91,7 +92,8 @@ Result<std::vector<std::string>> OpenWacz(const std::string& path, std::string& 
     const std::string name(r.at("path").as_string());
     SP_ASSIGN_OR_RETURN(std::string bytes, ReadMember(z.get(), name, path));
     if (archive::PrefixedSha256(bytes) != r.at("hash").as_string()) {
-      return InvalidArgumentError(path + ": " + name + " does not match its hash in datapackage.json");
+      return InvalidArgumentError(path + ": " + name +
+                                  " does not match its hash in datapackage.json");
     }
     if (name.starts_with("archive/")) warcs.push_back(std::move(bytes));
   }
@@ -103,7 +105,8 @@ Result<std::vector<std::string>> OpenWacz(const std::string& path, std::string& 
     const json::value* sd = o != nullptr ? o->if_contains("signedData") : nullptr;
     const std::string hash = archive::PrefixedSha256(datapackage);
     if (o == nullptr || !o->contains("hash") || o->at("hash") != json::value(hash)) {
-      return InvalidArgumentError(path + ": datapackage-digest.json does not match datapackage.json");
+      return InvalidArgumentError(path +
+                                  ": datapackage-digest.json does not match datapackage.json");
     }
     if (sd != nullptr && sd->is_object() && sd->as_object().contains("signature") &&
         sd->as_object().contains("publicKey")) {
@@ -124,7 +127,8 @@ Result<std::vector<std::string>> OpenWacz(const std::string& path, std::string& 
 std::string_view PayloadOf(const Record& r) {
   if (r.Header("WARC-Type") == "response") {
     const size_t end = r.block.find("\r\n\r\n");
-    return end == std::string::npos ? std::string_view() : std::string_view(r.block).substr(end + 4);
+    return end == std::string::npos ? std::string_view()
+                                    : std::string_view(r.block).substr(end + 4);
   }
   return r.block;
 }
@@ -186,15 +190,13 @@ Result<ImportCounts> Import(archive::Store& store, const std::string& path) {
         SP_ASSIGN_OR_RETURN(proto::SigningKey k, FromJson<proto::SigningKey>(o.at("key"), "key"));
         keys[k.id()] = std::move(k);
       } else if (kind == "article" && o.contains("article")) {
-        SP_ASSIGN_OR_RETURN(proto::Article a,
-                            FromJson<proto::Article>(o.at("article"), "article"));
+        SP_ASSIGN_OR_RETURN(proto::Article a, FromJson<proto::Article>(o.at("article"), "article"));
         articles.push_back(std::move(a));
       } else if (kind == "capture" && o.contains("capture") && o.contains("key") &&
                  o.at("key").is_string()) {
         CaptureEntry e;
         e.write.key = std::string(o.at("key").as_string());
-        SP_ASSIGN_OR_RETURN(e.write.capture,
-                            FromJson<proto::Capture>(o.at("capture"), "capture"));
+        SP_ASSIGN_OR_RETURN(e.write.capture, FromJson<proto::Capture>(o.at("capture"), "capture"));
         if (o.contains("manifest") && !o.at("manifest").is_null()) {
           SP_ASSIGN_OR_RETURN(e.write.manifest,
                               FromJson<proto::SignedManifest>(o.at("manifest"), "manifest"));
@@ -210,7 +212,8 @@ Result<ImportCounts> Import(archive::Store& store, const std::string& path) {
     }
   }
   if (captures.empty()) {
-    return InvalidArgumentError(path + " holds no stillpost capture records (only stillpost "
+    return InvalidArgumentError(path +
+                                " holds no stillpost capture records (only stillpost "
                                 "exports can be imported)");
   }
   // Every manifest must verify with the key it names, when the file brings that key.

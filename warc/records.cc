@@ -184,9 +184,8 @@ std::string Surt(std::string_view url) {
     end = dot;
   }
   const std::string scheme = boost::algorithm::to_lower_copy(std::string(parsed->scheme()));
-  if (parsed->has_port() &&
-      !((scheme == "http" && parsed->port() == "80") ||
-        (scheme == "https" && parsed->port() == "443"))) {
+  if (parsed->has_port() && !((scheme == "http" && parsed->port() == "80") ||
+                              (scheme == "https" && parsed->port() == "443"))) {
     out.append(":").append(parsed->port());
   }
   out.push_back(')');

@@ -118,7 +118,8 @@ TEST_CASE("cli: bad input gets one line on stderr and a non-zero exit") {
   }
   auto unknown = Run(StillpostBinary(), {"--db", db, "frobnicate"});
   CHECK(unknown.err ==
-        "stillpost: unknown command 'frobnicate' (commands: stats, show, list, archive, recheck, "
+        "stillpost: unknown command 'frobnicate' (commands: stats, show, list, export, import, "
+        "keys, archive, recheck, "
         "history, rewrite, serve, watch)\n");
   auto flag = Run(StillpostBinary(), {"--db", db, "stats", "--bogus"});
   CHECK(flag.err.find("stats accepts: -h,--help, --json") != std::string::npos);

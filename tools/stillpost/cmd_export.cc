@@ -23,6 +23,13 @@ int RunExport(const GlobalOptions& global, const ExportOptions& options) {
   warc::ExportSelection selection;
   if (options.all) {
     if (Status s = AppendPostKeys(**store, "", selection.keys); !s.ok()) return Fail(s);
+    for (std::string after;;) {  // and every article: a backup holds them too
+      auto urls = (*store)->ArticleUrls(1000, after);
+      if (!urls) return Fail(urls.error());
+      if (urls->empty()) break;
+      after = urls->back();
+      for (auto& u : *urls) selection.articles.push_back(std::move(u));
+    }
   }
   for (const std::string& input : options.posts) {
     auto ref = RefOf(input);
@@ -65,8 +72,8 @@ int RunExport(const GlobalOptions& global, const ExportOptions& options) {
     return kExitOk;
   }
   std::cout << "exported " << n.posts << " posts, " << n.captures << " captures, " << n.media
-            << " media (" << n.revisits << " seen again), " << n.articles << " articles: "
-            << n.records << " records in " << path << '\n';
+            << " media (" << n.revisits << " seen again), " << n.articles
+            << " articles: " << n.records << " records in " << path << '\n';
   if (n.without_exchange > 0) {
     std::cout << n.without_exchange
               << " captures were made before stillpost kept the HTTP exchange: their bodies are "

@@ -122,12 +122,14 @@ int Main(int argc, char** argv) {
 
   cli::ExportOptions export_options;
   CLI::App* export_cmd = app.add_subcommand(
-      "export", "Posts as a web archive: WACZ (signed) or WARC, every capture with its HTTP "
-                "exchange, media, manifest and our embed");
+      "export",
+      "Posts as a web archive: WACZ (signed) or WARC, every capture with its HTTP "
+      "exchange, media, manifest and our embed");
   export_cmd->add_option("posts", export_options.posts, "Post keys, URLs or X ids")
       ->option_text("POST...");
-  export_cmd->add_option("--article", export_options.articles,
-                         "An archived article (its URL or file): it and its posts")
+  export_cmd
+      ->add_option("--article", export_options.articles,
+                   "An archived article (its URL or file): it and its posts")
       ->option_text("URL|FILE");
   export_cmd->add_flag("--all", export_options.all, "Every archived post");
   export_cmd->add_option("--wacz", export_options.wacz, "Write a WACZ 1.1.1 package")
@@ -143,8 +145,9 @@ int Main(int argc, char** argv) {
 
   std::string import_file;
   CLI::App* import_cmd = app.add_subcommand(
-      "import", "Restore a stillpost export (WACZ or .warc.gz) into the store: what is there "
-                "stays, nothing is stored twice");
+      "import",
+      "Restore a stillpost export (WACZ or .warc.gz) into the store: what is there "
+      "stays, nothing is stored twice");
   import_cmd->add_option("file", import_file, "FILE.wacz or FILE.warc.gz")->required();
   import_cmd->add_flag("--json", global.json, "Print one JSON object");
 
