@@ -371,8 +371,9 @@ class Builder {
   // The public keys the exported manifests were signed with.
   Status AddKeys(std::vector<Pending>& all) {
     SP_ASSIGN_OR_RETURN(const auto keys, store_.SigningKeys());
-    for (const auto& k : keys) {
+    for (proto::SigningKey k : keys) {
       if (!key_ids_.contains(k.id())) continue;
+      k.clear_origin();  // where this store got it is its own business, not the key's
       SP_ASSIGN_OR_RETURN(json::value kj, ProtoJson(k));
       json::object o;
       o["format"] = "stillpost-key/1";

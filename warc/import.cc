@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -246,7 +247,7 @@ Result<ImportCounts> Import(archive::Store& store, const std::string& path) {
   // Write: captures the store does not have, in batches; the time order per post holds since
   // an export lists each post's captures oldest first.
   for (auto& [id, k] : keys) {
-    k.set_origin("imported from " + path);
+    k.set_origin("imported from " + std::filesystem::path(path).filename().string());
     SP_RETURN_IF_ERROR(store.AddPublicKey(k));
   }
   counts.keys = keys.size();

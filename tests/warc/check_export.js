@@ -60,6 +60,7 @@ let warcBytes = file;
 if (path.endsWith(".wacz")) {
   const members = zipMembers(file);
   out.members = members.map((m) => m.name);
+  out.member_sha256 = Object.fromEntries(members.map((m) => [m.name, sha256(m.data)]));
   for (const m of members) if (m.method !== 0) fail(m.name + " is not STORE (method " + m.method + ")");
   const get = (name) => members.find((m) => m.name === name) || fail("no " + name);
   const dpBytes = get("datapackage.json").data;
