@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
+#include <memory>
 
 namespace stillpost {
 namespace {
@@ -34,6 +35,34 @@ std::string Sha256Hex(std::string_view data) {
   const unsigned int len = DigestOrDie(data, digest);
   std::string out;
   out.reserve(2 * len);
+  boost::algorithm::hex_lower(digest.begin(), digest.begin() + len, std::back_inserter(out));
+  return out;
+}
+
+Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    std::fputs("stillpost: OpenSSL cannot compute SHA-256 (out of memory?)\n", stderr);
+    std::abort();
+  }
+}
+
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+}
+
+std::string Sha256Hasher::HexDigest() const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> copy(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  Digest digest{};
+  unsigned int len = 0;
+  if (!copy || EVP_MD_CTX_copy_ex(copy.get(), static_cast<EVP_MD_CTX*>(ctx_)) != 1 ||
+      EVP_DigestFinal_ex(copy.get(), digest.data(), &len) != 1) {
+    std::fputs("stillpost: OpenSSL cannot compute SHA-256 (out of memory?)\n", stderr);
+    std::abort();
+  }
+  std::string out;
   boost::algorithm::hex_lower(digest.begin(), digest.begin() + len, std::back_inserter(out));
   return out;
 }

@@ -18,6 +18,21 @@ std::string Sha256Base64(std::string_view data);
 // HMAC-SHA256 of `data` keyed with `key`, as lower-case hex (webhook signatures).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
+// SHA-256 of bytes given in pieces (a file written as it is made).
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void Update(std::string_view data);
+  // Lower-case hex of everything given so far.
+  std::string HexDigest() const;
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // True for 64 lower-case hex digits.
 bool IsSha256Hex(std::string_view s);
 

@@ -77,8 +77,14 @@ struct Pending {
 
 class Builder {
  public:
-  Builder(const archive::Store& store, const ExportOptions& options)
-      : store_(store), options_(options) {}
+  Builder(const archive::Store& store, const ExportOptions& options, std::ofstream& out)
+      : store_(store), options_(options), file_(out) {}
+
+  // The file's first record: warcinfo.
+  Status Start(int64_t newest) {
+    out_.newest = newest;
+    return Emit(WarcInfo());
+  }
 
   Status AddPost(const std::string& key) {
     if (!posts_.insert(key).second) return Status::Ok();
@@ -121,42 +127,47 @@ class Builder {
     p.record.Add("WARC-Stillpost-Record", "article");
     p.record.block = block;
     p.record.Add("WARC-Block-Digest", archive::PrefixedSha256(block));
-    articles_.push_back(std::move(p));
     out_.counts.articles++;
-    return Status::Ok();
+    return Emit(std::move(p));
   }
 
+  // The file's last records: the public keys that signed the manifests in it.
   Result<Export> Finish() {
-    std::vector<Pending> all;
-    all.push_back(WarcInfo());
-    SP_RETURN_IF_ERROR(AddKeys(all));
-    for (auto& p : articles_) all.push_back(std::move(p));
-    for (auto& p : records_) all.push_back(std::move(p));
-    std::vector<std::string> lines;
-    for (const Pending& p : all) {
-      SP_ASSIGN_OR_RETURN(const std::string member, GzipMember(Serialize(p.record)));
-      if (p.indexed) {
-        json::object c;
-        c["url"] = p.url;
-        c["mime"] = p.mime;
-        c["status"] = std::to_string(p.status);
-        c["digest"] = p.digest;
-        c["length"] = std::to_string(member.size());
-        c["offset"] = std::to_string(out_.warc_gz.size());
-        c["filename"] = kWarcName;
-        lines.push_back(Surt(p.url) + " " + Timestamp14(p.at) + " " + json::serialize(c));
-      }
-      out_.warc_gz += member;
-      out_.counts.records++;
-    }
-    std::sort(lines.begin(), lines.end());
-    for (const auto& l : lines) out_.cdxj.append(l).push_back('\n');
+    SP_RETURN_IF_ERROR(AddKeys());
+    SP_RETURN_IF_ERROR(status_);
+    std::sort(lines_.begin(), lines_.end());
+    for (const auto& l : lines_) out_.cdxj.append(l).push_back('\n');
     out_.pages = "{\"format\":\"json-pages-1.0\",\"id\":\"pages\",\"title\":\"All Pages\"}\n";
     for (const auto& l : pages_) out_.pages.append(l).push_back('\n');
+    out_.warc_sha256 = "sha256:" + hasher_.HexDigest();
     return std::move(out_);
   }
 
  private:
+  // One record out to the file, as its own gzip member, indexed when a replay looks it up.
+  Status Emit(Pending p) {
+    SP_RETURN_IF_ERROR(status_);
+    auto member = GzipMember(Serialize(p.record));
+    if (!member) return status_ = member.error();
+    if (p.indexed) {
+      json::object c;
+      c["url"] = p.url;
+      c["mime"] = p.mime;
+      c["status"] = std::to_string(p.status);
+      c["digest"] = p.digest;
+      c["length"] = std::to_string(member->size());
+      c["offset"] = std::to_string(out_.warc_bytes);
+      c["filename"] = kWarcName;
+      lines_.push_back(Surt(p.url) + " " + Timestamp14(p.at) + " " + json::serialize(c));
+    }
+    file_.write(member->data(), static_cast<std::streamsize>(member->size()));
+    if (!file_) return status_ = UnavailableError("cannot write the WARC file (disk full?)");
+    hasher_.Update(*member);
+    out_.warc_bytes += member->size();
+    out_.counts.records++;
+    return Status::Ok();
+  }
+
   std::string EmbedUrl(const std::string& key, int64_t t) const {
     return options_.public_base + "/embed/" + key + "?capture=" + FormatRfc3339(t);
   }
@@ -189,7 +200,7 @@ class Builder {
       p.record.Add("WARC-Payload-Digest", payload_digest);
       p.record.Add("WARC-Block-Digest", archive::PrefixedSha256(block));
       p.record.block = std::move(block);
-      records_.push_back(std::move(p));
+      static_cast<void>(Emit(std::move(p)));  // a failure is kept in status_
       if (!x->request_head().empty()) {
         Pending q;
         q.record.Add("WARC-Type", "request");
@@ -201,7 +212,7 @@ class Builder {
         q.record.Add("Content-Type", "application/http;msgtype=request");
         q.record.Add("WARC-Block-Digest", archive::PrefixedSha256(x->request_head()));
         q.record.block = x->request_head();
-        records_.push_back(std::move(q));
+        static_cast<void>(Emit(std::move(q)));
       }
       if (!media) out_.counts.exchanges++;
       return id;
@@ -217,7 +228,7 @@ class Builder {
     p.record.Add("WARC-Block-Digest", payload_digest);
     p.record.Add("WARC-Stillpost-Note", "captured before stillpost kept the HTTP exchange");
     p.record.block.assign(body);
-    records_.push_back(std::move(p));
+    static_cast<void>(Emit(std::move(p)));  // a failure is kept in status_
     return id;
   }
 
@@ -297,7 +308,7 @@ class Builder {
       p.record.Add("WARC-Payload-Digest", p.digest);
       p.record.Add("WARC-Block-Digest", p.digest);
       p.record.block = html;
-      records_.push_back(std::move(p));
+      static_cast<void>(Emit(std::move(p)));  // a failure is kept in status_
       out_.counts.embeds++;
     }
     // The capture record itself, with its manifest: what an import restores.
@@ -329,7 +340,7 @@ class Builder {
     p.record.Add("WARC-Stillpost-Record", "capture");
     p.record.Add("WARC-Block-Digest", archive::PrefixedSha256(block));
     p.record.block = block;
-    records_.push_back(std::move(p));
+    static_cast<void>(Emit(std::move(p)));  // a failure is kept in status_
     return Status::Ok();
   }
 
@@ -364,12 +375,12 @@ class Builder {
     p.record.Add("WARC-Payload-Digest", p.digest);
     p.record.Add("WARC-Block-Digest", archive::PrefixedSha256(block));
     p.record.block = std::move(block);
-    records_.push_back(std::move(p));
+    static_cast<void>(Emit(std::move(p)));  // a failure is kept in status_
     out_.counts.revisits++;
   }
 
-  // The public keys the exported manifests were signed with.
-  Status AddKeys(std::vector<Pending>& all) {
+  // The public keys that signed the exported manifests.
+  Status AddKeys() {
     SP_ASSIGN_OR_RETURN(const auto keys, store_.SigningKeys());
     for (proto::SigningKey k : keys) {
       if (!key_ids_.contains(k.id())) continue;
@@ -388,23 +399,22 @@ class Builder {
       p.record.Add("WARC-Stillpost-Record", "key");
       p.record.Add("WARC-Block-Digest", archive::PrefixedSha256(block));
       p.record.block = block;
-      all.push_back(std::move(p));
+      SP_RETURN_IF_ERROR(Emit(std::move(p)));
     }
     return Status::Ok();
   }
 
   Pending WarcInfo() const {
-    const ExportCounts& n = out_.counts;
     std::string fields = "software: " + Software() + "\r\n";
     fields += "format: WARC File Format 1.1\r\n";
     fields +=
         "conformsTo: "
         "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n";
     fields += "isPartOf: " + options_.title + "\r\n";
-    fields += "description: " + std::to_string(n.posts) + " posts, " + std::to_string(n.captures) +
-              " captures (" + std::to_string(n.exchanges) + " with their HTTP exchange; " +
-              std::to_string(n.without_exchange) +
-              " made before stillpost kept it, as resource records)\r\n";
+    fields +=
+        "description: posts archived by stillpost, each capture with its HTTP exchange "
+        "(captures made before stillpost kept it: resource records with a "
+        "WARC-Stillpost-Note), media, our embed and a signed manifest\r\n";
     Pending p;
     p.record.Add("WARC-Type", "warcinfo");
     p.record.Add("WARC-Record-ID", RecordId("warcinfo\n" + fields));
@@ -422,47 +432,66 @@ class Builder {
   std::set<std::string> posts_;
   std::set<std::string> blobs_;  // blobs whose metadata a capture record carries already
   std::map<std::string, FirstMedia> media_;
-  std::set<std::string> key_ids_;
-  std::vector<Pending> records_;
-  std::vector<Pending> articles_;
+  std::set<std::string> key_ids_;  // of the manifests exported
   std::vector<std::string> pages_;
+  std::vector<std::string> lines_;  // CDXJ
+  std::ofstream& file_;
+  Sha256Hasher hasher_;
+  Status status_;  // the first write that failed
 };
-
-Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return UnavailableError("cannot write " + tmp);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return UnavailableError("cannot write " + tmp + " (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return UnavailableError("cannot move " + tmp + " to " + path + ": " + ec.message());
-  return Status::Ok();
-}
 
 }  // namespace
 
 Result<Export> BuildExport(const archive::Store& store, const ExportSelection& selection,
-                           const ExportOptions& options) {
-  Builder b(store, options);
+                           const ExportOptions& options, const std::string& warc_path) {
+  // What is exported, and the newest capture of it (the warcinfo's date, first in the file).
+  std::vector<proto::Article> articles;
+  std::vector<std::string> keys;
+  std::set<std::string> seen;
   for (const std::string& url : selection.articles) {
-    SP_ASSIGN_OR_RETURN(const proto::Article article, store.GetArticle(url));
-    SP_RETURN_IF_ERROR(b.AddArticle(article));
+    SP_ASSIGN_OR_RETURN(proto::Article article, store.GetArticle(url));
     for (const std::string& key : article.post_keys()) {
-      auto added = b.AddPost(key);
-      // An article may name a post never captured (found, then failed): it is not exported.
-      if (!added.ok() && added.code() != StatusCode::kNotFound) return added;
+      if (seen.insert(key).second) keys.push_back(key);
     }
+    articles.push_back(std::move(article));
   }
-  for (const std::string& key : selection.keys) SP_RETURN_IF_ERROR(b.AddPost(key));
-  return b.Finish();
-}
+  const std::set<std::string> asked(selection.keys.begin(), selection.keys.end());
+  for (const std::string& key : selection.keys) {
+    if (seen.insert(key).second) keys.push_back(key);
+  }
+  int64_t newest = 0;
+  std::vector<std::string> present;
+  for (const std::string& key : keys) {
+    auto state = store.StateSummary(key);
+    if (!state) {
+      // An article may name a post never captured (found, then failed): it is not exported.
+      if (state.error().code() == StatusCode::kNotFound && !asked.contains(key)) continue;
+      return state.error();
+    }
+    newest = std::max(newest, MicrosOf(state->last_checked()));
+    present.push_back(key);
+  }
+  for (const auto& a : articles) newest = std::max(newest, MicrosOf(a.scanned_at()));
 
-Status WriteWarc(const Export& exported, const std::string& path) {
-  return WriteFileAtomically(path, exported.warc_gz);
+  std::ofstream out(warc_path, std::ios::binary | std::ios::trunc);
+  if (!out) return UnavailableError("cannot write " + warc_path);
+  Builder b(store, options, out);
+  Result<Export> built = [&]() -> Result<Export> {
+    SP_RETURN_IF_ERROR(b.Start(newest));
+    for (const auto& a : articles) SP_RETURN_IF_ERROR(b.AddArticle(a));
+    for (const std::string& key : present) SP_RETURN_IF_ERROR(b.AddPost(key));
+    SP_ASSIGN_OR_RETURN(Export e, b.Finish());
+    out.flush();
+    if (!out) return UnavailableError("cannot write " + warc_path + " (disk full?)");
+    e.warc_path = warc_path;
+    return e;
+  }();
+  if (!built) {
+    out.close();
+    std::error_code ec;
+    std::filesystem::remove(warc_path, ec);
+  }
+  return built;
 }
 
 namespace {
@@ -503,7 +532,14 @@ Status WriteWacz(const archive::Store& store, const Export& e, const std::string
   package["created"] = created;
   package["software"] = Software();
   json::array resources;
-  resources.push_back(resource(kWarcName, "archive/data.warc.gz", e.warc_gz));
+  {
+    json::object r;
+    r["name"] = kWarcName;
+    r["path"] = "archive/data.warc.gz";
+    r["hash"] = e.warc_sha256;
+    r["bytes"] = e.warc_bytes;
+    resources.push_back(std::move(r));
+  }
   resources.push_back(resource("index.cdxj", "indexes/index.cdxj", e.cdxj));
   resources.push_back(resource("pages.jsonl", "pages/pages.jsonl", e.pages));
   package["resources"] = std::move(resources);
@@ -525,7 +561,7 @@ Status WriteWacz(const archive::Store& store, const Export& e, const std::string
 
   // Sorted by name, every member stored as it is (a replay reads the WARC by byte ranges).
   const std::vector<std::pair<std::string, const std::string*>> members = {
-      {"archive/data.warc.gz", &e.warc_gz},
+      {"archive/data.warc.gz", nullptr},  // the file itself
       {"datapackage-digest.json", &digest_json},
       {"datapackage.json", &datapackage},
       {"indexes/index.cdxj", &e.cdxj},
@@ -538,7 +574,9 @@ Status WriteWacz(const archive::Store& store, const Export& e, const std::string
                             ")");
   const auto [dos_time, dos_date] = DosTime(e.newest);
   for (const auto& [name, bytes] : members) {
-    zip_source_t* src = zip_source_buffer(z.get(), bytes->data(), bytes->size(), 0);
+    zip_source_t* src = bytes != nullptr
+                            ? zip_source_buffer(z.get(), bytes->data(), bytes->size(), 0)
+                            : zip_source_file(z.get(), e.warc_path.c_str(), 0, -1);
     if (src == nullptr) return InternalError("libzip: " + std::string(zip_strerror(z.get())));
     const zip_int64_t index = zip_file_add(z.get(), name.c_str(), src, ZIP_FL_ENC_UTF_8);
     if (index < 0) {

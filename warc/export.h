@@ -43,27 +43,28 @@ struct ExportCounts {
   uint64_t records = 0;
 };
 
-// A WARC built in memory, with what a WACZ needs beside it.
+// A WARC written to a file record by record (a store larger than memory exports whole), with
+// what a WACZ needs beside it.
 struct Export {
-  std::string warc_gz;  // the records, one gzip member each
-  std::string cdxj;     // sorted "SURT TIMESTAMP {json}" lines, offsets into warc_gz
-  std::string pages;    // pages.jsonl, its header line first: one page per post
+  std::string warc_path;  // the .warc.gz: the records, one gzip member each
+  uint64_t warc_bytes = 0;
+  std::string warc_sha256;  // "sha256:<hex>" of the file
+  std::string cdxj;         // sorted "SURT TIMESTAMP {json}" lines, offsets into the file
+  std::string pages;        // pages.jsonl, its header line first: one page per post
   ExportCounts counts;
   int64_t newest = 0;  // the newest capture exported (µs): the package's "created"
 };
 
-// The records for `selection`, deterministic: the same store and selection give the same
-// bytes. NotFound names a key or article the store does not hold.
+// Writes the records for `selection` to `warc_path`, deterministic: the same store and
+// selection give the same bytes. NotFound names a key or article the store does not hold;
+// Unavailable a file that cannot be written (what was written is removed).
 Result<Export> BuildExport(const archive::Store& store, const ExportSelection& selection,
-                           const ExportOptions& options);
+                           const ExportOptions& options, const std::string& warc_path);
 
-// The .warc.gz alone, written to `path` through a temporary file renamed into place.
-Status WriteWarc(const Export& exported, const std::string& path);
-
-// A WACZ 1.1.1 package (archive/data.warc.gz, indexes/index.cdxj, pages/pages.jsonl,
-// datapackage.json, datapackage-digest.json signed by the store's key), every member STORE.
-// Byte for byte the same for the same export but for the signature (ECDSA is randomized:
-// OpenSSL 3.0 has no deterministic nonces), which is the one thing that differs.
+// A WACZ 1.1.1 package of an export's WARC file (archive/data.warc.gz, indexes/index.cdxj,
+// pages/pages.jsonl, datapackage.json, datapackage-digest.json signed by the store's key), every
+// member STORE. Byte for byte the same for the same export but for the signature (ECDSA is
+// randomized: OpenSSL 3.0 has no deterministic nonces), which is the one thing that differs.
 Status WriteWacz(const archive::Store& store, const Export& exported, const std::string& path,
                  const ExportOptions& options);
 

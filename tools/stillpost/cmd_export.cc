@@ -1,5 +1,6 @@
 // stillpost export / import / keys: web archives in and out (warc/), and the signing key.
 #include <boost/json.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "archive/provenance.h"
@@ -49,11 +50,22 @@ int RunExport(const GlobalOptions& global, const ExportOptions& options) {
     while (!o.public_base.empty() && o.public_base.back() == '/') o.public_base.pop_back();
   }
   if (!options.title.empty()) o.title = options.title;
-  auto exported = warc::BuildExport(**store, selection, o);
-  if (!exported) return Fail(exported.error());
+  // The WARC is written record by record to a file beside the output, then renamed into
+  // place (--warc) or packed (--wacz): nothing half-written is left under the name asked for.
   const std::string& path = options.wacz.empty() ? options.warc : options.wacz;
-  Status written = options.wacz.empty() ? warc::WriteWarc(*exported, path)
-                                        : warc::WriteWacz(**store, *exported, path, o);
+  const std::string warc_path = path + (options.wacz.empty() ? ".tmp" : ".warc.tmp");
+  auto exported = warc::BuildExport(**store, selection, o, warc_path);
+  if (!exported) return Fail(exported.error());
+  Status written = Status::Ok();
+  std::error_code ec;
+  if (options.wacz.empty()) {
+    std::filesystem::rename(warc_path, path, ec);
+    if (ec)
+      written = UnavailableError("cannot move " + warc_path + " to " + path + ": " + ec.message());
+  } else {
+    written = warc::WriteWacz(**store, *exported, path, o);
+  }
+  std::filesystem::remove(warc_path, ec);
   if (!written.ok()) return Fail(written);
   const warc::ExportCounts& n = exported->counts;
   if (global.json) {
