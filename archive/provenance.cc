@@ -78,12 +78,13 @@ std::string BuildManifest(std::string_view key, const proto::Capture& capture,
   return json::serialize(o);
 }
 
-Result<proto::SignedManifest> SignManifest(std::string manifest, const proto::SigningKey& key) {
+Result<proto::SignedManifest> SignManifest(std::string manifest, const P384Signer& signer,
+                                           std::string_view key_id) {
   proto::SignedManifest out;
   out.set_digest(PrefixedSha256(manifest));
-  SP_ASSIGN_OR_RETURN(const std::string signature, SignP384(key.private_pkcs8(), out.digest()));
+  SP_ASSIGN_OR_RETURN(const std::string signature, signer.Sign(out.digest()));
   out.set_signature(Base64Encode(signature));
-  out.set_key_id(key.id());
+  out.set_key_id(std::string(key_id));
   out.set_manifest(std::move(manifest));
   return out;
 }

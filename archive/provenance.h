@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/crypto.h"
 #include "common/status.h"
 #include "stillpost.pb.h"
 
@@ -29,8 +30,9 @@ std::string BuildManifest(std::string_view key, const proto::Capture& capture,
 // "sha256:<hex>" of `bytes`: how manifests and WACZ files name digests.
 std::string PrefixedSha256(std::string_view bytes);
 
-// A manifest signed: digest and signature (base64 of r||s) under `key_id`.
-Result<proto::SignedManifest> SignManifest(std::string manifest, const proto::SigningKey& key);
+// A manifest signed: digest and signature (base64 of r||s) by `signer`, under `key_id`.
+Result<proto::SignedManifest> SignManifest(std::string manifest, const P384Signer& signer,
+                                           std::string_view key_id);
 
 // Whether the signed manifest's digest is its manifest's and the signature is by `key`.
 // Ok(false) for a digest or signature that does not match; an error for a malformed key.

@@ -51,11 +51,16 @@ Status Store::Impl::EnsureSigningKey() {
   for (const auto& k : keys) {
     if (!k.has_valid_until() && !k.private_pkcs8().empty()) signing_key = k;
   }
-  if (signing_key.has_value() || read_only || secondary) return Status::Ok();
+  if (signing_key.has_value()) {
+    SP_ASSIGN_OR_RETURN(signer, P384Signer::FromPkcs8(signing_key->private_pkcs8()));
+    return Status::Ok();
+  }
+  if (read_only || secondary) return Status::Ok();
   SP_ASSIGN_OR_RETURN(proto::SigningKey key, NewKey());
   rocksdb::WriteBatch batch;
   batch.Put(db->DefaultColumnFamily(), SigningKeyKey(key), key.SerializeAsString());
   SP_RETURN_IF_ERROR(Rocks(db->Write(WriteOpts(), &batch)));
+  SP_ASSIGN_OR_RETURN(signer, P384Signer::FromPkcs8(key.private_pkcs8()));
   signing_key = std::move(key);
   return Status::Ok();
 }
@@ -97,8 +102,10 @@ Result<proto::SigningKey> Store::RotateSigningKey() {
     batch.Put(im.db->DefaultColumnFamily(), SigningKeyKey(old), old.SerializeAsString());
   }
   batch.Put(im.db->DefaultColumnFamily(), SigningKeyKey(fresh), fresh.SerializeAsString());
+  SP_ASSIGN_OR_RETURN(auto fresh_signer, P384Signer::FromPkcs8(fresh.private_pkcs8()));
   SP_RETURN_IF_ERROR(im.Rocks(im.db->Write(im.WriteOpts(), &batch)));
   im.signing_key = fresh;
+  im.signer = std::move(fresh_signer);
   fresh.clear_private_pkcs8();
   return fresh;
 }
@@ -128,15 +135,17 @@ Result<SignedDigest> Store::SignDigest(std::string_view message) const {
   Impl& im = *impl_;
   SP_RETURN_IF_ERROR(im.CheckOpen());
   std::optional<proto::SigningKey> key;
+  std::shared_ptr<const P384Signer> signer;
   {
     std::lock_guard<std::mutex> lock(im.write_mu);
     key = im.signing_key;
+    signer = im.signer;
   }
-  if (!key.has_value()) {
+  if (!key.has_value() || !signer) {
     return FailedPreconditionError("store " + im.path +
                                    " has no signing key yet (open it once with serve or archive)");
   }
-  SP_ASSIGN_OR_RETURN(const std::string raw, SignP384(key->private_pkcs8(), message));
+  SP_ASSIGN_OR_RETURN(const std::string raw, signer->Sign(message));
   SignedDigest out;
   out.signature = Base64Encode(raw);
   key->clear_private_pkcs8();

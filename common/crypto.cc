@@ -71,13 +71,22 @@ Result<KeyPair> GenerateP384Key() {
   return pair;
 }
 
-Result<std::string> SignP384(std::string_view private_pkcs8, std::string_view message) {
+Result<std::shared_ptr<const P384Signer>> P384Signer::FromPkcs8(std::string_view private_pkcs8) {
   const auto* p = reinterpret_cast<const unsigned char*>(private_pkcs8.data());
   Pkey key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(private_pkcs8.size())));
   if (!key || !IsP384(key.get())) return InvalidArgumentError("not a P-384 private key");
+  std::shared_ptr<P384Signer> signer(new P384Signer());
+  signer->key_ = key.release();
+  return std::shared_ptr<const P384Signer>(std::move(signer));
+}
+
+P384Signer::~P384Signer() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }
+
+Result<std::string> P384Signer::Sign(std::string_view message) const {
+  auto* key = static_cast<EVP_PKEY*>(key_);
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   size_t der_len = 0;
-  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
       EVP_DigestSign(md.get(), nullptr, &der_len,
                      reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
     return InternalError("OpenSSL cannot sign");
@@ -98,6 +107,11 @@ Result<std::string> SignP384(std::string_view private_pkcs8, std::string_view me
     return InternalError("OpenSSL cannot encode a signature");
   }
   return raw;
+}
+
+Result<std::string> SignP384(std::string_view private_pkcs8, std::string_view message) {
+  SP_ASSIGN_OR_RETURN(auto signer, P384Signer::FromPkcs8(private_pkcs8));
+  return signer->Sign(message);
 }
 
 Result<bool> VerifyP384(std::string_view public_spki, std::string_view message,

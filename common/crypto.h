@@ -6,6 +6,7 @@
 // that are not a key, a signature, base64, a certificate).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,23 @@ struct KeyPair {
 Result<KeyPair> GenerateP384Key();
 // ECDSA P-384 with SHA-256 over `message`: r||s, 48 bytes each.
 Result<std::string> SignP384(std::string_view private_pkcs8, std::string_view message);
+// A private key read once, for many signatures (reading PKCS#8 costs as much as a signature).
+// Thread safety: Sign() may be called from any number of threads at once.
+class P384Signer {
+ public:
+  // InvalidArgument for bytes that are not a P-384 private key.
+  static Result<std::shared_ptr<const P384Signer>> FromPkcs8(std::string_view private_pkcs8);
+  ~P384Signer();
+  P384Signer(const P384Signer&) = delete;
+  P384Signer& operator=(const P384Signer&) = delete;
+  // As SignP384.
+  Result<std::string> Sign(std::string_view message) const;
+
+ private:
+  P384Signer() = default;
+  void* key_ = nullptr;  // EVP_PKEY
+};
+
 // True when `signature` (r||s) is `message` signed by the key. InvalidArgument for a public key
 // that cannot be read.
 Result<bool> VerifyP384(std::string_view public_spki, std::string_view message,

@@ -21,6 +21,7 @@
 #include "archive/detail/record_codec.h"
 #include "archive/detail/rocks_tuning.h"
 #include "archive/store.h"
+#include "common/crypto.h"
 #include "proto/time.h"
 
 namespace stillpost::archive {
@@ -261,6 +262,7 @@ struct Store::Impl {
   Result<std::vector<proto::SigningKey>> ReadSigningKeys() const;
   Status EnsureSigningKey();
   std::optional<proto::SigningKey> signing_key;  // the current key, guarded by write_mu
+  std::shared_ptr<const P384Signer> signer;      // its private part, read once; likewise
   void IndexArticle(rocksdb::WriteBatch& batch, const proto::Article& article);
   Status LoadDictionaries();
   Status OpenSecondaryInstance();

@@ -671,3 +671,41 @@ TEST_CASE("archive: a rotated key signs from then on and the old one stays liste
 
 }  // namespace
 }  // namespace stillpost::archive
+
+namespace stillpost::archive {
+namespace {
+
+TEST_CASE("archive: manifests signed ahead in a large batch chain as those signed under the lock") {
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("db"));
+  REQUIRE_OK(store->AddCapture("x/1", SampleCapture("1", kT0, 1)));
+  std::vector<CaptureWrite> batch;
+  for (int i = 1; i <= 40; ++i) {  // over the parallel-prepare threshold
+    const std::string id = std::to_string(i);
+    batch.push_back({"x/" + id, SampleCapture(id, kT0 + kMinute, i), {}});
+  }
+  batch.push_back({"x/2", SampleCapture("2", kT0 + 2 * kMinute, 2), {}});  // x/2 twice: in order
+  REQUIRE_OK(store->AddCaptures(batch));
+  auto keys = store->SigningKeys();
+  REQUIRE_OK(keys);
+  for (int i = 1; i <= 40; ++i) {
+    const std::string key = "x/" + std::to_string(i);
+    auto m = store->Manifest(key, kT0 + kMinute);
+    REQUIRE_OK(m);
+    CHECK(*VerifyManifest(*m, keys->front()));
+    const std::string previous =
+        i == 1 ? "\"previous\":\"" + store->Manifest(key, kT0)->digest() + "\""
+               : "\"previous\":null";
+    CHECK(m->manifest().find(previous) != std::string::npos);
+  }
+  auto second = store->Manifest("x/2", kT0 + 2 * kMinute);
+  REQUIRE_OK(second);
+  CHECK(*VerifyManifest(*second, keys->front()));
+  CHECK(second->manifest().find("\"previous\":\"" +
+                                store->Manifest("x/2", kT0 + kMinute)->digest() + "\"") !=
+        std::string::npos);
+  CHECK(store->State("x/2")->manifest_digest() == second->digest());
+}
+
+}  // namespace
+}  // namespace stillpost::archive
