@@ -7,7 +7,7 @@
 const http = require("node:http");
 const fs = require("node:fs");
 const path = require("node:path");
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium.js");
 
 const [executablePath, profile, wacz, rwp, pageUrl, text, image, timeoutMs] = process.argv.slice(2);
 
@@ -47,11 +47,7 @@ function serve(req, res) {
   const server = http.createServer(serve);
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   const base = "http://127.0.0.1:" + server.address().port + "/";
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath, headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const context = await launch(executablePath, profile);
   try {
     const page = await context.newPage();
     await page.goto(base);

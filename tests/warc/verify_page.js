@@ -1,15 +1,11 @@
 // A capture's /verify/ page in Chromium (playwright-core): waits for the page's own script to
 // check every manifest with WebCrypto and prints its verdict. Arguments: CHROMIUM PROFILE URL
 "use strict";
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium.js");
 
 (async () => {
   const [executablePath, profile, url] = process.argv.slice(2);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath, headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const context = await launch(executablePath, profile);
   try {
     const page = await context.newPage();
     const errors = [];
