@@ -15,25 +15,16 @@ namespace {
 
 constexpr size_t kP384FieldBytes = 48;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+// An OpenSSL object owned: freed with its own free function.
+template <typename T, auto Free>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
 };
-struct CtxFree {
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct SigFree {
-  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-struct X509Free {
-  void operator()(X509* p) const { X509_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+template <typename T, auto Free>
+using Owned = std::unique_ptr<T, Deleter<T, Free>>;
+using Pkey = Owned<EVP_PKEY, EVP_PKEY_free>;
+using MdCtx = Owned<EVP_MD_CTX, EVP_MD_CTX_free>;
+using Sig = Owned<ECDSA_SIG, ECDSA_SIG_free>;
 
 // DER from OpenSSL's i2d functions.
 template <typename T, typename F>
@@ -61,8 +52,7 @@ Result<KeyPair> GenerateP384Key() {
   Pkey key(raw);
   KeyPair pair;
   pair.public_spki = ToDer(key.get(), i2d_PUBKEY);
-  std::unique_ptr<PKCS8_PRIV_KEY_INFO, decltype(&PKCS8_PRIV_KEY_INFO_free)> p8(
-      EVP_PKEY2PKCS8(key.get()), PKCS8_PRIV_KEY_INFO_free);
+  Owned<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free> p8(EVP_PKEY2PKCS8(key.get()));
   if (!p8) return InternalError("OpenSSL cannot encode a P-384 key");
   pair.private_pkcs8 = ToDer(p8.get(), i2d_PKCS8_PRIV_KEY_INFO);
   if (pair.public_spki.empty() || pair.private_pkcs8.empty()) {
@@ -84,7 +74,7 @@ P384Signer::~P384Signer() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }
 
 Result<std::string> P384Signer::Sign(std::string_view message) const {
   auto* key = static_cast<EVP_PKEY*>(key_);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  MdCtx md(EVP_MD_CTX_new());
   size_t der_len = 0;
   if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
       EVP_DigestSign(md.get(), nullptr, &der_len,
@@ -98,7 +88,7 @@ Result<std::string> P384Signer::Sign(std::string_view message) const {
   }
   // OpenSSL gives DER (SEQUENCE of r, s); WebCrypto wants r||s, each padded to the field size.
   const auto* d = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(d2i_ECDSA_SIG(nullptr, &d, static_cast<long>(der_len)));
+  Sig sig(d2i_ECDSA_SIG(nullptr, &d, static_cast<long>(der_len)));
   if (!sig) return InternalError("OpenSSL gave a signature it cannot read");
   std::string raw(2 * kP384FieldBytes, '\0');
   auto* out = reinterpret_cast<unsigned char*>(raw.data());
@@ -121,7 +111,7 @@ Result<bool> VerifyP384(std::string_view public_spki, std::string_view message,
   if (!key || !IsP384(key.get())) return InvalidArgumentError("not a P-384 public key");
   if (signature.size() != 2 * kP384FieldBytes) return false;
   const auto* s = reinterpret_cast<const unsigned char*>(signature.data());
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(ECDSA_SIG_new());
+  Sig sig(ECDSA_SIG_new());
   BIGNUM* r = BN_bin2bn(s, kP384FieldBytes, nullptr);
   BIGNUM* sv = BN_bin2bn(s + kP384FieldBytes, kP384FieldBytes, nullptr);
   if (!sig || r == nullptr || sv == nullptr || ECDSA_SIG_set0(sig.get(), r, sv) != 1) {
@@ -130,7 +120,7 @@ Result<bool> VerifyP384(std::string_view public_spki, std::string_view message,
     return InternalError("OpenSSL cannot read a signature");
   }
   const std::string der = ToDer(sig.get(), i2d_ECDSA_SIG);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+  MdCtx md(EVP_MD_CTX_new());
   if (!md || EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1) {
     return InternalError("OpenSSL cannot verify");
   }
@@ -164,10 +154,10 @@ Result<std::string> Base64Decode(std::string_view text) {
 
 std::vector<std::string> PemCertificatesToDer(std::string_view pem) {
   std::vector<std::string> out;
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Owned<BIO, BIO_free> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return out;
   while (true) {
-    std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    Owned<X509, X509_free> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) break;
     out.push_back(ToDer(cert.get(), i2d_X509));
   }

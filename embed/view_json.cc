@@ -7,6 +7,7 @@
 #include <boost/algorithm/string/case_conv.hpp>
 #include <memory>
 
+#include "common/crypto.h"
 #include "common/time.h"
 #include "common/web.h"
 #include "proto/time.h"
@@ -116,6 +117,19 @@ boost::json::object StateFields(std::string_view key, const proto::PostState& st
 }  // namespace
 
 void WebOnly(Message& message) { Clean(message, 0); }
+
+boost::json::object SigningKeyJson(const proto::SigningKey& k) {
+  boost::json::object o;
+  o["id"] = k.id();
+  o["algorithm"] = "ECDSA P-384, SHA-256; signature r||s base64; key SPKI base64";
+  o["public_key"] = Base64Encode(k.public_spki());
+  o["valid_from"] = FormatRfc3339(proto::MicrosOf(k.valid_from()));
+  o["valid_until"] = k.has_valid_until()
+                         ? boost::json::value(FormatRfc3339(proto::MicrosOf(k.valid_until())))
+                         : boost::json::value(nullptr);
+  o["origin"] = k.origin();
+  return o;
+}
 
 Result<std::string> ViewJson(const Message& message) {
   std::unique_ptr<Message> copy(message.New());

@@ -35,6 +35,11 @@ void WebOnly(google::protobuf::Message& message);
 // "live", "partial" (live, its latest good capture incomplete: `state` carries latest_good), or
 // why it is gone: "deleted", "protected", "suspended", "withheld", "not_found", "gone".
 std::string StateWord(const proto::PostState& state);
+
+// A signing key as `keys --json` and /.well-known/stillpost/keys.json give it: id, algorithm,
+// public_key (SPKI, base64), valid_from, valid_until (null while in use), origin. Never the
+// private part.
+boost::json::object SigningKeyJson(const proto::SigningKey& key);
 // The word for one capture: "post", "partial", or its tombstone's kind.
 std::string CaptureWord(const proto::Capture& capture);
 

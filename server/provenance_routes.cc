@@ -8,6 +8,7 @@
 #include "common/time.h"
 #include "common/web.h"
 #include "embed/render.h"
+#include "embed/view_json.h"
 #include "proto/time.h"
 #include "server/detail/respond.h"
 #include "server/routes.h"
@@ -18,18 +19,6 @@ namespace {
 namespace json = boost::json;
 using detail::Error;
 using proto::MicrosOf;
-
-json::object KeyJson(const proto::SigningKey& k) {
-  json::object o;
-  o["id"] = k.id();
-  o["algorithm"] = "ECDSA P-384, SHA-256; signature r||s base64; key SPKI base64";
-  o["public_key"] = Base64Encode(k.public_spki());
-  o["valid_from"] = FormatRfc3339(MicrosOf(k.valid_from()));
-  o["valid_until"] = k.has_valid_until() ? json::value(FormatRfc3339(MicrosOf(k.valid_until())))
-                                         : json::value(nullptr);
-  o["origin"] = k.origin();
-  return o;
-}
 
 // The verify page's script: every manifest's digest recomputed, each link of the chain, each
 // signature checked with the key it names (WebCrypto: ECDSA P-384, SHA-256, over the digest).
@@ -102,7 +91,7 @@ Response Router::Keys() {
   auto keys = store_.SigningKeys();
   if (!keys) return Error(keys.error());
   json::array list;
-  for (const auto& k : *keys) list.push_back(KeyJson(k));
+  for (const auto& k : *keys) list.push_back(embed::SigningKeyJson(k));
   json::object o;
   o["keys"] = std::move(list);
   o["how"] =
@@ -208,7 +197,7 @@ Response Router::Verify(const std::string& key, const Query& query) {
   const proto::HttpExchange& x = c.exchange();
 
   json::array key_list;
-  for (const auto& k : *keys) key_list.push_back(KeyJson(k));
+  for (const auto& k : *keys) key_list.push_back(embed::SigningKeyJson(k));
   json::object data;
   data["key"] = key;
   data["manifests"] = std::move(manifests);

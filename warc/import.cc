@@ -143,12 +143,14 @@ struct CaptureEntry {
 
 Result<ImportCounts> Import(archive::Store& store, const std::string& path) {
   ImportCounts counts;
-  SP_ASSIGN_OR_RETURN(const std::string file, ReadFile(path));
   std::vector<std::string> warc_files;
-  if (file.starts_with("PK")) {
+  char magic[2] = {};
+  std::ifstream(path, std::ios::binary).read(magic, sizeof magic);
+  if (std::string_view(magic, sizeof magic) == "PK") {  // a ZIP: libzip reads its members
     SP_ASSIGN_OR_RETURN(warc_files, OpenWacz(path, counts.package_signature));
   } else {
-    warc_files.push_back(file);
+    SP_ASSIGN_OR_RETURN(std::string file, ReadFile(path));
+    warc_files.push_back(std::move(file));
     counts.package_signature = "none (a WARC file)";
   }
 

@@ -2,8 +2,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/join.hpp>
 #include <boost/algorithm/string/predicate.hpp>
+#include <boost/algorithm/string/split.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/uuid/name_generator_sha1.hpp>
 #include <boost/uuid/uuid_io.hpp>
@@ -172,17 +175,10 @@ std::string Surt(std::string_view url) {
   if (!parsed) return boost::algorithm::to_lower_copy(std::string(url));
   std::string host = boost::algorithm::to_lower_copy(std::string(parsed->encoded_host()));
   if (host.starts_with("www.")) host.erase(0, 4);
-  std::string out;
-  size_t end = host.size();
-  while (true) {
-    const size_t dot = host.rfind('.', end == 0 ? 0 : end - 1);
-    if (dot == std::string::npos || end == 0) {
-      out.append(host, 0, end);
-      break;
-    }
-    out.append(host, dot + 1, end - dot - 1).push_back(',');
-    end = dot;
-  }
+  std::vector<std::string> labels;
+  boost::algorithm::split(labels, host, [](char c) { return c == '.'; });
+  std::reverse(labels.begin(), labels.end());
+  std::string out = boost::algorithm::join(labels, ",");
   const std::string scheme = boost::algorithm::to_lower_copy(std::string(parsed->scheme()));
   if (parsed->has_port() && !((scheme == "http" && parsed->port() == "80") ||
                               (scheme == "https" && parsed->port() == "443"))) {

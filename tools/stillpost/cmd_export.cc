@@ -6,6 +6,7 @@
 #include "archive/provenance.h"
 #include "common/crypto.h"
 #include "common/time.h"
+#include "embed/view_json.h"
 #include "proto/time.h"
 #include "tools/stillpost/commands.h"
 #include "warc/export.h"
@@ -150,20 +151,9 @@ int RunKeys(const GlobalOptions& global, bool rotate) {
     std::cout << "no signing key yet: the first write to the store makes one\n";
     return kExitOk;
   }
-  boost::json::array list;
-  for (const auto& k : *keys) {
-    boost::json::object o;
-    o["id"] = k.id();
-    o["algorithm"] = "ECDSA P-384 SHA-256";
-    o["public_key"] = Base64Encode(k.public_spki());
-    o["valid_from"] = FormatRfc3339(proto::MicrosOf(k.valid_from()));
-    o["valid_until"] = k.has_valid_until()
-                           ? boost::json::value(FormatRfc3339(proto::MicrosOf(k.valid_until())))
-                           : boost::json::value(nullptr);
-    o["origin"] = k.origin();
-    list.push_back(std::move(o));
-  }
   if (global.json) {
+    boost::json::array list;
+    for (const auto& k : *keys) list.push_back(embed::SigningKeyJson(k));
     std::cout << boost::json::serialize(list) << '\n';
     return kExitOk;
   }
